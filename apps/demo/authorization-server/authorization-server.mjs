@@ -1,0 +1,103 @@
+// A development authorization server: oidc-provider with the client
+// credentials grant, token introspection (RFC 7662) and revocation (RFC 7009),
+// listening on loopback. Used by the demo when no real server is configured,
+// and by the end-to-end tests. Not for production.
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import Provider from 'oidc-provider';
+
+const demo = JSON.parse(readFileSync(new URL('./demo-clients.json', import.meta.url), 'utf8'));
+
+/** The resource server's audience, given to every token by default. */
+export const DEMO_AUDIENCE = demo.audience;
+
+/** Scopes the demo's routes require. */
+export const DEMO_SCOPES = demo.scopes;
+
+/**
+ * The demo's clients (development credentials only): one per
+ * client-authentication method for the API to introspect with, plus a
+ * client that obtains access tokens with the client credentials grant.
+ */
+export const DEMO_CLIENTS = [
+  ...Object.entries(demo.introspectionClients).map(([method, client]) => ({
+    client_id: client.clientId,
+    client_secret: client.clientSecret,
+    token_endpoint_auth_method: method,
+  })),
+  {
+    client_id: demo.tokenClient.clientId,
+    client_secret: demo.tokenClient.clientSecret,
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['client_credentials'],
+    scope: DEMO_SCOPES.join(' '),
+  },
+];
+
+/**
+ * Starts the server. `use` adds Koa middleware in front of the provider's
+ * routes (the tests count and slow down introspection requests with it).
+ */
+export async function startAuthorizationServer({
+  port = 0,
+  host = '127.0.0.1',
+  clients = DEMO_CLIENTS,
+  use = [],
+} = {}) {
+  const server = createServer();
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const issuer = `http://${host}:${server.address().port}`;
+  const provider = new Provider(issuer, {
+    clients: clients.map((client) => ({
+      grant_types: [],
+      response_types: [],
+      redirect_uris: [],
+      ...client,
+    })),
+    scopes: ['openid', ...DEMO_SCOPES],
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => DEMO_AUDIENCE,
+        getResourceServerInfo: (ctx, resourceIndicator) => ({
+          scope: DEMO_SCOPES.join(' '),
+          audience: resourceIndicator,
+          accessTokenFormat: 'opaque',
+        }),
+      },
+    },
+  });
+  for (const middleware of use) {
+    provider.use(middleware);
+  }
+  server.on('request', provider.callback());
+  return {
+    issuer,
+    port: server.address().port,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * Runs a server as a child process: prints one JSON line
+ * `{"event":"ready","issuer":...}` on stdout once it listens, and exits when
+ * its parent goes away.
+ */
+export async function runAsChildProcess(options) {
+  const { issuer } = await startAuthorizationServer(options);
+  process.stdout.write(`${JSON.stringify({ event: 'ready', issuer })}\n`);
+  process.on('disconnect', () => process.exit(0));
+  process.on('SIGTERM', () => process.exit(0));
+  process.on('SIGINT', () => process.exit(0));
+}

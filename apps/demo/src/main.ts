@@ -1,0 +1,82 @@
+import { Logger } from '@nestjs/common';
+import { join } from 'node:path';
+import { createDemoApp, DemoAdapter } from './create-demo-app';
+import {
+  authorizationServerDir,
+  demoClients,
+  spawnAuthorizationServer,
+} from './embedded-authorization-server';
+
+const logger = new Logger('Demo');
+
+async function bootstrap(): Promise<void> {
+  const embedded = !process.env.INTROSPECTION_ENDPOINT && !process.env.INTROSPECTION_ISSUER;
+  let issuer: string | undefined;
+  if (embedded) {
+    issuer = await startEmbeddedAuthorizationServer();
+  }
+  const adapter = (process.env.DEMO_ADAPTER ?? 'express') as DemoAdapter;
+  const app = await createDemoApp(adapter);
+  const port = Number(process.env.PORT ?? 3000);
+  await app.listen(port, process.env.HOST ?? '127.0.0.1');
+  const url = (await app.getUrl()).replace('[::1]', 'localhost');
+  logger.log(`Demo API (${adapter}) listening on ${url}`);
+  if (issuer) {
+    printTryItOut(issuer, url);
+  }
+}
+
+/**
+ * Starts oidc-provider on loopback in its own process and points the
+ * INTROSPECTION_* variables at it, for the client selected by
+ * INTROSPECTION_ENDPOINT_AUTH_METHOD.
+ */
+async function startEmbeddedAuthorizationServer(): Promise<string> {
+  const server = await spawnAuthorizationServer(join(authorizationServerDir(), 'main.mjs'));
+  const clients = demoClients();
+  const method = process.env.INTROSPECTION_ENDPOINT_AUTH_METHOD ?? 'client_secret_basic';
+  const client = clients.introspectionClients[method];
+  if (!client) {
+    throw new Error(
+      `The embedded authorization server has no client for INTROSPECTION_ENDPOINT_AUTH_METHOD="${method}"; it has: ${Object.keys(clients.introspectionClients).join(', ')}.`,
+    );
+  }
+  Object.assign(process.env, {
+    INTROSPECTION_ENDPOINT: `${server.issuer}/token/introspection`,
+    INTROSPECTION_ISSUER: server.issuer,
+    INTROSPECTION_CLIENT_ID: process.env.INTROSPECTION_CLIENT_ID ?? client.clientId,
+    INTROSPECTION_CLIENT_SECRET: process.env.INTROSPECTION_CLIENT_SECRET ?? client.clientSecret,
+    INTROSPECTION_AUDIENCE: process.env.INTROSPECTION_AUDIENCE ?? clients.audience,
+    INTROSPECTION_REALM: process.env.INTROSPECTION_REALM ?? 'demo',
+  });
+  const stop = () => void server.stop();
+  process.once('exit', stop);
+  logger.log(`Embedded development authorization server (oidc-provider) at ${server.issuer}`);
+  return server.issuer;
+}
+
+function printTryItOut(issuer: string, url: string): void {
+  const { tokenClient } = demoClients();
+  // Development-only credentials of the embedded server's token client.
+  const getToken = (scope: string) =>
+    `TOKEN=$(curl -s -u ${tokenClient.clientId}:${tokenClient.clientSecret} -d grant_type=client_credentials -d 'scope=${scope}' ${issuer}/token | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`;
+  process.stdout.write(
+    [
+      '',
+      'Try it (copy and paste):',
+      `  ${getToken('read:payments')}`,
+      `  curl -i ${url}/me -H "Authorization: Bearer $TOKEN"`,
+      `  curl -i ${url}/payments -H "Authorization: Bearer $TOKEN"`,
+      `  curl -i -X POST ${url}/payments -H "Authorization: Bearer $TOKEN"   # 403: needs write:payments`,
+      `  ${getToken('read:payments write:payments')}`,
+      `  curl -i -X POST ${url}/payments -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"amount": 10}'`,
+      `  curl -i ${url}/me                                                 # 401: no token`,
+      '',
+    ].join('\n') + '\n',
+  );
+}
+
+bootstrap().catch((error: unknown) => {
+  logger.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});

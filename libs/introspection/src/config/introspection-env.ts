@@ -1,0 +1,70 @@
+import { IntrospectionConfigurationError } from '../errors/introspection.errors';
+import type { IntrospectionModuleOptions } from '../interfaces/introspection-options.interface';
+import { INTROSPECTION_ENV_VARIABLES as ENV } from './environment-variables';
+
+/** Environment variables as `process.env` holds them. */
+export type IntrospectionEnv = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads module options from environment variables (see
+ * {@link INTROSPECTION_ENV_VARIABLES}). Pure: it reads only the object it is
+ * given. Unset or empty variables are left out so the module defaults apply;
+ * values are validated when the module boots.
+ *
+ * @example parseIntrospectionEnv(process.env)
+ * @throws IntrospectionConfigurationError for a boolean or number that does not parse
+ */
+export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModuleOptions {
+  const text = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value ? value : undefined;
+  };
+  const options: IntrospectionModuleOptions = {
+    endpoint: text(ENV.endpoint),
+    issuer: text(ENV.issuer),
+    clientId: text(ENV.clientId) as string,
+    // Secrets are taken verbatim: surrounding spaces may be part of them.
+    clientSecret: env[ENV.clientSecret] || undefined,
+    endpointAuthMethod: text(ENV.endpointAuthMethod),
+    ttl: text(ENV.ttl),
+    tokenTypeHint: text(ENV.tokenTypeHint),
+    timeout: text(ENV.timeout),
+    clockTolerance: text(ENV.clockTolerance),
+    realm: text(ENV.realm),
+    audience: list(text(ENV.audience)),
+    allowMissingTokenType: booleanVariable(ENV.allowMissingTokenType, text(ENV.allowMissingTokenType)),
+    maxTokenLength: integerVariable(ENV.maxTokenLength, text(ENV.maxTokenLength)),
+    maxResponseBytes: integerVariable(ENV.maxResponseBytes, text(ENV.maxResponseBytes)),
+  };
+  return Object.fromEntries(
+    Object.entries(options).filter(([, value]) => value !== undefined),
+  ) as IntrospectionModuleOptions;
+}
+
+function list(value: string | undefined): string[] | undefined {
+  return value?.split(/[\s,]+/).filter(Boolean);
+}
+
+function booleanVariable(name: string, value: string | undefined): boolean | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  const normalized = value.toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(normalized)) {
+    return true;
+  }
+  if (['false', '0', 'no', 'off'].includes(normalized)) {
+    return false;
+  }
+  throw new IntrospectionConfigurationError(name, `"${value}" is not a boolean; use true or false.`);
+}
+
+function integerVariable(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  if (!/^\d+$/.test(value)) {
+    throw new IntrospectionConfigurationError(name, `"${value}" is not a whole number.`);
+  }
+  return Number(value);
+}

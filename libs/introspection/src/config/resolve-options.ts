@@ -1,0 +1,169 @@
+import {
+  DEFAULT_ENDPOINT_AUTH_METHOD,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_MAX_TOKEN_LENGTH,
+  DEFAULT_TOKEN_TYPE_HINT,
+} from '../introspection.constants';
+import { IntrospectionConfigurationError } from '../errors/introspection.errors';
+import type {
+  Duration,
+  IntrospectionModuleOptions,
+  ResolvedIntrospectionOptions,
+} from '../interfaces/introspection-options.interface';
+import { parseDuration } from './duration';
+
+const DEFAULT_TIMEOUT = '5s';
+const DEFAULT_CLOCK_TOLERANCE = '5s';
+
+/**
+ * Validates module options and applies defaults. Called once at boot by the
+ * module, whichever `forRoot*` form supplied the options: async factories
+ * bypass the type checker, so every value is checked at run time here.
+ *
+ * @throws IntrospectionConfigurationError naming the first bad option
+ */
+export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospectionOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new IntrospectionConfigurationError(
+      'options',
+      'expected an options object; check what your forRootAsync factory returns.',
+    );
+  }
+  const o = options as IntrospectionModuleOptions;
+
+  const timeoutMs = duration(o.timeout ?? DEFAULT_TIMEOUT, 'timeout');
+  if (timeoutMs <= 0) {
+    throw new IntrospectionConfigurationError('timeout', 'must be a positive duration, e.g. "5s".');
+  }
+  const clockToleranceMs = duration(o.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE, 'clockTolerance');
+  if (clockToleranceMs < 0) {
+    throw new IntrospectionConfigurationError('clockTolerance', 'must not be negative.');
+  }
+
+  return {
+    endpoint: endpointUrl(o.endpoint),
+    issuer: optionalString(o.issuer, 'issuer'),
+    clientId: requiredString(o.clientId, 'clientId'),
+    clientSecret: optionalString(o.clientSecret, 'clientSecret', { secret: true }),
+    endpointAuthMethod:
+      optionalString(o.endpointAuthMethod, 'endpointAuthMethod') ?? DEFAULT_ENDPOINT_AUTH_METHOD,
+    // Couper's semantics: absent or non-positive means "do not cache".
+    ttlMs: Math.max(0, o.ttl === undefined ? 0 : duration(o.ttl, 'ttl')),
+    tokenTypeHint: optionalString(o.tokenTypeHint, 'tokenTypeHint') ?? DEFAULT_TOKEN_TYPE_HINT,
+    timeoutMs,
+    clockToleranceMs,
+    realm: realm(o.realm),
+    audience: audience(o.audience),
+    allowMissingTokenType: boolean(o.allowMissingTokenType, 'allowMissingTokenType', false),
+    maxTokenLength: positiveInteger(o.maxTokenLength, 'maxTokenLength', DEFAULT_MAX_TOKEN_LENGTH),
+    maxResponseBytes: positiveInteger(o.maxResponseBytes, 'maxResponseBytes', DEFAULT_MAX_RESPONSE_BYTES),
+  };
+}
+
+function endpointUrl(value: unknown): string {
+  if (value === undefined || value === null || value === '') {
+    throw new IntrospectionConfigurationError(
+      'endpoint',
+      "is required: set it to the URL of the authorization server's introspection endpoint (env INTROSPECTION_ENDPOINT).",
+    );
+  }
+  if (typeof value !== 'string') {
+    throw new IntrospectionConfigurationError('endpoint', 'must be a URL string.');
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new IntrospectionConfigurationError('endpoint', 'is not a valid absolute URL.');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new IntrospectionConfigurationError('endpoint', `must be an http(s) URL, not "${url.protocol}".`);
+  }
+  if (url.username || url.password) {
+    // Credentials in the URL would travel in every request and could end up in logs.
+    throw new IntrospectionConfigurationError(
+      'endpoint',
+      'must not contain credentials; use clientId and clientSecret instead.',
+    );
+  }
+  if (url.hash) {
+    throw new IntrospectionConfigurationError('endpoint', 'must not contain a fragment (RFC 6749 §3.2).');
+  }
+  return url.href;
+}
+
+function duration(value: Duration, option: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    const shown = typeof value === 'string' ? `"${value}"` : typeof value;
+    throw new IntrospectionConfigurationError(
+      option,
+      `${shown} is not a duration; use a number of seconds or a string such as "500ms", "90s" or "1m30s".`,
+    );
+  }
+  return ms;
+}
+
+function requiredString(value: unknown, option: string): string {
+  const result = optionalString(value, option);
+  if (result === undefined) {
+    throw new IntrospectionConfigurationError(option, 'is required.');
+  }
+  return result;
+}
+
+function optionalString(value: unknown, option: string, { secret = false } = {}): string | undefined {
+  if (value === undefined || value === null || value === '') {
+    return undefined;
+  }
+  if (typeof value !== 'string') {
+    throw new IntrospectionConfigurationError(
+      option,
+      secret ? 'must be a string.' : `must be a string, got ${typeof value}.`,
+    );
+  }
+  return value;
+}
+
+function realm(value: unknown): string | undefined {
+  const result = optionalString(value, 'realm');
+  // RFC 7235 §2.2: realm is a quoted-string; refuse what we would have to escape.
+  if (result !== undefined && !/^[\x20\x21\x23-\x5B\x5D-\x7E]+$/.test(result)) {
+    throw new IntrospectionConfigurationError(
+      'realm',
+      'may contain printable ASCII only, without double quotes or backslashes.',
+    );
+  }
+  return result;
+}
+
+function audience(value: unknown): string[] {
+  if (value === undefined || value === null) {
+    return [];
+  }
+  const values = Array.isArray(value) ? value : [value];
+  if (!values.every((v): v is string => typeof v === 'string' && v.length > 0)) {
+    throw new IntrospectionConfigurationError('audience', 'must be a non-empty string or an array of them.');
+  }
+  return values;
+}
+
+function boolean(value: unknown, option: string, fallback: boolean): boolean {
+  if (value === undefined || value === null) {
+    return fallback;
+  }
+  if (typeof value !== 'boolean') {
+    throw new IntrospectionConfigurationError(option, 'must be true or false.');
+  }
+  return value;
+}
+
+function positiveInteger(value: unknown, option: string, fallback: number): number {
+  if (value === undefined || value === null) {
+    return fallback;
+  }
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new IntrospectionConfigurationError(option, 'must be a positive whole number.');
+  }
+  return value;
+}

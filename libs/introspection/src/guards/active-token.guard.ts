@@ -1,0 +1,164 @@
+import { CanActivate, ExecutionContext, HttpException, Injectable, Logger } from '@nestjs/common';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { TokenRequirementsMetadata } from '../decorators/token-requirements.metadata';
+import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
+import {
+  AuthorizationServerErrorException,
+  AuthorizationServerUnavailableException,
+  BearerTokenException,
+} from '../errors/bearer-token.exceptions';
+import { IntrospectionResponseError, IntrospectionUnavailableError } from '../errors/introspection.errors';
+import { formatWwwAuthenticate } from '../errors/www-authenticate';
+import { INTROSPECTION_REQUEST_PROPERTY } from '../introspection.constants';
+import { IntrospectionService } from '../introspection.service';
+import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
+import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
+import type { TokenRequirements } from '../interfaces/token-requirements.interface';
+import { checkTokenRequirements, ResolvedTokenRequirements } from './check-token-requirements';
+import { countAuthorizationHeaders, extractBearerToken } from './extract-bearer-token';
+
+/** The request shape the guard reads, on Express and Fastify alike. */
+export interface GuardedRequest {
+  headers: Record<string, string | string[] | undefined>;
+  /** Express keeps Node's raw headers on the request itself… */
+  rawHeaders?: string[];
+  /** …Fastify on the wrapped Node request. */
+  raw?: { rawHeaders?: string[] };
+  [INTROSPECTION_REQUEST_PROPERTY]?: IntrospectionResult;
+}
+
+/**
+ * The guard behind `@RequireActiveToken()`: reads the bearer token,
+ * introspects it and applies the route's requirements, answering with the
+ * RFC 6750 status and `WWW-Authenticate` challenge when they are not met.
+ * Fails closed: when the authorization server cannot answer, 503 or 502.
+ *
+ * Subclass it and override the `protected` hooks to change where the token
+ * comes from or what happens on success.
+ */
+@Injectable()
+export class ActiveTokenGuard implements CanActivate {
+  protected readonly logger = new Logger('Introspection');
+  // One introspection per request even when the guard runs twice (decorator
+  // on both the controller and the method).
+  private readonly results = new WeakMap<object, Promise<IntrospectionResult>>();
+
+  constructor(
+    protected readonly reflector: Reflector,
+    protected readonly introspection: IntrospectionService,
+    @InjectIntrospectionOptions() protected readonly options: ResolvedIntrospectionOptions,
+    protected readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = this.getRequest(context);
+    try {
+      const requirements = this.getRequirements(context);
+      const result = await this.introspectOnce(request);
+      checkTokenRequirements(result, requirements, Date.now());
+      await this.onSuccess(request, result, context);
+      return true;
+    } catch (error) {
+      return this.throwException(context, this.toHttpException(error));
+    }
+  }
+
+  /** The HTTP request of this execution context. */
+  protected getRequest(context: ExecutionContext): GuardedRequest {
+    return context.switchToHttp().getRequest<GuardedRequest>();
+  }
+
+  /**
+   * The bearer token of the request.
+   * @throws BearerTokenException when there is none or it is malformed
+   */
+  protected extractToken(request: GuardedRequest): string {
+    const rawHeaders = request.rawHeaders ?? request.raw?.rawHeaders;
+    return extractBearerToken(
+      { authorization: request.headers.authorization, count: countAuthorizationHeaders(rawHeaders) },
+      this.options.maxTokenLength,
+    );
+  }
+
+  /** Called once the token is accepted; attaches the result to the request. */
+  protected onSuccess(
+    request: GuardedRequest,
+    result: IntrospectionResult,
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    context: ExecutionContext,
+  ): void | Promise<void> {
+    request[INTROSPECTION_REQUEST_PROPERTY] = result;
+  }
+
+  /**
+   * Sets the challenge headers on the response and throws `exception`.
+   * Headers go through the HTTP adapter, so Express and Fastify both work.
+   */
+  protected throwException(context: ExecutionContext, exception: HttpException): never {
+    const headers: Record<string, string> = {};
+    if (exception instanceof BearerTokenException) {
+      headers['WWW-Authenticate'] = formatWwwAuthenticate({
+        realm: this.options.realm,
+        ...exception.challenge(),
+      });
+    } else if (
+      exception instanceof AuthorizationServerUnavailableException &&
+      exception.retryAfter !== undefined
+    ) {
+      headers['Retry-After'] = String(exception.retryAfter);
+    }
+    const response: unknown = context.switchToHttp().getResponse();
+    const adapter = this.adapterHost.httpAdapter;
+    for (const [name, value] of Object.entries(headers)) {
+      adapter.setHeader(response, name, value);
+    }
+    throw exception;
+  }
+
+  private getRequirements(context: ExecutionContext): ResolvedTokenRequirements {
+    // Method settings override controller settings option by option.
+    const [onMethod, onClass] = [context.getHandler(), context.getClass()].map(
+      (target): TokenRequirements => this.reflector.get(TokenRequirementsMetadata, target) ?? {},
+    );
+    const merged: TokenRequirements = { ...onClass, ...definedOnly(onMethod) };
+    return {
+      scopes: merged.scopes ?? [],
+      audience: merged.audience === undefined ? this.options.audience : [merged.audience].flat(),
+      clockToleranceMs: this.options.clockToleranceMs,
+      allowMissingTokenType: this.options.allowMissingTokenType,
+    };
+  }
+
+  private introspectOnce(request: GuardedRequest): Promise<IntrospectionResult> {
+    let result = this.results.get(request);
+    if (!result) {
+      result = Promise.resolve().then(() => this.introspection.introspect(this.extractToken(request)));
+      this.results.set(request, result);
+    }
+    return result;
+  }
+
+  private toHttpException(error: unknown): HttpException {
+    if (error instanceof HttpException) {
+      return error;
+    }
+    if (error instanceof IntrospectionUnavailableError) {
+      this.logger.warn(`Token introspection unavailable, answering 503: ${error.message}`);
+      return new AuthorizationServerUnavailableException(error.retryAfter);
+    }
+    if (error instanceof IntrospectionResponseError) {
+      this.logger.error(`Token introspection failed, answering 502: ${error.message}`);
+      return new AuthorizationServerErrorException();
+    }
+    // Anything unexpected (a custom strategy throwing, a bug) still fails
+    // closed; the name only, since a message could echo request data.
+    this.logger.error(
+      `Unexpected error during token introspection, answering 503: ${error instanceof Error ? error.name : typeof error}`,
+    );
+    return new AuthorizationServerUnavailableException();
+  }
+}
+
+function definedOnly(requirements: TokenRequirements): TokenRequirements {
+  return Object.fromEntries(Object.entries(requirements).filter(([, value]) => value !== undefined));
+}

@@ -1,0 +1,57 @@
+export type { ClientAuthRequest, ClientAuthStrategy } from './client-auth/client-auth-strategy.interface';
+export { ClientAuthStrategyRegistry } from './client-auth/client-auth-strategy.registry';
+export { ClientSecretBasicStrategy } from './client-auth/client-secret-basic.strategy';
+export { ClientSecretPostStrategy } from './client-auth/client-secret-post.strategy';
+export { parseDuration } from './config/duration';
+export { INTROSPECTION_ENV_VARIABLES } from './config/environment-variables';
+export { parseIntrospectionEnv, type IntrospectionEnv } from './config/introspection-env';
+export { introspectionConfig } from './config/introspection.config';
+export { resolveIntrospectionOptions } from './config/resolve-options';
+export { InjectIntrospectionOptions } from './decorators/inject-introspection-options.decorator';
+export { IntrospectedToken } from './decorators/introspected-token.decorator';
+export { RequireActiveToken } from './decorators/require-active-token.decorator';
+export {
+  AuthorizationServerErrorException,
+  AuthorizationServerUnavailableException,
+  BearerTokenException,
+  InsufficientScopeException,
+  InvalidBearerRequestException,
+  InvalidTokenException,
+  MissingBearerTokenException,
+  type BearerErrorCode,
+} from './errors/bearer-token.exceptions';
+export {
+  IntrospectionConfigurationError,
+  IntrospectionError,
+  IntrospectionResponseError,
+  IntrospectionUnavailableError,
+  type IntrospectionResponseErrorReason,
+} from './errors/introspection.errors';
+export { formatWwwAuthenticate, type BearerChallenge } from './errors/www-authenticate';
+export { ActiveTokenGuard, type GuardedRequest } from './guards/active-token.guard';
+export { extractBearerToken, type AuthorizationHeaders } from './guards/extract-bearer-token';
+export type {
+  ClientAuthMethod,
+  Duration,
+  IntrospectionModuleOptions,
+  ResolvedIntrospectionOptions,
+} from './interfaces/introspection-options.interface';
+export type { IntrospectionResult, IntrospectOptions } from './interfaces/introspection-result.interface';
+export type { TokenRequirements } from './interfaces/token-requirements.interface';
+export {
+  DEFAULT_ENDPOINT_AUTH_METHOD,
+  DEFAULT_TOKEN_TYPE_HINT,
+  INTROSPECTION_REQUEST_PROPERTY,
+  INTROSPECTION_RESOLVED_OPTIONS,
+} from './introspection.constants';
+export { IntrospectionModule } from './introspection.module';
+export type {
+  IntrospectionModuleAsyncOptions,
+  IntrospectionModuleExtras,
+  IntrospectionModuleForRootOptions,
+} from './introspection.module-definition';
+export { IntrospectionService } from './introspection.service';
+export {
+  parseIntrospectionResponse,
+  type IntrospectionHttpResponse,
+} from './result/introspection-response.parser';

@@ -1,0 +1,42 @@
+/**
+ * A validated RFC 7662 introspection response.
+ *
+ * Standard members are typed and checked; `claims` holds the whole JSON
+ * object as the authorization server sent it, extensions included.
+ */
+export interface IntrospectionResult {
+  /** Whether the token is active right now, per the authorization server. */
+  readonly active: boolean;
+  /** `scope`: space-separated scopes, as sent. */
+  readonly scope?: string;
+  /** `scope` split on spaces; empty when absent. */
+  readonly scopes: readonly string[];
+  /** `client_id`: the client the token was issued to. */
+  readonly clientId?: string;
+  /** `username`: human-readable identifier of the resource owner. */
+  readonly username?: string;
+  /** `token_type`, e.g. `Bearer`. */
+  readonly tokenType?: string;
+  /** `exp`, seconds since the epoch. */
+  readonly exp?: number;
+  /** `iat`, seconds since the epoch. */
+  readonly iat?: number;
+  /** `nbf`, seconds since the epoch. */
+  readonly nbf?: number;
+  /** `sub`: the subject of the token. */
+  readonly sub?: string;
+  /** `aud`, always as an array; empty when absent. */
+  readonly aud: readonly string[];
+  /** `iss`: the issuer of the token. */
+  readonly iss?: string;
+  /** `jti`: the token's identifier. */
+  readonly jti?: string;
+  /** The whole response object. */
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
+/** Per-call options of {@link IntrospectionService.introspect}. */
+export interface IntrospectOptions {
+  /** Overrides the configured `tokenTypeHint` for this call. */
+  tokenTypeHint?: string;
+}

@@ -1,0 +1,15 @@
+/**
+ * What a route requires of an active token, given to `@RequireActiveToken()`.
+ *
+ * @example
+ * @RequireActiveToken({ scopes: ['read:payments'], audience: 'payments-api' })
+ */
+export interface TokenRequirements {
+  /** Scopes the token must all carry (403 `insufficient_scope` otherwise). */
+  scopes?: string[];
+  /**
+   * Audience the token's `aud` must contain (any one of them, when several);
+   * overrides the module's `audience` option.
+   */
+  audience?: string | string[];
+}

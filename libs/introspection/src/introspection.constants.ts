@@ -1,0 +1,36 @@
+/**
+ * Injection token of the validated, defaults-merged module options
+ * ({@link ResolvedIntrospectionOptions}). Inject it with {@link InjectIntrospectionOptions}.
+ */
+export const INTROSPECTION_RESOLVED_OPTIONS = Symbol('INTROSPECTION_RESOLVED_OPTIONS');
+
+/**
+ * Injection token of the array of client authentication strategies the module
+ * registers (built-in ones plus `clientAuthStrategies` given to `forRoot*`).
+ * @internal
+ */
+export const INTROSPECTION_CLIENT_AUTH_STRATEGIES = Symbol('INTROSPECTION_CLIENT_AUTH_STRATEGIES');
+
+/**
+ * Metadata key under which `@RequireActiveToken()` stores its requirements.
+ * @internal
+ */
+export const INTROSPECTION_REQUIREMENTS_METADATA = 'introspection:requirements';
+
+/**
+ * Property of the HTTP request object on which the guard attaches the
+ * {@link IntrospectionResult} of an accepted token (`request.introspection`).
+ */
+export const INTROSPECTION_REQUEST_PROPERTY = 'introspection';
+
+/** Token type hint sent when none is configured (RFC 7662 §2.1). */
+export const DEFAULT_TOKEN_TYPE_HINT = 'access_token';
+
+/** Client authentication method used when none is configured. */
+export const DEFAULT_ENDPOINT_AUTH_METHOD = 'client_secret_basic';
+
+/** Longest bearer token the guard forwards to the authorization server. */
+export const DEFAULT_MAX_TOKEN_LENGTH = 4096;
+
+/** Largest introspection response body read, in bytes. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;

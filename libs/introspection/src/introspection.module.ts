@@ -1,0 +1,42 @@
+import { HttpModule } from '@nestjs/axios';
+import { Module } from '@nestjs/common';
+import { ClientAuthStrategyRegistry } from './client-auth/client-auth-strategy.registry';
+import { resolveIntrospectionOptions } from './config/resolve-options';
+import { ActiveTokenGuard } from './guards/active-token.guard';
+import { IntrospectionHttpClient } from './http/introspection-http.client';
+import { INTROSPECTION_RESOLVED_OPTIONS } from './introspection.constants';
+import { ConfigurableModuleClass, INTROSPECTION_MODULE_OPTIONS } from './introspection.module-definition';
+import { IntrospectionService } from './introspection.service';
+
+/**
+ * OAuth 2.0 Token Introspection (RFC 7662) for a resource server: provides
+ * {@link IntrospectionService} and the guard behind `@RequireActiveToken()`.
+ *
+ * @example
+ * @Module({
+ *   imports: [
+ *     ConfigModule.forRoot(),
+ *     IntrospectionModule.forRootAsync(introspectionConfig.asProvider()),
+ *   ],
+ * })
+ * export class AppModule {}
+ */
+@Module({
+  imports: [HttpModule.register({ maxRedirects: 0 })],
+  providers: [
+    {
+      // Validated once at boot, whichever forRoot* form supplied the options.
+      provide: INTROSPECTION_RESOLVED_OPTIONS,
+      useFactory: resolveIntrospectionOptions,
+      inject: [INTROSPECTION_MODULE_OPTIONS],
+    },
+    ClientAuthStrategyRegistry,
+    IntrospectionHttpClient,
+    IntrospectionService,
+    ActiveTokenGuard,
+  ],
+  // Everything the guard injects, so @RequireActiveToken() resolves in
+  // importing modules.
+  exports: [INTROSPECTION_RESOLVED_OPTIONS, IntrospectionService, ActiveTokenGuard],
+})
+export class IntrospectionModule extends ConfigurableModuleClass {}

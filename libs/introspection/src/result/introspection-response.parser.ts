@@ -1,0 +1,171 @@
+import { IntrospectionResponseError, IntrospectionUnavailableError } from '../errors/introspection.errors';
+import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
+
+/** The parts of an HTTP answer from the introspection endpoint that are read. */
+export interface IntrospectionHttpResponse {
+  readonly status: number;
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** The body as text. */
+  readonly body: string;
+}
+
+const STRING_MEMBERS = ['scope', 'client_id', 'username', 'token_type', 'sub', 'iss', 'jti'] as const;
+const NUMERIC_DATE_MEMBERS = ['exp', 'iat', 'nbf'] as const;
+
+/**
+ * Turns the authorization server's HTTP answer into a result, strictly:
+ * only HTTP 200 with a JSON object whose `active` is a JSON boolean is an
+ * answer (RFC 7662 §2.2). Everything else throws; nothing is ever read as
+ * "inactive" by default, except an error that blames the token itself.
+ *
+ * @throws IntrospectionUnavailableError for 5xx and 429 (no answer)
+ * @throws IntrospectionResponseError for anything else that is not an answer
+ */
+export function parseIntrospectionResponse(response: IntrospectionHttpResponse): IntrospectionResult {
+  const { status } = response;
+  if (status === 200) {
+    return toResult(parseJsonObject(response.body));
+  }
+  if (status === 429 || status >= 500) {
+    throw new IntrospectionUnavailableError(
+      `The introspection endpoint answered HTTP ${status}.`,
+      parseRetryAfter(response.headers['retry-after']),
+    );
+  }
+  const error = errorCode(response.body);
+  // oidc-provider (and others) answer 400 unsupported_token_type for tokens
+  // they cannot even parse, e.g. any JWT-shaped string. That is a verdict on
+  // the token: reading it as an outage would let anyone turn garbage into 5xx.
+  if (status === 400 && error === 'unsupported_token_type') {
+    return inactive({ active: false });
+  }
+  if (status === 401 || error === 'invalid_client' || error === 'unauthorized_client') {
+    throw new IntrospectionResponseError(
+      'client_authentication_failed',
+      `The authorization server rejected this API's client authentication (HTTP ${status}${error ? `, error "${error}"` : ''}); check clientId, the credentials and endpointAuthMethod.`,
+      status,
+    );
+  }
+  if (status >= 300 && status < 400) {
+    throw new IntrospectionResponseError(
+      'unexpected_status',
+      `The introspection endpoint answered with a redirect (HTTP ${status}); redirects are not followed, configure the final URL as endpoint.`,
+      status,
+    );
+  }
+  throw new IntrospectionResponseError(
+    'unexpected_status',
+    `The introspection endpoint answered HTTP ${status}${error ? ` with error "${error}"` : ''} instead of 200.`,
+    status,
+  );
+}
+
+function parseJsonObject(body: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    throw malformed('the body is not JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw malformed('the body is not a JSON object');
+  }
+  return value as Record<string, unknown>;
+}
+
+function toResult(claims: Record<string, unknown>): IntrospectionResult {
+  if (typeof claims.active !== 'boolean') {
+    throw malformed('"active" is missing or not a JSON boolean');
+  }
+  // RFC 7662 §2.2: an inactive token carries no further information, whatever
+  // else the body says; nothing else is read or validated.
+  if (!claims.active) {
+    return inactive(claims);
+  }
+  for (const member of STRING_MEMBERS) {
+    if (claims[member] !== undefined && typeof claims[member] !== 'string') {
+      throw malformed(`"${member}" is not a string`);
+    }
+  }
+  for (const member of NUMERIC_DATE_MEMBERS) {
+    const value = claims[member];
+    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) {
+      throw malformed(`"${member}" is not a number`);
+    }
+  }
+  const scope = claims.scope as string | undefined;
+  return {
+    active: true,
+    scope,
+    scopes: scope ? scope.split(' ').filter(Boolean) : [],
+    clientId: claims.client_id as string | undefined,
+    username: claims.username as string | undefined,
+    tokenType: claims.token_type as string | undefined,
+    exp: claims.exp as number | undefined,
+    iat: claims.iat as number | undefined,
+    nbf: claims.nbf as number | undefined,
+    sub: claims.sub as string | undefined,
+    aud: audience(claims.aud),
+    iss: claims.iss as string | undefined,
+    jti: claims.jti as string | undefined,
+    claims,
+  };
+}
+
+function inactive(claims: Record<string, unknown>): IntrospectionResult {
+  return { active: false, scopes: [], aud: [], claims };
+}
+
+function audience(value: unknown): string[] {
+  if (value === undefined) {
+    return [];
+  }
+  if (typeof value === 'string') {
+    return [value];
+  }
+  if (Array.isArray(value) && value.every((entry) => typeof entry === 'string')) {
+    return value;
+  }
+  throw malformed('"aud" is neither a string nor an array of strings');
+}
+
+function errorCode(body: string): string | undefined {
+  try {
+    const value: unknown = JSON.parse(body);
+    if (typeof value === 'object' && value !== null && 'error' in value) {
+      const { error } = value;
+      // RFC 6749 §5.2: error codes are printable ASCII without " and \.
+      return typeof error === 'string' && /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,64}$/.test(error)
+        ? error
+        : undefined;
+    }
+  } catch {
+    // Not JSON: no error code to read.
+  }
+  return undefined;
+}
+
+/**
+ * Seconds to wait from a `Retry-After` header (RFC 9110 §10.2.3): delay
+ * seconds or an HTTP date. `undefined` when absent or unreadable.
+ */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  const text = value.trim();
+  if (/^\d+$/.test(text)) {
+    return Number(text);
+  }
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+function malformed(detail: string): IntrospectionResponseError {
+  return new IntrospectionResponseError(
+    'malformed_response',
+    `The introspection endpoint's answer is not a valid RFC 7662 response: ${detail}.`,
+    200,
+  );
+}
