@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
@@ -7,11 +7,14 @@ import { AppModule } from './app.module';
 export type DemoAdapter = 'express' | 'fastify';
 
 /** Creates the demo application on the given platform, not yet listening. */
-export async function createDemoApp(adapter: DemoAdapter = 'express'): Promise<INestApplication> {
+export async function createDemoApp(
+  adapter: DemoAdapter = 'express',
+  options: NestApplicationOptions = {},
+): Promise<INestApplication> {
   const app =
     adapter === 'fastify'
-      ? await NestFactory.create(AppModule, new FastifyAdapter(), { logger: ['error', 'warn', 'log'] })
-      : await NestFactory.create(AppModule, { logger: ['error', 'warn', 'log'] });
+      ? await NestFactory.create(AppModule, new FastifyAdapter(), options)
+      : await NestFactory.create(AppModule, options);
   app.enableShutdownHooks();
   return app;
 }

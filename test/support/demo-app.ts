@@ -1,0 +1,50 @@
+import type { INestApplication } from '@nestjs/common';
+import { createDemoApp, DemoAdapter } from '../../apps/demo/src/create-demo-app';
+
+/** A demo app listening on 127.0.0.1 with a random port. */
+export interface RunningDemo {
+  readonly app: INestApplication;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Boots the demo app on `adapter`, configured only through the given
+ * INTROSPECTION_* environment variables (the rest of the environment's
+ * INTROSPECTION_* variables are cleared for the duration of the boot).
+ */
+export async function startDemo(adapter: DemoAdapter, env: Record<string, string>): Promise<RunningDemo> {
+  const saved = introspectionEnv();
+  setIntrospectionEnv(env);
+  let app: INestApplication;
+  try {
+    app = await createDemoApp(adapter, { logger: false });
+    await app.listen(0, '127.0.0.1');
+  } finally {
+    setIntrospectionEnv(saved);
+  }
+  if (adapter === 'fastify') {
+    await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
+  }
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  return { app, url, close: () => app.close() };
+}
+
+/** Both HTTP platforms, for `describe.each`. */
+export const ADAPTERS: DemoAdapter[] = ['express', 'fastify'];
+
+function introspectionEnv(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (entry): entry is [string, string] => entry[0].startsWith('INTROSPECTION_') && entry[1] !== undefined,
+    ),
+  );
+}
+
+/** Replaces every INTROSPECTION_* variable of the environment with `env`. */
+function setIntrospectionEnv(env: Record<string, string>): void {
+  for (const name of Object.keys(introspectionEnv())) {
+    delete process.env[name];
+  }
+  Object.assign(process.env, env);
+}

@@ -1,0 +1,45 @@
+// The end-to-end tests' authorization server: the demo's oidc-provider set-up
+// plus a client with a hard secret, and test controls (introspection request
+// count, artificial introspection delay) under /__test/.
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  DEMO_CLIENTS,
+  runAsChildProcess,
+} from '../../apps/demo/authorization-server/authorization-server.mjs';
+
+let introspections = 0;
+let delayMs = 0;
+
+async function testControls(ctx, next) {
+  if (ctx.path === '/__test/delay' && ctx.method === 'POST') {
+    delayMs = Number(ctx.query.ms ?? 0);
+    ctx.status = 204;
+    return;
+  }
+  if (ctx.path === '/__test/stats') {
+    ctx.body = { introspections };
+    return;
+  }
+  if (ctx.path === '/token/introspection') {
+    introspections++;
+    if (delayMs > 0) {
+      await sleep(delayMs);
+    }
+  }
+  await next();
+}
+
+await runAsChildProcess({
+  port: Number(process.env.AUTH_SERVER_PORT ?? 0),
+  clients: [
+    ...DEMO_CLIENTS,
+    // A secret with every character client_secret_basic must form-encode,
+    // given by the test harness.
+    {
+      client_id: 'hard-secret-api',
+      client_secret: process.env.TEST_HARD_SECRET,
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+  ],
+  use: [testControls],
+});
