@@ -1,4 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { Clock, INTROSPECTION_CLOCK } from '@app/introspection';
+import { AppModule } from '../../apps/demo/src/app.module';
 import { createDemoApp, DemoAdapter } from '../../apps/demo/src/create-demo-app';
 
 /** A demo app listening on 127.0.0.1 with a random port. */
@@ -12,13 +16,19 @@ export interface RunningDemo {
  * Boots the demo app on `adapter`, configured only through the given
  * INTROSPECTION_* environment variables (the rest of the environment's
  * INTROSPECTION_* variables are cleared for the duration of the boot).
+ * With `clock`, the module's clock is replaced, the way an application's own
+ * tests would do it, so that cache expiry is tested without sleeping.
  */
-export async function startDemo(adapter: DemoAdapter, env: Record<string, string>): Promise<RunningDemo> {
+export async function startDemo(
+  adapter: DemoAdapter,
+  env: Record<string, string>,
+  { clock }: { clock?: Clock } = {},
+): Promise<RunningDemo> {
   const saved = introspectionEnv();
   setIntrospectionEnv(env);
   let app: INestApplication;
   try {
-    app = await createDemoApp(adapter, { logger: false });
+    app = clock ? await createWithClock(adapter, clock) : await createDemoApp(adapter, { logger: false });
     await app.listen(0, '127.0.0.1');
   } finally {
     setIntrospectionEnv(saved);
@@ -28,6 +38,25 @@ export async function startDemo(adapter: DemoAdapter, env: Record<string, string
   }
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return { app, url, close: () => app.close() };
+}
+
+async function createWithClock(adapter: DemoAdapter, clock: Clock): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
+    .overrideProvider(INTROSPECTION_CLOCK)
+    .useValue(clock)
+    .compile();
+  return adapter === 'fastify'
+    ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
+    : moduleRef.createNestApplication({ logger: false });
+}
+
+/** A clock the test moves by hand. */
+export class ManualClock implements Clock {
+  private offset = 0;
+  now = (): number => Date.now() + this.offset;
+  advance(ms: number): void {
+    this.offset += ms;
+  }
 }
 
 /** Both HTTP platforms, for `describe.each`. */

@@ -39,12 +39,15 @@ export type {
 export type { IntrospectionResult, IntrospectOptions } from './interfaces/introspection-result.interface';
 export type { TokenRequirements } from './interfaces/token-requirements.interface';
 export {
+  DEFAULT_CACHE_MAX_ENTRIES,
   DEFAULT_ENDPOINT_AUTH_METHOD,
   DEFAULT_TOKEN_TYPE_HINT,
+  INTROSPECTION_CLOCK,
   INTROSPECTION_REQUEST_PROPERTY,
   INTROSPECTION_RESOLVED_OPTIONS,
 } from './introspection.constants';
 export { IntrospectionModule } from './introspection.module';
+export { systemClock, type Clock } from './interfaces/clock.interface';
 export type {
   IntrospectionModuleAsyncOptions,
   IntrospectionModuleExtras,
@@ -52,6 +55,7 @@ export type {
 } from './introspection.module-definition';
 export { IntrospectionService } from './introspection.service';
 export {
+  parseIntrospectionClaims,
   parseIntrospectionResponse,
   type IntrospectionHttpResponse,
 } from './result/introspection-response.parser';

@@ -34,3 +34,18 @@ export const DEFAULT_MAX_TOKEN_LENGTH = 4096;
 
 /** Largest introspection response body read, in bytes. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
+
+/** Bound of the default in-memory response cache, in entries. */
+export const DEFAULT_CACHE_MAX_ENTRIES = 10_000;
+
+/**
+ * Injection token of the cache-manager `Cache` holding introspection answers.
+ * @internal
+ */
+export const INTROSPECTION_CACHE = Symbol('INTROSPECTION_CACHE');
+
+/**
+ * Injection token of the module's {@link Clock}. Override it in tests to
+ * control time; the cache and the guard's `exp`/`nbf` checks read it.
+ */
+export const INTROSPECTION_CLOCK = Symbol('INTROSPECTION_CLOCK');

@@ -1,10 +1,17 @@
 import { HttpModule } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
+import { createIntrospectionCache } from './cache/create-introspection-cache';
+import { IntrospectionResultCache } from './cache/introspection-result.cache';
 import { ClientAuthStrategyRegistry } from './client-auth/client-auth-strategy.registry';
 import { resolveIntrospectionOptions } from './config/resolve-options';
 import { ActiveTokenGuard } from './guards/active-token.guard';
 import { IntrospectionHttpClient } from './http/introspection-http.client';
-import { INTROSPECTION_RESOLVED_OPTIONS } from './introspection.constants';
+import { systemClock } from './interfaces/clock.interface';
+import {
+  INTROSPECTION_CACHE,
+  INTROSPECTION_CLOCK,
+  INTROSPECTION_RESOLVED_OPTIONS,
+} from './introspection.constants';
 import { ConfigurableModuleClass, INTROSPECTION_MODULE_OPTIONS } from './introspection.module-definition';
 import { IntrospectionService } from './introspection.service';
 
@@ -30,6 +37,13 @@ import { IntrospectionService } from './introspection.service';
       useFactory: resolveIntrospectionOptions,
       inject: [INTROSPECTION_MODULE_OPTIONS],
     },
+    { provide: INTROSPECTION_CLOCK, useValue: systemClock },
+    {
+      provide: INTROSPECTION_CACHE,
+      useFactory: createIntrospectionCache,
+      inject: [INTROSPECTION_RESOLVED_OPTIONS],
+    },
+    IntrospectionResultCache,
     ClientAuthStrategyRegistry,
     IntrospectionHttpClient,
     IntrospectionService,
@@ -37,6 +51,6 @@ import { IntrospectionService } from './introspection.service';
   ],
   // Everything the guard injects, so @RequireActiveToken() resolves in
   // importing modules.
-  exports: [INTROSPECTION_RESOLVED_OPTIONS, IntrospectionService, ActiveTokenGuard],
+  exports: [INTROSPECTION_RESOLVED_OPTIONS, INTROSPECTION_CLOCK, IntrospectionService, ActiveTokenGuard],
 })
 export class IntrospectionModule extends ConfigurableModuleClass {}

@@ -1,12 +1,20 @@
 import { Injectable } from '@nestjs/common';
+import { IntrospectionResultCache } from './cache/introspection-result.cache';
 import { InjectIntrospectionOptions } from './decorators/inject-introspection-options.decorator';
 import { IntrospectionHttpClient } from './http/introspection-http.client';
 import type { ResolvedIntrospectionOptions } from './interfaces/introspection-options.interface';
 import type { IntrospectionResult, IntrospectOptions } from './interfaces/introspection-result.interface';
 
+/** One lookup of one cache key under way, shared by every concurrent caller. */
+interface Flight {
+  readonly result: Promise<IntrospectionResult>;
+  /** Set by `invalidate()`: the answer must not be written to the cache. */
+  invalidated: boolean;
+}
+
 /**
  * The introspector: asks the authorization server whether a token is active
- * right now (RFC 7662).
+ * right now (RFC 7662), reusing answers for `ttl` when caching is on.
  *
  * @example
  * const result = await introspection.introspect(token);
@@ -14,23 +22,82 @@ import type { IntrospectionResult, IntrospectOptions } from './interfaces/intros
  */
 @Injectable()
 export class IntrospectionService {
+  private readonly flights = new Map<string, Flight>();
+
   constructor(
     private readonly client: IntrospectionHttpClient,
+    private readonly cache: IntrospectionResultCache,
     @InjectIntrospectionOptions() private readonly options: ResolvedIntrospectionOptions,
   ) {}
 
   /**
    * Introspects `token`. Resolves with the validated answer, active or not;
    * rejects when there is no usable answer, never resolving to "inactive"
-   * for an outage.
+   * for an outage. With caching on, concurrent calls for the same token share
+   * one lookup and one request (single flight), and share its error too.
    *
    * @throws IntrospectionUnavailableError no answer (network error, timeout, 5xx, 429)
    * @throws IntrospectionResponseError malformed answer, or our client credentials rejected
    */
   async introspect(token: string, options: IntrospectOptions = {}): Promise<IntrospectionResult> {
-    if (typeof token !== 'string' || token.length === 0) {
-      throw new TypeError('introspect() needs a non-empty token string.');
+    assertToken(token);
+    const tokenTypeHint = options.tokenTypeHint ?? this.options.tokenTypeHint;
+    if (!this.cache.enabled) {
+      return this.client.introspect(token, tokenTypeHint);
     }
-    return this.client.introspect(token, options.tokenTypeHint ?? this.options.tokenTypeHint);
+    const key = this.cache.key(token, tokenTypeHint);
+    let flight = this.flights.get(key);
+    if (!flight) {
+      flight = this.lookUp(key, token, tokenTypeHint);
+      this.flights.set(key, flight);
+      const land = () => {
+        if (this.flights.get(key) === flight) {
+          this.flights.delete(key);
+        }
+      };
+      // Errors are not kept: the next call after a failure tries again.
+      flight.result.then(land, land);
+    }
+    return flight.result;
+  }
+
+  /**
+   * Forgets what is cached about `token` (for logout or revocation within
+   * the same system). An introspection of it under way is not cached either.
+   */
+  async invalidate(token: string, options: IntrospectOptions = {}): Promise<void> {
+    assertToken(token);
+    if (!this.cache.enabled) {
+      return;
+    }
+    const key = this.cache.key(token, options.tokenTypeHint ?? this.options.tokenTypeHint);
+    const flight = this.flights.get(key);
+    if (flight) {
+      flight.invalidated = true;
+      this.flights.delete(key);
+    }
+    await this.cache.delete(key);
+  }
+
+  private lookUp(key: string, token: string, tokenTypeHint: string): Flight {
+    const state = { invalidated: false };
+    const result = (async () => {
+      const cached = await this.cache.read(key);
+      if (cached) {
+        return cached;
+      }
+      const answer = await this.client.introspect(token, tokenTypeHint);
+      if (!state.invalidated) {
+        await this.cache.write(key, answer);
+      }
+      return answer;
+    })();
+    return Object.assign(state, { result });
+  }
+}
+
+function assertToken(token: unknown): asserts token is string {
+  if (typeof token !== 'string' || token.length === 0) {
+    throw new TypeError('A non-empty token string is required.');
   }
 }

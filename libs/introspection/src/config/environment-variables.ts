@@ -11,6 +11,10 @@ export const INTROSPECTION_ENV_VARIABLES = {
   clientSecret: 'INTROSPECTION_CLIENT_SECRET',
   endpointAuthMethod: 'INTROSPECTION_ENDPOINT_AUTH_METHOD',
   ttl: 'INTROSPECTION_TTL',
+  negativeTtl: 'INTROSPECTION_NEGATIVE_TTL',
+  cacheMaxEntries: 'INTROSPECTION_CACHE_MAX_ENTRIES',
+  cacheUrl: 'INTROSPECTION_CACHE_URL',
+  cacheTimeout: 'INTROSPECTION_CACHE_TIMEOUT',
   tokenTypeHint: 'INTROSPECTION_TOKEN_TYPE_HINT',
   timeout: 'INTROSPECTION_TIMEOUT',
   clockTolerance: 'INTROSPECTION_CLOCK_TOLERANCE',
@@ -19,4 +23,4 @@ export const INTROSPECTION_ENV_VARIABLES = {
   allowMissingTokenType: 'INTROSPECTION_ALLOW_MISSING_TOKEN_TYPE',
   maxTokenLength: 'INTROSPECTION_MAX_TOKEN_LENGTH',
   maxResponseBytes: 'INTROSPECTION_MAX_RESPONSE_BYTES',
-} as const satisfies Record<keyof IntrospectionModuleOptions, string>;
+} as const satisfies Record<Exclude<keyof IntrospectionModuleOptions, 'cache'>, string>;

@@ -1,4 +1,7 @@
+import type { Cache } from 'cache-manager';
+import type { Keyv } from 'keyv';
 import {
+  DEFAULT_CACHE_MAX_ENTRIES,
   DEFAULT_ENDPOINT_AUTH_METHOD,
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_MAX_TOKEN_LENGTH,
@@ -13,6 +16,8 @@ import type {
 import { parseDuration } from './duration';
 
 const DEFAULT_TIMEOUT = '5s';
+const DEFAULT_NEGATIVE_TTL = '10s';
+const DEFAULT_CACHE_TIMEOUT = '100ms';
 const DEFAULT_CLOCK_TOLERANCE = '5s';
 
 /**
@@ -40,6 +45,13 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     throw new IntrospectionConfigurationError('clockTolerance', 'must not be negative.');
   }
 
+  const cacheTimeoutMs = duration(o.cacheTimeout ?? DEFAULT_CACHE_TIMEOUT, 'cacheTimeout');
+  if (cacheTimeoutMs <= 0) {
+    throw new IntrospectionConfigurationError('cacheTimeout', 'must be a positive duration, e.g. "100ms".');
+  }
+  // Couper's semantics: absent or non-positive means "do not cache".
+  const ttlMs = Math.max(0, o.ttl === undefined ? 0 : duration(o.ttl, 'ttl'));
+
   return {
     endpoint: endpointUrl(o.endpoint),
     issuer: optionalString(o.issuer, 'issuer'),
@@ -47,8 +59,15 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     clientSecret: optionalString(o.clientSecret, 'clientSecret', { secret: true }),
     endpointAuthMethod:
       optionalString(o.endpointAuthMethod, 'endpointAuthMethod') ?? DEFAULT_ENDPOINT_AUTH_METHOD,
-    // Couper's semantics: absent or non-positive means "do not cache".
-    ttlMs: Math.max(0, o.ttl === undefined ? 0 : duration(o.ttl, 'ttl')),
+    ttlMs,
+    negativeTtlMs: Math.min(
+      ttlMs,
+      Math.max(0, duration(o.negativeTtl ?? DEFAULT_NEGATIVE_TTL, 'negativeTtl')),
+    ),
+    cacheMaxEntries: positiveInteger(o.cacheMaxEntries, 'cacheMaxEntries', DEFAULT_CACHE_MAX_ENTRIES),
+    cacheUrl: redisUrl(o.cacheUrl),
+    cache: userCache(o.cache),
+    cacheTimeoutMs,
     tokenTypeHint: optionalString(o.tokenTypeHint, 'tokenTypeHint') ?? DEFAULT_TOKEN_TYPE_HINT,
     timeoutMs,
     clockToleranceMs,
@@ -90,6 +109,48 @@ function endpointUrl(value: unknown): string {
     throw new IntrospectionConfigurationError('endpoint', 'must not contain a fragment (RFC 6749 §3.2).');
   }
   return url.href;
+}
+
+function redisUrl(value: unknown): string | undefined {
+  const text = optionalString(value, 'cacheUrl');
+  if (text === undefined) {
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new IntrospectionConfigurationError(
+      'cacheUrl',
+      'is not a valid URL; use e.g. "redis://127.0.0.1:6379".',
+    );
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new IntrospectionConfigurationError('cacheUrl', 'must be a redis:// or rediss:// URL.');
+  }
+  return text;
+}
+
+function userCache(value: unknown): Cache | Keyv | undefined {
+  if (value === undefined || value === null) {
+    return undefined;
+  }
+  const candidate = value as Partial<Record<'get' | 'set' | 'delete' | 'del', unknown>>;
+  const isCacheManager =
+    typeof candidate.get === 'function' &&
+    typeof candidate.set === 'function' &&
+    typeof candidate.del === 'function';
+  const isKeyv =
+    typeof candidate.get === 'function' &&
+    typeof candidate.set === 'function' &&
+    typeof candidate.delete === 'function';
+  if (!isCacheManager && !isKeyv) {
+    throw new IntrospectionConfigurationError(
+      'cache',
+      'must be a cache-manager Cache (createCache()) or a Keyv instance.',
+    );
+  }
+  return value as Cache | Keyv;
 }
 
 function duration(value: Duration, option: string): number {

@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, HttpException, Injectable, Logger } from '@nestjs/common';
+import { CanActivate, ExecutionContext, HttpException, Inject, Injectable, Logger } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { TokenRequirementsMetadata } from '../decorators/token-requirements.metadata';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
@@ -9,7 +9,8 @@ import {
 } from '../errors/bearer-token.exceptions';
 import { IntrospectionResponseError, IntrospectionUnavailableError } from '../errors/introspection.errors';
 import { formatWwwAuthenticate } from '../errors/www-authenticate';
-import { INTROSPECTION_REQUEST_PROPERTY } from '../introspection.constants';
+import { INTROSPECTION_CLOCK, INTROSPECTION_REQUEST_PROPERTY } from '../introspection.constants';
+import type { Clock } from '../interfaces/clock.interface';
 import { IntrospectionService } from '../introspection.service';
 import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
@@ -48,6 +49,7 @@ export class ActiveTokenGuard implements CanActivate {
     protected readonly introspection: IntrospectionService,
     @InjectIntrospectionOptions() protected readonly options: ResolvedIntrospectionOptions,
     protected readonly adapterHost: HttpAdapterHost,
+    @Inject(INTROSPECTION_CLOCK) protected readonly clock: Clock,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -55,7 +57,7 @@ export class ActiveTokenGuard implements CanActivate {
     try {
       const requirements = this.getRequirements(context);
       const result = await this.introspectOnce(request);
-      checkTokenRequirements(result, requirements, Date.now());
+      checkTokenRequirements(result, requirements, this.clock.now());
       await this.onSuccess(request, result, context);
       return true;
     } catch (error) {

@@ -1,3 +1,6 @@
+import type { Cache } from 'cache-manager';
+import type { Keyv } from 'keyv';
+
 /**
  * A duration: a number of seconds, or a Go-style duration string such as
  * `"500ms"`, `"90s"`, `"1m30s"` or `"1h"` (units `h`, `m`, `s`, `ms`, `us`, `ns`).
@@ -60,10 +63,46 @@ export interface IntrospectionModuleOptions {
   /**
    * How long an introspection answer may be reused. Absent or non-positive:
    * the endpoint is asked every time a token is validated (Couper's `ttl`).
+   * An active answer is never kept past the token's `exp`.
    * Env: `INTROSPECTION_TTL`.
    * @default 0
    */
   ttl?: Duration;
+
+  /**
+   * How long an *inactive* answer may be reused, within `ttl`: a flood of
+   * garbage tokens then costs one introspection per distinct token. 0 keeps
+   * no inactive answers. Env: `INTROSPECTION_NEGATIVE_TTL`.
+   * @default '10s'
+   */
+  negativeTtl?: Duration;
+
+  /**
+   * Bound of the default in-memory cache, in entries; the least recently used
+   * entry is evicted beyond it. Env: `INTROSPECTION_CACHE_MAX_ENTRIES`.
+   * @default 10000
+   */
+  cacheMaxEntries?: number;
+
+  /**
+   * Redis URL (`redis://` or `rediss://`) of a cache shared by several
+   * instances, through `@keyv/redis`. Env: `INTROSPECTION_CACHE_URL`.
+   */
+  cacheUrl?: string;
+
+  /**
+   * A cache of your own instead of the in-memory default or `cacheUrl`: a
+   * `cache-manager` instance or a Keyv instance. The module does not close it.
+   */
+  cache?: Cache | Keyv;
+
+  /**
+   * Deadline of one cache read or write. A store that is slower, or failing,
+   * is bypassed (requests are introspected) until it answers again.
+   * Env: `INTROSPECTION_CACHE_TIMEOUT`.
+   * @default '100ms'
+   */
+  cacheTimeout?: Duration;
 
   /**
    * `token_type_hint` sent with every request (RFC 7662 §2.1).
@@ -135,6 +174,12 @@ export interface ResolvedIntrospectionOptions {
   readonly endpointAuthMethod: ClientAuthMethod;
   /** Cache time-to-live in milliseconds; 0 disables caching. */
   readonly ttlMs: number;
+  /** Time-to-live of inactive answers in milliseconds (at most `ttlMs`). */
+  readonly negativeTtlMs: number;
+  readonly cacheMaxEntries: number;
+  readonly cacheUrl?: string;
+  readonly cache?: Cache | Keyv;
+  readonly cacheTimeoutMs: number;
   readonly tokenTypeHint: string;
   readonly timeoutMs: number;
   readonly clockToleranceMs: number;

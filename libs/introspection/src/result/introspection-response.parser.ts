@@ -25,7 +25,7 @@ const NUMERIC_DATE_MEMBERS = ['exp', 'iat', 'nbf'] as const;
 export function parseIntrospectionResponse(response: IntrospectionHttpResponse): IntrospectionResult {
   const { status } = response;
   if (status === 200) {
-    return toResult(parseJsonObject(response.body));
+    return parseJsonObject(response.body);
   }
   if (status === 429 || status >= 500) {
     throw new IntrospectionUnavailableError(
@@ -61,17 +61,27 @@ export function parseIntrospectionResponse(response: IntrospectionHttpResponse):
   );
 }
 
-function parseJsonObject(body: string): Record<string, unknown> {
+function parseJsonObject(body: string): IntrospectionResult {
   let value: unknown;
   try {
     value = JSON.parse(body);
   } catch {
     throw malformed('the body is not JSON');
   }
+  return parseIntrospectionClaims(value);
+}
+
+/**
+ * Validates a parsed introspection response object (RFC 7662 §2.2) into a
+ * result, with the same strict rules as {@link parseIntrospectionResponse}.
+ *
+ * @throws IntrospectionResponseError when it is not a valid response object
+ */
+export function parseIntrospectionClaims(value: unknown): IntrospectionResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw malformed('the body is not a JSON object');
   }
-  return value as Record<string, unknown>;
+  return toResult(value as Record<string, unknown>);
 }
 
 function toResult(claims: Record<string, unknown>): IntrospectionResult {

@@ -1,0 +1,10 @@
+/**
+ * The module's source of time, in milliseconds since the epoch. Provided under
+ * `INTROSPECTION_CLOCK`; replace it in tests to move time without sleeping.
+ */
+export interface Clock {
+  now(): number;
+}
+
+/** The real clock. */
+export const systemClock: Clock = { now: () => Date.now() };

@@ -1,0 +1,184 @@
+import { demoClients } from '../apps/demo/src/embedded-authorization-server';
+import { TestAuthorizationServer } from './support/authorization-server';
+import { ADAPTERS, ManualClock, RunningDemo, startDemo } from './support/demo-app';
+import { bearer, send } from './support/http';
+import { REDIS_URL, RedisProcess } from './support/redis';
+
+// The response cache against oidc-provider: what is reused, for how long,
+// and that requirements are still applied to every request.
+
+const clients = demoClients();
+let as: TestAuthorizationServer;
+
+beforeAll(async () => {
+  as = await TestAuthorizationServer.start();
+});
+
+afterAll(async () => {
+  await as?.stop();
+});
+
+function env(extra: Record<string, string>): Record<string, string> {
+  return {
+    INTROSPECTION_ENDPOINT: as.introspectionEndpoint,
+    INTROSPECTION_CLIENT_ID: clients.introspectionClients.client_secret_basic.clientId,
+    INTROSPECTION_CLIENT_SECRET: clients.introspectionClients.client_secret_basic.clientSecret,
+    INTROSPECTION_AUDIENCE: clients.audience,
+    INTROSPECTION_REALM: 'demo',
+    ...extra,
+  };
+}
+
+/** Runs `action` and returns how many introspection requests the server received meanwhile. */
+async function introspectionsDuring(action: () => Promise<unknown>): Promise<number> {
+  const before = await as.introspectionCount();
+  await action();
+  return (await as.introspectionCount()) - before;
+}
+
+describe.each(ADAPTERS)('response cache on %s', (adapter) => {
+  describe('with ttl 60s', () => {
+    const clock = new ManualClock();
+    let demo: RunningDemo;
+
+    beforeAll(async () => {
+      demo = await startDemo(adapter, env({ INTROSPECTION_TTL: '60s', INTROSPECTION_NEGATIVE_TTL: '10s' }), {
+        clock,
+      });
+    });
+
+    afterAll(async () => {
+      await demo?.close();
+    });
+
+    it('keeps serving a revoked token from the cache until ttl has passed, then rejects it', async () => {
+      const token = await as.mintToken('read:payments');
+      expect(await introspectionsDuring(() => send(`${demo.url}/me`, { headers: bearer(token) }))).toBe(1);
+      await as.revoke(token);
+
+      let answer = await send(`${demo.url}/me`, { headers: bearer(token) });
+      expect(answer.status).toBe(200);
+
+      clock.advance(59_000);
+      expect(
+        await introspectionsDuring(
+          async () => (answer = await send(`${demo.url}/me`, { headers: bearer(token) })),
+        ),
+      ).toBe(0);
+      expect(answer.status).toBe(200);
+
+      clock.advance(1_000);
+      expect(
+        await introspectionsDuring(
+          async () => (answer = await send(`${demo.url}/me`, { headers: bearer(token) })),
+        ),
+      ).toBe(1);
+      expect(answer.status).toBe(401);
+      expect(answer.headers['www-authenticate']).toBe(
+        'Bearer realm="demo", error="invalid_token", error_description="The access token is not active."',
+      );
+    });
+
+    it('makes exactly one introspection request for 200 concurrent requests with one fresh token', async () => {
+      const token = await as.mintToken('read:payments');
+      let statuses: number[] = [];
+      const made = await introspectionsDuring(async () => {
+        const answers = await Promise.all(
+          Array.from({ length: 200 }, () => send(`${demo.url}/payments`, { headers: bearer(token) })),
+        );
+        statuses = answers.map((a) => a.status);
+      });
+      expect(made).toBe(1);
+      expect(new Set(statuses)).toEqual(new Set([200]));
+    });
+
+    it('still refuses a cached token on a route that needs a scope it lacks', async () => {
+      const token = await as.mintToken('read:payments');
+      expect((await send(`${demo.url}/payments`, { headers: bearer(token) })).status).toBe(200);
+      let answer = await send(`${demo.url}/payments`);
+      const made = await introspectionsDuring(async () => {
+        answer = await send(`${demo.url}/payments`, { method: 'POST', headers: bearer(token) });
+      });
+      expect(made).toBe(0);
+      expect(answer.status).toBe(403);
+      expect(answer.headers['www-authenticate']).toBe(
+        'Bearer realm="demo", error="insufficient_scope", error_description="The access token lacks a required scope.", scope="write:payments"',
+      );
+    });
+
+    it('asks once per distinct unknown token within negativeTtl, then again', async () => {
+      const garbage = `unknown-${Math.random().toString(36).slice(2)}`;
+      const call = () => send(`${demo.url}/me`, { headers: bearer(garbage) });
+      expect(await introspectionsDuring(async () => expect((await call()).status).toBe(401))).toBe(1);
+      expect(await introspectionsDuring(async () => expect((await call()).status).toBe(401))).toBe(0);
+      clock.advance(10_000);
+      expect(await introspectionsDuring(async () => expect((await call()).status).toBe(401))).toBe(1);
+    });
+  });
+
+  it('asks the server every time with ttl 0, so a revoked token is rejected at once', async () => {
+    const demo = await startDemo(adapter, env({ INTROSPECTION_TTL: '0' }));
+    try {
+      const token = await as.mintToken('read:payments');
+      expect(await introspectionsDuring(() => send(`${demo.url}/me`, { headers: bearer(token) }))).toBe(1);
+      expect(await introspectionsDuring(() => send(`${demo.url}/me`, { headers: bearer(token) }))).toBe(1);
+      await as.revoke(token);
+      expect((await send(`${demo.url}/me`, { headers: bearer(token) })).status).toBe(401);
+    } finally {
+      await demo.close();
+    }
+  });
+
+  it('shares answers between two instances through Redis', async () => {
+    const shared = env({ INTROSPECTION_TTL: '60s', INTROSPECTION_CACHE_URL: REDIS_URL });
+    const first = await startDemo(adapter, shared);
+    const second = await startDemo(adapter, shared);
+    try {
+      const token = await as.mintToken('read:payments');
+      expect(
+        await introspectionsDuring(async () =>
+          expect((await send(`${first.url}/me`, { headers: bearer(token) })).status).toBe(200),
+        ),
+      ).toBe(1);
+      expect(
+        await introspectionsDuring(async () =>
+          expect((await send(`${second.url}/me`, { headers: bearer(token) })).status).toBe(200),
+        ),
+      ).toBe(0);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
+  it('answers correctly, by introspection, when Redis stops mid-test', async () => {
+    const redis = await RedisProcess.start();
+    const demo = await startDemo(
+      adapter,
+      env({ INTROSPECTION_TTL: '60s', INTROSPECTION_CACHE_URL: redis.url }),
+    );
+    try {
+      const token = await as.mintToken('read:payments');
+      const revoked = await as.mintToken('read:payments');
+      expect(await introspectionsDuring(() => send(`${demo.url}/me`, { headers: bearer(token) }))).toBe(1);
+      expect(await introspectionsDuring(() => send(`${demo.url}/me`, { headers: bearer(token) }))).toBe(0);
+
+      await redis.stop();
+      await as.revoke(revoked);
+
+      let answer = await send(`${demo.url}/me`, { headers: bearer(token) });
+      expect(answer.status).toBe(200);
+      expect(
+        await introspectionsDuring(
+          async () => (answer = await send(`${demo.url}/me`, { headers: bearer(token) })),
+        ),
+      ).toBe(1);
+      expect(answer.status).toBe(200);
+      answer = await send(`${demo.url}/me`, { headers: bearer(revoked) });
+      expect(answer.status).toBe(401);
+    } finally {
+      await demo.close();
+      await redis.stop();
+    }
+  });
+});
