@@ -31,11 +31,11 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
   }
   const o = options as IntrospectionModuleOptions;
 
-  const timeoutMs = duration(o.timeout ?? DEFAULT_TIMEOUT, 'timeout');
+  const timeoutMs = duration(given(o.timeout) ?? DEFAULT_TIMEOUT, 'timeout');
   if (timeoutMs <= 0) {
     throw new IntrospectionConfigurationError('timeout', 'must be a positive duration, e.g. "5s".');
   }
-  const clockToleranceMs = duration(o.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE, 'clockTolerance');
+  const clockToleranceMs = duration(given(o.clockTolerance) ?? DEFAULT_CLOCK_TOLERANCE, 'clockTolerance');
   if (clockToleranceMs < 0) {
     throw new IntrospectionConfigurationError('clockTolerance', 'must not be negative.');
   }
@@ -48,7 +48,7 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     endpointAuthMethod:
       optionalString(o.endpointAuthMethod, 'endpointAuthMethod') ?? DEFAULT_ENDPOINT_AUTH_METHOD,
     // Couper's semantics: absent or non-positive means "do not cache".
-    ttlMs: Math.max(0, o.ttl === undefined ? 0 : duration(o.ttl, 'ttl')),
+    ttlMs: Math.max(0, duration(given(o.ttl) ?? 0, 'ttl')),
     tokenTypeHint: optionalString(o.tokenTypeHint, 'tokenTypeHint') ?? DEFAULT_TOKEN_TYPE_HINT,
     timeoutMs,
     clockToleranceMs,
@@ -86,10 +86,15 @@ function endpointUrl(value: unknown): string {
       'must not contain credentials; use clientId and clientSecret instead.',
     );
   }
-  if (url.hash) {
+  if (value.includes('#')) {
     throw new IntrospectionConfigurationError('endpoint', 'must not contain a fragment (RFC 6749 §3.2).');
   }
   return url.href;
+}
+
+/** The value, or `undefined` when it is unset (`undefined`, `null` or `''`), as for every option. */
+function given<T>(value: T | null | undefined | ''): T | undefined {
+  return value === undefined || value === null || value === '' ? undefined : value;
 }
 
 function duration(value: Duration, option: string): number {
