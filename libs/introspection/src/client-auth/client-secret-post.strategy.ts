@@ -16,7 +16,8 @@ export class ClientSecretPostStrategy implements ClientAuthStrategy {
   }
 
   authenticate(request: ClientAuthRequest, options: ResolvedIntrospectionOptions): void {
+    const secret = requireClientSecret(options);
     request.body.set('client_id', options.clientId);
-    request.body.set('client_secret', requireClientSecret(options));
+    request.body.set('client_secret', secret);
   }
 }

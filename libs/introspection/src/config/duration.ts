@@ -6,14 +6,15 @@ const UNIT_MS: Readonly<Record<string, number>> = {
   s: 1_000,
   ms: 1,
   us: 0.001,
-  µs: 0.001,
+  µs: 0.001, // U+00B5 MICRO SIGN
+  μs: 0.001, // U+03BC GREEK SMALL LETTER MU, which Go accepts too
   ns: 0.000_001,
 };
 
 // Go's time.ParseDuration grammar, which Couper's `ttl` follows: an optional
 // sign and one or more decimal numbers each with a unit, e.g. "1m30s".
-const DURATION = /^([+-]?)((?:\d+(?:\.\d*)?|\.\d+)(?:h|ms|m|s|us|µs|ns))+$/;
-const SEGMENT = /(\d+(?:\.\d*)?|\.\d+)(h|ms|m|s|us|µs|ns)/g;
+const DURATION = /^([+-]?)((?:\d+(?:\.\d*)?|\.\d+)(?:h|ms|m|s|us|µs|μs|ns))+$/;
+const SEGMENT = /(\d+(?:\.\d*)?|\.\d+)(h|ms|m|s|us|µs|μs|ns)/g;
 const PLAIN_SECONDS = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
 
 /**

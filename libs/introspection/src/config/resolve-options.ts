@@ -36,21 +36,21 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
   }
   const o = options as IntrospectionModuleOptions;
 
-  const timeoutMs = duration(o.timeout ?? DEFAULT_TIMEOUT, 'timeout');
+  const timeoutMs = duration(given(o.timeout) ?? DEFAULT_TIMEOUT, 'timeout');
   if (timeoutMs <= 0) {
     throw new IntrospectionConfigurationError('timeout', 'must be a positive duration, e.g. "5s".');
   }
-  const clockToleranceMs = duration(o.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE, 'clockTolerance');
+  const clockToleranceMs = duration(given(o.clockTolerance) ?? DEFAULT_CLOCK_TOLERANCE, 'clockTolerance');
   if (clockToleranceMs < 0) {
     throw new IntrospectionConfigurationError('clockTolerance', 'must not be negative.');
   }
 
-  const cacheTimeoutMs = duration(o.cacheTimeout ?? DEFAULT_CACHE_TIMEOUT, 'cacheTimeout');
+  const cacheTimeoutMs = duration(given(o.cacheTimeout) ?? DEFAULT_CACHE_TIMEOUT, 'cacheTimeout');
   if (cacheTimeoutMs <= 0) {
     throw new IntrospectionConfigurationError('cacheTimeout', 'must be a positive duration, e.g. "100ms".');
   }
   // Couper's semantics: absent or non-positive means "do not cache".
-  const ttlMs = Math.max(0, o.ttl === undefined ? 0 : duration(o.ttl, 'ttl'));
+  const ttlMs = Math.max(0, duration(given(o.ttl) ?? 0, 'ttl'));
 
   return {
     endpoint: endpointUrl(o.endpoint),
@@ -62,7 +62,7 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     ttlMs,
     negativeTtlMs: Math.min(
       ttlMs,
-      Math.max(0, duration(o.negativeTtl ?? DEFAULT_NEGATIVE_TTL, 'negativeTtl')),
+      Math.max(0, duration(given(o.negativeTtl) ?? DEFAULT_NEGATIVE_TTL, 'negativeTtl')),
     ),
     cacheMaxEntries: positiveInteger(o.cacheMaxEntries, 'cacheMaxEntries', DEFAULT_CACHE_MAX_ENTRIES),
     cacheUrl: redisUrl(o.cacheUrl),
@@ -105,7 +105,7 @@ function endpointUrl(value: unknown): string {
       'must not contain credentials; use clientId and clientSecret instead.',
     );
   }
-  if (url.hash) {
+  if (value.includes('#')) {
     throw new IntrospectionConfigurationError('endpoint', 'must not contain a fragment (RFC 6749 §3.2).');
   }
   return url.href;
@@ -151,6 +151,11 @@ function userCache(value: unknown): Cache | Keyv | undefined {
     );
   }
   return value as Cache | Keyv;
+}
+
+/** The value, or `undefined` when it is unset (`undefined`, `null` or `''`), as for every option. */
+function given<T>(value: T | null | undefined | ''): T | undefined {
+  return value === undefined || value === null || value === '' ? undefined : value;
 }
 
 function duration(value: Duration, option: string): number {

@@ -156,6 +156,16 @@ function errorCode(body: string): string | undefined {
   return undefined;
 }
 
+// The three HTTP-date forms of RFC 9110 §5.6.7.
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+const TIME = '\\d{2}:\\d{2}:\\d{2}';
+const IMF_FIXDATE = new RegExp(`^${DAY}, \\d{2} ${MONTH} \\d{4} ${TIME} GMT$`);
+const RFC850_DATE = new RegExp(
+  `^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \\d{2}-${MONTH}-\\d{2} ${TIME} GMT$`,
+);
+const ASCTIME_DATE = new RegExp(`^${DAY} ${MONTH} (?:\\d{2}| \\d) ${TIME} \\d{4}$`);
+
 /**
  * Seconds to wait from a `Retry-After` header (RFC 9110 §10.2.3): delay
  * seconds or an HTTP date. `undefined` when absent or unreadable.
@@ -168,8 +178,15 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   if (/^\d+$/.test(text)) {
     return Number(text);
   }
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
+  // Only the three HTTP-date forms (RFC 9110 §5.6.7): Date.parse alone would
+  // read almost anything as some date, and asctime as local time.
+  let date: number | undefined;
+  if (IMF_FIXDATE.test(text) || RFC850_DATE.test(text)) {
+    date = Date.parse(text);
+  } else if (ASCTIME_DATE.test(text)) {
+    date = Date.parse(`${text} GMT`);
+  }
+  return date === undefined || Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
 }
 
 function malformed(detail: string): IntrospectionResponseError {

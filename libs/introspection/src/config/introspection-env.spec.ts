@@ -1,0 +1,215 @@
+import { IntrospectionConfigurationError } from '../errors/introspection.errors';
+import { INTROSPECTION_ENV_VARIABLES } from './environment-variables';
+import { parseIntrospectionEnv } from './introspection-env';
+import { resolveIntrospectionOptions } from './resolve-options';
+
+/** Runs `fn`, expecting it to throw an IntrospectionConfigurationError, and returns that error. */
+function configurationError(fn: () => unknown): IntrospectionConfigurationError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(IntrospectionConfigurationError);
+    return error as IntrospectionConfigurationError;
+  }
+  throw new Error('expected an IntrospectionConfigurationError, but nothing was thrown');
+}
+
+describe('parseIntrospectionEnv', () => {
+  const mappings: [option: string, variable: string, raw: string, expected: unknown][] = [
+    [
+      'endpoint',
+      'INTROSPECTION_ENDPOINT',
+      'https://as.example.com/introspect',
+      'https://as.example.com/introspect',
+    ],
+    ['issuer', 'INTROSPECTION_ISSUER', 'https://as.example.com', 'https://as.example.com'],
+    ['clientId', 'INTROSPECTION_CLIENT_ID', 'orders-api', 'orders-api'],
+    ['clientSecret', 'INTROSPECTION_CLIENT_SECRET', 's3cret', 's3cret'],
+    ['endpointAuthMethod', 'INTROSPECTION_ENDPOINT_AUTH_METHOD', 'client_secret_post', 'client_secret_post'],
+    ['ttl', 'INTROSPECTION_TTL', '30s', '30s'],
+    ['tokenTypeHint', 'INTROSPECTION_TOKEN_TYPE_HINT', 'refresh_token', 'refresh_token'],
+    ['timeout', 'INTROSPECTION_TIMEOUT', '1500ms', '1500ms'],
+    ['clockTolerance', 'INTROSPECTION_CLOCK_TOLERANCE', '10', '10'],
+    ['realm', 'INTROSPECTION_REALM', 'orders', 'orders'],
+    ['audience', 'INTROSPECTION_AUDIENCE', 'orders-api', ['orders-api']],
+    ['allowMissingTokenType', 'INTROSPECTION_ALLOW_MISSING_TOKEN_TYPE', 'true', true],
+    ['maxTokenLength', 'INTROSPECTION_MAX_TOKEN_LENGTH', '8192', 8192],
+    ['maxResponseBytes', 'INTROSPECTION_MAX_RESPONSE_BYTES', '131072', 131_072],
+  ];
+
+  it('covers every documented variable in this table', () => {
+    expect(Object.fromEntries(mappings.map(([option, variable]) => [option, variable]))).toStrictEqual(
+      INTROSPECTION_ENV_VARIABLES,
+    );
+  });
+
+  it.each(mappings)('maps %s from %s', (option, variable, raw, expected) => {
+    expect(parseIntrospectionEnv({ [variable]: raw })).toStrictEqual({ [option]: expected });
+  });
+
+  it('reads every variable at once', () => {
+    const env = Object.fromEntries(mappings.map(([, variable, raw]) => [variable, raw]));
+    const expected = Object.fromEntries(mappings.map(([option, , , value]) => [option, value]));
+    expect(parseIntrospectionEnv(env)).toStrictEqual(expected);
+  });
+
+  it('returns an empty object when no variable is set', () => {
+    expect(parseIntrospectionEnv({})).toStrictEqual({});
+  });
+
+  it('leaves out empty and blank variables so the module defaults apply', () => {
+    const env = Object.fromEntries(
+      Object.values(INTROSPECTION_ENV_VARIABLES).map((variable, i) => [variable, i % 2 ? '' : '   ']),
+    );
+    // A blank secret is kept verbatim (see below); an empty one is left out.
+    env.INTROSPECTION_CLIENT_SECRET = '';
+    expect(parseIntrospectionEnv(env)).toStrictEqual({});
+  });
+
+  it('leaves out variables whose value is undefined', () => {
+    expect(
+      parseIntrospectionEnv({ INTROSPECTION_ENDPOINT: undefined, INTROSPECTION_TTL: undefined }),
+    ).toStrictEqual({});
+  });
+
+  it('ignores unrelated variables', () => {
+    expect(
+      parseIntrospectionEnv({
+        PATH: '/usr/bin',
+        INTROSPECTION_UNKNOWN: 'x',
+        introspection_endpoint: 'https://x',
+      }),
+    ).toStrictEqual({});
+  });
+
+  it('trims surrounding whitespace of ordinary values', () => {
+    expect(
+      parseIntrospectionEnv({
+        INTROSPECTION_ENDPOINT: '  https://as.example.com/introspect\n',
+        INTROSPECTION_CLIENT_ID: '\torders-api ',
+        INTROSPECTION_TTL: ' 1m30s ',
+      }),
+    ).toStrictEqual({ endpoint: 'https://as.example.com/introspect', clientId: 'orders-api', ttl: '1m30s' });
+  });
+
+  it.each([' s3cret ', '   ', 'p:a%s+s wörd', '"quoted"'])('takes the secret %p verbatim', (secret) => {
+    expect(parseIntrospectionEnv({ INTROSPECTION_CLIENT_SECRET: secret })).toStrictEqual({
+      clientSecret: secret,
+    });
+  });
+
+  it('reads only the object it is given, never process.env', () => {
+    const saved = process.env.INTROSPECTION_ENDPOINT;
+    process.env.INTROSPECTION_ENDPOINT = 'https://from-process-env.example.com/introspect';
+    try {
+      expect(parseIntrospectionEnv({})).toStrictEqual({});
+    } finally {
+      if (saved === undefined) {
+        delete process.env.INTROSPECTION_ENDPOINT;
+      } else {
+        process.env.INTROSPECTION_ENDPOINT = saved;
+      }
+    }
+  });
+
+  describe('INTROSPECTION_AUDIENCE', () => {
+    it.each([
+      ['orders-api', ['orders-api']],
+      ['orders-api,payments-api', ['orders-api', 'payments-api']],
+      ['orders-api payments-api', ['orders-api', 'payments-api']],
+      ['orders-api, payments-api', ['orders-api', 'payments-api']],
+      [
+        ' orders-api ,, payments-api\thttps://api.example.com ',
+        ['orders-api', 'payments-api', 'https://api.example.com'],
+      ],
+    ])('%p -> %p', (raw, expected) => {
+      expect(parseIntrospectionEnv({ INTROSPECTION_AUDIENCE: raw }).audience).toStrictEqual(expected);
+    });
+  });
+
+  describe('INTROSPECTION_ALLOW_MISSING_TOKEN_TYPE', () => {
+    it.each([
+      ['true', true],
+      ['TRUE', true],
+      [' True ', true],
+      ['1', true],
+      ['yes', true],
+      ['on', true],
+      ['false', false],
+      ['False', false],
+      ['0', false],
+      ['no', false],
+      ['OFF', false],
+    ])('%p -> %p', (raw, expected) => {
+      expect(parseIntrospectionEnv({ INTROSPECTION_ALLOW_MISSING_TOKEN_TYPE: raw })).toStrictEqual({
+        allowMissingTokenType: expected,
+      });
+    });
+
+    it.each(['maybe', 't', '2', 'truee', 'yes please'])('refuses %p, naming the variable', (raw) => {
+      const error = configurationError(() =>
+        parseIntrospectionEnv({ INTROSPECTION_ALLOW_MISSING_TOKEN_TYPE: raw }),
+      );
+      expect(error.option).toBe('INTROSPECTION_ALLOW_MISSING_TOKEN_TYPE');
+      expect(error.message).toBe(
+        `Invalid introspection configuration, option "INTROSPECTION_ALLOW_MISSING_TOKEN_TYPE": "${raw}" is not a boolean; use true or false.`,
+      );
+    });
+  });
+
+  describe.each([
+    ['INTROSPECTION_MAX_TOKEN_LENGTH', 'maxTokenLength'],
+    ['INTROSPECTION_MAX_RESPONSE_BYTES', 'maxResponseBytes'],
+  ])('%s', (variable, option) => {
+    it.each([
+      ['1', 1],
+      ['4096', 4096],
+      [' 100 ', 100],
+      ['007', 7],
+      ['0', 0],
+    ])('%p -> %p', (raw, expected) => {
+      expect(parseIntrospectionEnv({ [variable]: raw })).toStrictEqual({ [option]: expected });
+    });
+
+    it.each(['abc', '1.5', '-1', '+1', '1e3', '0x10', '10kb', '1 000', '1_000'])(
+      'refuses %p, naming the variable',
+      (raw) => {
+        const error = configurationError(() => parseIntrospectionEnv({ [variable]: raw }));
+        expect(error.option).toBe(variable);
+        expect(error.message).toBe(
+          `Invalid introspection configuration, option "${variable}": "${raw}" is not a whole number.`,
+        );
+      },
+    );
+  });
+
+  it('produces options that resolveIntrospectionOptions accepts', () => {
+    const options = parseIntrospectionEnv({
+      INTROSPECTION_ENDPOINT: 'https://as.example.com/introspect',
+      INTROSPECTION_CLIENT_ID: 'orders-api',
+      INTROSPECTION_CLIENT_SECRET: 's3cret',
+      INTROSPECTION_TTL: '30s',
+      INTROSPECTION_TIMEOUT: '2',
+      INTROSPECTION_AUDIENCE: 'orders-api,payments-api',
+      INTROSPECTION_ALLOW_MISSING_TOKEN_TYPE: 'yes',
+      INTROSPECTION_MAX_TOKEN_LENGTH: '1024',
+      INTROSPECTION_REALM: '',
+    });
+    expect(resolveIntrospectionOptions(options)).toStrictEqual({
+      endpoint: 'https://as.example.com/introspect',
+      issuer: undefined,
+      clientId: 'orders-api',
+      clientSecret: 's3cret',
+      endpointAuthMethod: 'client_secret_basic',
+      ttlMs: 30_000,
+      tokenTypeHint: 'access_token',
+      timeoutMs: 2_000,
+      clockToleranceMs: 5_000,
+      realm: undefined,
+      audience: ['orders-api', 'payments-api'],
+      allowMissingTokenType: true,
+      maxTokenLength: 1024,
+      maxResponseBytes: 65_536,
+    });
+  });
+});

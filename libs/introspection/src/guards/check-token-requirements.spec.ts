@@ -1,0 +1,228 @@
+import { InsufficientScopeException, InvalidTokenException } from '../errors/bearer-token.exceptions';
+import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
+import { checkTokenRequirements, type ResolvedTokenRequirements } from './check-token-requirements';
+
+/** The fixed "current time" of every test, in milliseconds (2023-11-14T22:13:20Z). */
+const NOW_MS = 1_700_000_000_000;
+const NOW_S = NOW_MS / 1000;
+const TOLERANCE_MS = 5_000;
+
+function activeResult(overrides: Partial<IntrospectionResult> = {}): IntrospectionResult {
+  return { active: true, tokenType: 'Bearer', scopes: [], aud: [], claims: { active: true }, ...overrides };
+}
+
+function requirements(overrides: Partial<ResolvedTokenRequirements> = {}): ResolvedTokenRequirements {
+  return {
+    scopes: [],
+    audience: [],
+    clockToleranceMs: TOLERANCE_MS,
+    allowMissingTokenType: false,
+    ...overrides,
+  };
+}
+
+/** Runs `fn`, expecting it to throw an error of class `type`, and returns that error. */
+function thrown<T extends Error>(type: abstract new (...args: never[]) => T, fn: () => unknown): T {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(type);
+    return error as T;
+  }
+  throw new Error(`expected ${type.name}, but nothing was thrown`);
+}
+
+function invalidToken(
+  result: IntrospectionResult,
+  required: ResolvedTokenRequirements = requirements(),
+): InvalidTokenException {
+  const error = thrown(InvalidTokenException, () => checkTokenRequirements(result, required, NOW_MS));
+  expect(error.getStatus()).toBe(401);
+  expect(error.error).toBe('invalid_token');
+  return error;
+}
+
+describe('checkTokenRequirements', () => {
+  it('accepts an active bearer token when nothing else is required', () => {
+    expect(checkTokenRequirements(activeResult(), requirements(), NOW_MS)).toBeUndefined();
+  });
+
+  it('refuses an inactive token', () => {
+    const inactive: IntrospectionResult = { active: false, scopes: [], aud: [], claims: { active: false } };
+    expect(invalidToken(inactive).errorDescription).toBe('The access token is not active.');
+  });
+
+  it('refuses an inactive token even when its other members would pass', () => {
+    const inactive: IntrospectionResult = {
+      ...activeResult({ scopes: ['read'], aud: ['orders-api'], exp: NOW_S + 60 }),
+      active: false,
+    };
+    expect(invalidToken(inactive).errorDescription).toBe('The access token is not active.');
+  });
+
+  describe('exp', () => {
+    it.each([
+      ['far in the past', NOW_S - 3600],
+      ['just beyond the tolerance', NOW_S - 6],
+      ['exactly at the tolerance', NOW_S - 5],
+    ])('refuses a token that expired %s', (_kind, exp) => {
+      expect(invalidToken(activeResult({ exp })).errorDescription).toBe('The access token has expired.');
+    });
+
+    it.each([
+      ['expired within the tolerance', NOW_S - 4],
+      ['expiring now, within the tolerance', NOW_S],
+      ['expiring later', NOW_S + 60],
+    ])('accepts a token %s', (_kind, exp) => {
+      expect(checkTokenRequirements(activeResult({ exp }), requirements(), NOW_MS)).toBeUndefined();
+    });
+
+    it('refuses a token expiring now when there is no tolerance', () => {
+      const error = invalidToken(activeResult({ exp: NOW_S }), requirements({ clockToleranceMs: 0 }));
+      expect(error.errorDescription).toBe('The access token has expired.');
+    });
+
+    it('accepts a token expiring one second from now when there is no tolerance', () => {
+      const required = requirements({ clockToleranceMs: 0 });
+      expect(checkTokenRequirements(activeResult({ exp: NOW_S + 1 }), required, NOW_MS)).toBeUndefined();
+    });
+
+    it('moves with the clock it is given, not the wall clock', () => {
+      const result = activeResult({ exp: NOW_S + 60 });
+      expect(checkTokenRequirements(result, requirements(), NOW_MS)).toBeUndefined();
+      expect(() => checkTokenRequirements(result, requirements(), NOW_MS + 65_000)).toThrow(
+        InvalidTokenException,
+      );
+    });
+  });
+
+  describe('nbf', () => {
+    it.each([
+      ['far in the future', NOW_S + 3600],
+      ['just beyond the tolerance', NOW_S + 6],
+    ])('refuses a token valid only from %s', (_kind, nbf) => {
+      expect(invalidToken(activeResult({ nbf })).errorDescription).toBe('The access token is not valid yet.');
+    });
+
+    it.each([
+      ['exactly at the tolerance', NOW_S + 5],
+      ['within the tolerance', NOW_S + 4],
+      ['now', NOW_S],
+      ['in the past', NOW_S - 3600],
+    ])('accepts a token valid from %s', (_kind, nbf) => {
+      expect(checkTokenRequirements(activeResult({ nbf }), requirements(), NOW_MS)).toBeUndefined();
+    });
+
+    it('refuses a token valid from one second from now when there is no tolerance', () => {
+      const error = invalidToken(activeResult({ nbf: NOW_S + 1 }), requirements({ clockToleranceMs: 0 }));
+      expect(error.errorDescription).toBe('The access token is not valid yet.');
+    });
+  });
+
+  describe('token_type', () => {
+    it('refuses a missing token type by default', () => {
+      expect(invalidToken(activeResult({ tokenType: undefined })).errorDescription).toBe(
+        'The token is not an access token.',
+      );
+    });
+
+    it('accepts a missing token type when allowMissingTokenType is set', () => {
+      const required = requirements({ allowMissingTokenType: true });
+      expect(
+        checkTokenRequirements(activeResult({ tokenType: undefined }), required, NOW_MS),
+      ).toBeUndefined();
+    });
+
+    it.each(['Bearer', 'bearer', 'BEARER', 'bEaReR'])('accepts %p', (tokenType) => {
+      expect(checkTokenRequirements(activeResult({ tokenType }), requirements(), NOW_MS)).toBeUndefined();
+    });
+
+    it.each([
+      'DPoP',
+      'dpop',
+      'N_A',
+      'mac',
+      'refresh_token',
+      'Bearer ',
+      '',
+      'urn:ietf:params:oauth:token-type:jwt',
+    ])('refuses %p, whatever allowMissingTokenType says', (tokenType) => {
+      for (const allowMissingTokenType of [false, true]) {
+        const error = invalidToken(activeResult({ tokenType }), requirements({ allowMissingTokenType }));
+        expect(error.errorDescription).toBe('The access token is not a bearer token.');
+      }
+    });
+  });
+
+  describe('audience', () => {
+    it.each([
+      ['any audience is required', [], []],
+      ['any audience is required, token has one', [], ['payments-api']],
+      ['the only accepted audience matches', ['orders-api'], ['orders-api']],
+      ['one of several token audiences matches', ['orders-api'], ['payments-api', 'orders-api']],
+      ['one of several accepted audiences matches', ['orders-api', 'payments-api'], ['payments-api']],
+    ])('accepts when %s', (_kind, audience, aud) => {
+      expect(
+        checkTokenRequirements(activeResult({ aud }), requirements({ audience }), NOW_MS),
+      ).toBeUndefined();
+    });
+
+    it.each([
+      ['the token has no audience', ['orders-api'], []],
+      ['no audience matches', ['orders-api', 'payments-api'], ['billing-api']],
+      ['only a prefix matches', ['orders-api'], ['orders-api-v2']],
+      ['only the case differs', ['orders-api'], ['Orders-API']],
+    ])('refuses when %s', (_kind, audience, aud) => {
+      expect(invalidToken(activeResult({ aud }), requirements({ audience })).errorDescription).toBe(
+        'The access token is not intended for this audience.',
+      );
+    });
+  });
+
+  describe('scopes', () => {
+    it.each([
+      ['none are required', [], []],
+      ['the one required is present', ['read'], ['read']],
+      ['all required are present, among others', ['read', 'write'], ['admin', 'write', 'read']],
+    ])('accepts when %s', (_kind, scopes, granted) => {
+      const result = activeResult({ scopes: granted });
+      expect(checkTokenRequirements(result, requirements({ scopes }), NOW_MS)).toBeUndefined();
+    });
+
+    it.each([
+      ['the token has none', ['read'], [], 'read'],
+      ['one of two is missing', ['read', 'write'], ['read'], 'read write'],
+      ['all are missing', ['read', 'write', 'admin'], ['other'], 'read write admin'],
+      ['only the case differs', ['read'], ['READ'], 'read'],
+    ])('refuses with 403 insufficient_scope when %s', (_kind, scopes, granted, scope) => {
+      const error = thrown(InsufficientScopeException, () =>
+        checkTokenRequirements(activeResult({ scopes: granted }), requirements({ scopes }), NOW_MS),
+      );
+      expect(error.getStatus()).toBe(403);
+      expect(error.error).toBe('insufficient_scope');
+      expect(error.scope).toBe(scope);
+      expect(error.challenge()).toStrictEqual({
+        error: 'insufficient_scope',
+        errorDescription: 'The access token lacks a required scope.',
+        scope,
+      });
+    });
+  });
+
+  describe('precedence: a token that is not valid is 401 before a scope is 403', () => {
+    it.each([
+      ['expired', { exp: NOW_S - 60 }, 'The access token has expired.'],
+      ['not valid yet', { nbf: NOW_S + 60 }, 'The access token is not valid yet.'],
+      ['not a bearer token', { tokenType: 'DPoP' }, 'The access token is not a bearer token.'],
+      [
+        'for another audience',
+        { aud: ['billing-api'] },
+        'The access token is not intended for this audience.',
+      ],
+    ])('%s and missing a scope', (_kind, overrides: Partial<IntrospectionResult>, description) => {
+      const required = requirements({ scopes: ['admin'], audience: ['orders-api'] });
+      const result = activeResult({ aud: ['orders-api'], ...overrides });
+      expect(invalidToken(result, required).errorDescription).toBe(description);
+    });
+  });
+});
