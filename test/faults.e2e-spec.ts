@@ -1,6 +1,9 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import {
+  AnswerHandler,
+  FakeAuthorizationServer,
+} from '../libs/introspection/test-support/fake-authorization-server';
 import { ADAPTERS, RunningDemo, startDemo } from './support/demo-app';
-import { FaultServer } from './support/fault-server';
 import { bearer, send } from './support/http';
 
 // Faults oidc-provider never produces, from a small local server standing in
@@ -17,13 +20,13 @@ const activeAnswer = (claims: Record<string, unknown> = {}) => ({
 });
 
 describe.each(ADAPTERS)('demo API on %s with a misbehaving authorization server', (adapter) => {
-  let fault: FaultServer;
+  let fault: FakeAuthorizationServer;
   let demo: RunningDemo;
 
   beforeAll(async () => {
-    fault = await FaultServer.start();
+    fault = await FakeAuthorizationServer.start();
     demo = await startDemo(adapter, {
-      INTROSPECTION_ENDPOINT: fault.url,
+      INTROSPECTION_ENDPOINT: fault.endpoint,
       INTROSPECTION_CLIENT_ID: 'demo-api',
       INTROSPECTION_CLIENT_SECRET: 'demo-api-secret',
       INTROSPECTION_REALM: 'demo',
@@ -40,7 +43,7 @@ describe.each(ADAPTERS)('demo API on %s with a misbehaving authorization server'
   const callMe = () => send(`${demo.url}/me`, { headers: bearer(TOKEN) });
 
   it('grants access for a well-formed active answer (the control case)', async () => {
-    fault.answer(200, activeAnswer());
+    fault.answerJson(200, activeAnswer());
     expect((await callMe()).status).toBe(200);
   });
 
@@ -50,48 +53,52 @@ describe.each(ADAPTERS)('demo API on %s with a misbehaving authorization server'
     ['HTTP 503', 503],
     ['HTTP 504', 504],
   ])('answers 503 without a challenge for %s', async (_case, status) => {
-    fault.answer(status, { error: 'server_error' });
+    fault.answerJson(status, { error: 'server_error' });
     const answer = await callMe();
     expect(answer.status).toBe(503);
     expect(answer.headers['www-authenticate']).toBeUndefined();
     expect(answer.headers['retry-after']).toBeUndefined();
-    expect(fault.requests).toBe(1);
+    expect(fault.requests).toHaveLength(1);
   });
 
   it('answers 503 passing Retry-After on for HTTP 429', async () => {
-    fault.answer(429, { error: 'slow_down' }, { 'retry-after': '7' });
+    fault.answerJson(429, { error: 'slow_down' }, { 'retry-after': '7' });
     const answer = await callMe();
     expect(answer.status).toBe(503);
     expect(answer.headers['retry-after']).toBe('7');
     expect(answer.headers['www-authenticate']).toBeUndefined();
   });
 
-  it.each<[string, (req: IncomingMessage, res: ServerResponse) => void]>([
-    ['garbage instead of JSON', (_req, res) => res.end('{"active": tru')],
-    ['an HTML error page', (_req, res) => res.end('<html><body>Oops</body></html>')],
-    ['"active":"true" (a string)', (_req, res) => res.end('{"active":"true"}')],
-    ['"active":1', (_req, res) => res.end('{"active":1}')],
-    ['no "active" member', (_req, res) => res.end('{"scope":"read:payments"}')],
-    ['a JSON array', (_req, res) => res.end('[{"active":true}]')],
-    ['"exp" as a string', (_req, res) => res.end(JSON.stringify(activeAnswer({ exp: '9999999999' })))],
+  it.each<[string, AnswerHandler]>([
+    ['garbage instead of JSON', (_request, res: ServerResponse) => res.end('{"active": tru')],
+    ['an HTML error page', (_request, res: ServerResponse) => res.end('<html><body>Oops</body></html>')],
+    ['"active":"true" (a string)', (_request, res: ServerResponse) => res.end('{"active":"true"}')],
+    ['"active":1', (_request, res: ServerResponse) => res.end('{"active":1}')],
+    ['no "active" member', (_request, res: ServerResponse) => res.end('{"scope":"read:payments"}')],
+    ['a JSON array', (_request, res: ServerResponse) => res.end('[{"active":true}]')],
+    [
+      '"exp" as a string',
+      (_request, res: ServerResponse) => res.end(JSON.stringify(activeAnswer({ exp: '9999999999' }))),
+    ],
     [
       '"scope" as an array',
-      (_req, res) => res.end(JSON.stringify(activeAnswer({ scope: ['read:payments'] }))),
+      (_request, res: ServerResponse) => res.end(JSON.stringify(activeAnswer({ scope: ['read:payments'] }))),
     ],
     [
       'a body over maxResponseBytes',
-      (_req, res) => res.end(JSON.stringify(activeAnswer({ padding: 'x'.repeat(10_000) }))),
+      (_request, res: ServerResponse) =>
+        res.end(JSON.stringify(activeAnswer({ padding: 'x'.repeat(10_000) }))),
     ],
     [
       'a redirect',
-      (_req, res) => {
+      (_request, res: ServerResponse) => {
         res.writeHead(307, { location: '/elsewhere' });
         res.end();
       },
     ],
     [
       'invalid_client (our credentials rejected)',
-      (_req, res) => {
+      (_request, res: ServerResponse) => {
         res.writeHead(401, { 'content-type': 'application/json' });
         res.end('{"error":"invalid_client"}');
       },
@@ -103,7 +110,7 @@ describe.each(ADAPTERS)('demo API on %s with a misbehaving authorization server'
     expect(answer.headers['www-authenticate']).toBeUndefined();
     expect(answer.json()).toMatchObject({ statusCode: 502, error: 'server_error' });
     // A redirect is not followed: the server saw exactly one request.
-    expect(fault.requests).toBe(1);
+    expect(fault.requests).toHaveLength(1);
   });
 
   it('answers 503 when the answer never comes', async () => {
@@ -113,7 +120,7 @@ describe.each(ADAPTERS)('demo API on %s with a misbehaving authorization server'
   });
 
   it('answers 503 when the body drips in slower than the deadline', async () => {
-    fault.answerWith((_req, res) => {
+    fault.answerWith((_request, res: ServerResponse) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"active":');
       // The rest never arrives within the 500 ms deadline.
@@ -130,7 +137,7 @@ describe.each(ADAPTERS)('demo API on %s with a misbehaving authorization server'
     ['no token_type', activeAnswer({ token_type: undefined }), 'The token is not an access token.'],
     ['token_type DPoP', activeAnswer({ token_type: 'DPoP' }), 'The access token is not a bearer token.'],
   ])('answers 401 invalid_token for an "active" answer with %s', async (_case, body, description) => {
-    fault.answer(200, body);
+    fault.answerJson(200, body);
     const answer = await callMe();
     expect(answer.status).toBe(401);
     expect(answer.headers['www-authenticate']).toBe(
@@ -139,7 +146,7 @@ describe.each(ADAPTERS)('demo API on %s with a misbehaving authorization server'
   });
 
   it('answers 401 invalid_token for active:false, whatever else the body says', async () => {
-    fault.answer(200, { active: false, scope: 42, exp: 'never' });
+    fault.answerJson(200, { active: false, scope: 42, exp: 'never' });
     const answer = await callMe();
     expect(answer.status).toBe(401);
     expect(answer.headers['www-authenticate']).toBe(

@@ -23,7 +23,7 @@ export class ClientAuthStrategyRegistry implements OnModuleInit {
       if (this.strategies.has(strategy.method)) {
         throw new IntrospectionConfigurationError(
           'clientAuthStrategies',
-          `two strategies are registered for the method "${strategy.method}" (${strategy.constructor.name} and ${this.strategies.get(strategy.method)?.constructor.name}); each method name may be registered once.`,
+          `two strategies are registered for the method "${strategy.method}" (${this.strategies.get(strategy.method)?.constructor.name} and ${strategy.constructor.name}); each method name may be registered once. Registered: ${strategies.map((s) => `${s.method} (${s.constructor.name})`).join(', ')}.`,
         );
       }
       this.strategies.set(strategy.method, strategy);

@@ -36,9 +36,9 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
     clockTolerance: text(ENV.clockTolerance),
     realm: text(ENV.realm),
     audience: list(text(ENV.audience)),
-    allowMissingTokenType: booleanVariable(ENV.allowMissingTokenType, text(ENV.allowMissingTokenType)),
-    maxTokenLength: integerVariable(ENV.maxTokenLength, text(ENV.maxTokenLength)),
-    maxResponseBytes: integerVariable(ENV.maxResponseBytes, text(ENV.maxResponseBytes)),
+    allowMissingTokenType: booleanVariable('allowMissingTokenType', text(ENV.allowMissingTokenType)),
+    maxTokenLength: integerVariable('maxTokenLength', text(ENV.maxTokenLength)),
+    maxResponseBytes: integerVariable('maxResponseBytes', text(ENV.maxResponseBytes)),
   };
   return Object.fromEntries(
     Object.entries(options).filter(([, value]) => value !== undefined),
@@ -49,7 +49,7 @@ function list(value: string | undefined): string[] | undefined {
   return value?.split(/[\s,]+/).filter(Boolean);
 }
 
-function booleanVariable(name: string, value: string | undefined): boolean | undefined {
+function booleanVariable(option: keyof typeof ENV, value: string | undefined): boolean | undefined {
   if (value === undefined) {
     return undefined;
   }
@@ -60,15 +60,15 @@ function booleanVariable(name: string, value: string | undefined): boolean | und
   if (['false', '0', 'no', 'off'].includes(normalized)) {
     return false;
   }
-  throw new IntrospectionConfigurationError(name, `"${value}" is not a boolean; use true or false.`);
+  throw new IntrospectionConfigurationError(option, `"${value}" is not a boolean; use true or false.`);
 }
 
-function integerVariable(name: string, value: string | undefined): number | undefined {
+function integerVariable(option: keyof typeof ENV, value: string | undefined): number | undefined {
   if (value === undefined) {
     return undefined;
   }
   if (!/^\d+$/.test(value)) {
-    throw new IntrospectionConfigurationError(name, `"${value}" is not a whole number.`);
+    throw new IntrospectionConfigurationError(option, `"${value}" is not a whole number.`);
   }
   return Number(value);
 }

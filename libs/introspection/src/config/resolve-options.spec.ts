@@ -271,6 +271,16 @@ describe('resolveIntrospectionOptions', () => {
       expect(error.message).toContain('is not a duration');
     });
 
+    it.each(['597h', 2 ** 31])('refuses %p, longer than a timer can hold', (timeout) => {
+      const error = configurationError(() => resolve({ timeout }));
+      expect(error.option).toBe('timeout');
+      expect(error.message).toContain('at most 596h');
+    });
+
+    it('accepts 596h, the longest a timer can hold', () => {
+      expect(resolve({ timeout: '596h' }).timeoutMs).toBe(596 * 3_600_000);
+    });
+
     it.each([0, '0s', -1, '-1s'])('refuses the non-positive %p', (timeout) => {
       const error = configurationError(() => resolve({ timeout }));
       expect(error.option).toBe('timeout');

@@ -19,6 +19,8 @@ const DEFAULT_TIMEOUT = '5s';
 const DEFAULT_NEGATIVE_TTL = '10s';
 const DEFAULT_CACHE_TIMEOUT = '100ms';
 const DEFAULT_CLOCK_TOLERANCE = '5s';
+/** The longest delay setTimeout honours (2^31 - 1 ms); Node turns longer ones into 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Validates module options and applies defaults. Called once at boot by the
@@ -37,8 +39,11 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
   const o = options as IntrospectionModuleOptions;
 
   const timeoutMs = duration(given(o.timeout) ?? DEFAULT_TIMEOUT, 'timeout');
-  if (timeoutMs <= 0) {
-    throw new IntrospectionConfigurationError('timeout', 'must be a positive duration, e.g. "5s".');
+  if (timeoutMs <= 0 || timeoutMs > MAX_TIMER_MS) {
+    throw new IntrospectionConfigurationError(
+      'timeout',
+      'must be a positive duration of at most 596h (what a timer can hold), e.g. "5s".',
+    );
   }
   const clockToleranceMs = duration(given(o.clockTolerance) ?? DEFAULT_CLOCK_TOLERANCE, 'clockTolerance');
   if (clockToleranceMs < 0) {

@@ -73,6 +73,9 @@ export class IntrospectionHttpClient implements OnModuleDestroy {
           transformResponse: [(data: string) => data],
           validateStatus: () => true,
           maxContentLength: maxResponseBytes,
+          // Never through a proxy picked up from HTTP_PROXY behind the
+          // application's back: the request carries the token and credentials.
+          proxy: false,
           httpAgent: this.httpAgent,
           httpsAgent: this.httpsAgent,
         }),
@@ -107,8 +110,8 @@ export class IntrospectionHttpClient implements OnModuleDestroy {
         `The introspection endpoint's answer exceeds ${this.options.maxResponseBytes} bytes (maxResponseBytes).`,
       );
     }
-    // The cause is kept for debugging but not copied into the message: axios
-    // errors carry the request, whose body holds the token.
+    // Neither the cause nor its message is kept: axios errors carry the
+    // request, whose body holds the token and maybe the client secret.
     return new IntrospectionUnavailableError(
       `The introspection endpoint could not be reached${code ? ` (${code})` : ''}.`,
     );

@@ -140,15 +140,30 @@ function audience(value: unknown): string[] {
   throw malformed('"aud" is neither a string nor an array of strings');
 }
 
+// Error codes registered for OAuth endpoints (RFC 6749 §5.2, RFC 7009 §2.2.1,
+// RFC 6750 §3.1). Only these are read from a body and named in messages: any
+// other string could be anything, the token included.
+const KNOWN_ERROR_CODES = new Set([
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'unsupported_token_type',
+  'invalid_token',
+  'insufficient_scope',
+  'access_denied',
+  'server_error',
+  'temporarily_unavailable',
+]);
+
 function errorCode(body: string): string | undefined {
   try {
     const value: unknown = JSON.parse(body);
     if (typeof value === 'object' && value !== null && 'error' in value) {
       const { error } = value;
-      // RFC 6749 §5.2: error codes are printable ASCII without " and \.
-      return typeof error === 'string' && /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,64}$/.test(error)
-        ? error
-        : undefined;
+      return typeof error === 'string' && KNOWN_ERROR_CODES.has(error) ? error : undefined;
     }
   } catch {
     // Not JSON: no error code to read.
