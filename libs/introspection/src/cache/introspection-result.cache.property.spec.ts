@@ -7,6 +7,7 @@ import { IntrospectionResultCache } from './introspection-result.cache';
 // For random sequences of introspection answers, clock steps and reads, the
 // cache never yields an active answer after exp or after ttl, and never an
 // inactive one after negativeTtl or past an nbf that was in the future.
+// An answer is written the way the service writes one: after a miss.
 
 type Op =
   | { kind: 'answer'; token: number; active: boolean; expIn?: number; nbfIn?: number }
@@ -51,6 +52,7 @@ describe('IntrospectionResultCache (property)', () => {
             if (step.kind === 'step') {
               now += step.ms;
             } else if (step.kind === 'answer') {
+              if (await cache.read(String(step.token))) continue;
               const claims: Record<string, unknown> = { active: step.active };
               if (step.expIn !== undefined) claims.exp = now / 1000 + step.expIn;
               if (step.nbfIn !== undefined) claims.nbf = now / 1000 + step.nbfIn;

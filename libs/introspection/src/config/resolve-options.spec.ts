@@ -29,6 +29,11 @@ describe('resolveIntrospectionOptions', () => {
       clientSecret: undefined,
       endpointAuthMethod: 'client_secret_basic',
       ttlMs: 0,
+      negativeTtlMs: 0,
+      cacheMaxEntries: 10_000,
+      cacheUrl: undefined,
+      cache: undefined,
+      cacheTimeoutMs: 100,
       tokenTypeHint: 'access_token',
       timeoutMs: 5_000,
       clockToleranceMs: 5_000,
@@ -47,6 +52,10 @@ describe('resolveIntrospectionOptions', () => {
         clientSecret: SECRET,
         endpointAuthMethod: 'client_secret_post',
         ttl: '1m30s',
+        negativeTtl: '2s',
+        cacheMaxEntries: 50,
+        cacheUrl: 'redis://127.0.0.1:6379',
+        cacheTimeout: '250ms',
         tokenTypeHint: 'refresh_token',
         timeout: '500ms',
         clockTolerance: 0,
@@ -63,6 +72,11 @@ describe('resolveIntrospectionOptions', () => {
       clientSecret: SECRET,
       endpointAuthMethod: 'client_secret_post',
       ttlMs: 90_000,
+      negativeTtlMs: 2_000,
+      cacheMaxEntries: 50,
+      cacheUrl: 'redis://127.0.0.1:6379',
+      cache: undefined,
+      cacheTimeoutMs: 250,
       tokenTypeHint: 'refresh_token',
       timeoutMs: 500,
       clockToleranceMs: 0,
@@ -398,5 +412,40 @@ describe('resolveIntrospectionOptions', () => {
         expect(error.message).toContain('must be a positive whole number');
       },
     );
+  });
+  describe('cache options', () => {
+    it.each([
+      [{ ttl: '60s' }, 10_000],
+      [{ ttl: '60s', negativeTtl: '2s' }, 2_000],
+      [{ ttl: '5s', negativeTtl: '30s' }, 5_000],
+      [{ ttl: '60s', negativeTtl: 0 }, 0],
+      [{ ttl: '60s', negativeTtl: '-1s' }, 0],
+      [{ ttl: 0, negativeTtl: '30s' }, 0],
+    ])('%p -> negativeTtlMs %p (never above ttl)', (options, negativeTtlMs) => {
+      expect(resolve(options).negativeTtlMs).toBe(negativeTtlMs);
+    });
+
+    it.each([
+      ['negativeTtl', { negativeTtl: 'often' }, 'is not a duration'],
+      ['cacheTimeout', { cacheTimeout: 0 }, 'must be a positive duration'],
+      ['cacheTimeout', { cacheTimeout: '597h' }, 'must be a positive duration'],
+      ['cacheMaxEntries', { cacheMaxEntries: 0 }, 'must be a positive whole number'],
+      ['cacheMaxEntries', { cacheMaxEntries: 1.5 }, 'must be a positive whole number'],
+      ['cacheUrl', { cacheUrl: 'localhost:6379' }, 'must be a redis:// or rediss:// URL'],
+      ['cacheUrl', { cacheUrl: 'http://127.0.0.1:6379' }, 'must be a redis:// or rediss:// URL'],
+      ['cacheUrl', { cacheUrl: 'redis://' }, 'must name the Redis host'],
+      ['cacheUrl', { cacheUrl: 'not a url' }, 'is not a valid URL'],
+      ['cache', { cache: { get: () => undefined } }, 'must be a cache-manager Cache'],
+      ['cache', { cache: 'redis://127.0.0.1' }, 'must be a cache-manager Cache'],
+    ])('refuses a bad %s', (option, options, message) => {
+      const error = configurationError(() => resolve(options));
+      expect(error.option).toBe(option);
+      expect(error.message).toContain(message);
+    });
+
+    it('never shows a cache URL, which may hold a password, in its errors', () => {
+      const error = configurationError(() => resolve({ cacheUrl: 'http://user:hunter2@redis.internal' }));
+      expect(error.message).not.toContain('hunter2');
+    });
   });
 });

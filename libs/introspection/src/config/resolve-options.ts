@@ -51,7 +51,7 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
   }
 
   const cacheTimeoutMs = duration(given(o.cacheTimeout) ?? DEFAULT_CACHE_TIMEOUT, 'cacheTimeout');
-  if (cacheTimeoutMs <= 0) {
+  if (cacheTimeoutMs <= 0 || cacheTimeoutMs > MAX_TIMER_MS) {
     throw new IntrospectionConfigurationError('cacheTimeout', 'must be a positive duration, e.g. "100ms".');
   }
   // Couper's semantics: absent or non-positive means "do not cache".
@@ -132,6 +132,12 @@ function redisUrl(value: unknown): string | undefined {
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
     throw new IntrospectionConfigurationError('cacheUrl', 'must be a redis:// or rediss:// URL.');
+  }
+  if (!url.hostname) {
+    throw new IntrospectionConfigurationError(
+      'cacheUrl',
+      'must name the Redis host, e.g. "redis://127.0.0.1:6379".',
+    );
   }
   return text;
 }

@@ -1,0 +1,192 @@
+import { Logger } from '@nestjs/common';
+import { Test, TestingModule } from '@nestjs/testing';
+import type { ServerResponse } from 'node:http';
+import { Keyv } from 'keyv';
+import { IntrospectionResponseError, IntrospectionUnavailableError } from './errors/introspection.errors';
+import type { IntrospectionModuleOptions } from './interfaces/introspection-options.interface';
+import { INTROSPECTION_CLOCK } from './introspection.constants';
+import { IntrospectionModule } from './introspection.module';
+import { IntrospectionService } from './introspection.service';
+import { FakeAuthorizationServer } from '../test-support/fake-authorization-server';
+import { rejectionOf } from '../test-support/rejection-of';
+
+// The service with caching on, against a real local HTTP server: what is
+// reused, single flight, errors never cached, invalidation, store faults.
+
+const TOKEN = 'c2luZ2xlLWZsaWdodA';
+
+class FakeClock {
+  time = 1_800_000_000_000;
+  now = () => this.time;
+}
+
+describe('IntrospectionService with a cache', () => {
+  let as: FakeAuthorizationServer;
+  let moduleRef: TestingModule | undefined;
+  let clock: FakeClock;
+  /** Answers held back until the test releases them. */
+  let held: ServerResponse[];
+
+  const activeAnswer = () => ({ active: true, token_type: 'Bearer', exp: clock.now() / 1000 + 3600 });
+
+  async function service(options: Partial<IntrospectionModuleOptions> = {}): Promise<IntrospectionService> {
+    moduleRef = await Test.createTestingModule({
+      imports: [
+        IntrospectionModule.forRoot({
+          endpoint: as.endpoint,
+          clientId: 'api',
+          clientSecret: 'secret',
+          ttl: '60s',
+          ...options,
+        }),
+      ],
+    })
+      .overrideProvider(INTROSPECTION_CLOCK)
+      .useValue(clock)
+      .compile();
+    await moduleRef.init();
+    return moduleRef.get(IntrospectionService);
+  }
+
+  /** Holds every answer back; `release` then answers them all with `status` and `body`. */
+  function holdAnswers(): void {
+    held = [];
+    as.answerWith((_request, res) => held.push(res));
+  }
+
+  async function release(status: number, body: unknown): Promise<void> {
+    // Wait until the first request has arrived, so that it is the one released.
+    while (held.length === 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    for (const res of held.splice(0)) {
+      res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+    }
+  }
+
+  beforeAll(async () => {
+    as = await FakeAuthorizationServer.start();
+  });
+
+  beforeEach(() => {
+    clock = new FakeClock();
+    as.answerJson(200, activeAnswer());
+  });
+
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    await moduleRef?.close();
+    moduleRef = undefined;
+  });
+
+  afterAll(async () => {
+    await as?.close();
+  });
+
+  it('reuses an answer for ttl, then asks again', async () => {
+    const introspection = await service({ ttl: '60s' });
+    await introspection.introspect(TOKEN);
+    clock.time += 59_999;
+    expect((await introspection.introspect(TOKEN)).active).toBe(true);
+    expect(as.requests).toHaveLength(1);
+    clock.time += 1;
+    await introspection.introspect(TOKEN);
+    expect(as.requests).toHaveLength(2);
+  });
+
+  it('asks every time with ttl 0', async () => {
+    const introspection = await service({ ttl: 0 });
+    await introspection.introspect(TOKEN);
+    await introspection.introspect(TOKEN);
+    expect(as.requests).toHaveLength(2);
+  });
+
+  it('keeps answers apart per token and per token type hint', async () => {
+    const introspection = await service();
+    await introspection.introspect(TOKEN);
+    await introspection.introspect(`${TOKEN}x`);
+    await introspection.introspect(TOKEN, { tokenTypeHint: 'refresh_token' });
+    await introspection.introspect(TOKEN);
+    expect(as.requests.map((r) => [r.form.get('token'), r.form.get('token_type_hint')])).toEqual([
+      [TOKEN, 'access_token'],
+      [`${TOKEN}x`, 'access_token'],
+      [TOKEN, 'refresh_token'],
+    ]);
+  });
+
+  it('makes one request for many concurrent callers of the same token, and gives each the answer', async () => {
+    const introspection = await service();
+    holdAnswers();
+    const calls = Array.from({ length: 50 }, () => introspection.introspect(TOKEN));
+    await release(200, { ...activeAnswer(), sub: 'user-1' });
+    const results = await Promise.all(calls);
+    expect(as.requests).toHaveLength(1);
+    expect(results.map((r) => r.sub)).toEqual(Array(50).fill('user-1'));
+  });
+
+  it('gives every concurrent caller the same error, caches nothing, and tries again on the next call', async () => {
+    const introspection = await service();
+    holdAnswers();
+    const calls = Array.from({ length: 20 }, () => rejectionOf(introspection.introspect(TOKEN)));
+    await release(503, { error: 'temporarily_unavailable' });
+    const errors = await Promise.all(calls);
+    expect(as.requests).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(IntrospectionUnavailableError);
+    expect(new Set(errors).size).toBe(1);
+
+    as.answerJson(200, activeAnswer());
+    expect((await introspection.introspect(TOKEN)).active).toBe(true);
+    expect(as.requests).toHaveLength(1);
+  });
+
+  it('never caches a malformed answer', async () => {
+    const introspection = await service();
+    as.answerJson(200, '{"active":"true"}');
+    await expect(introspection.introspect(TOKEN)).rejects.toBeInstanceOf(IntrospectionResponseError);
+    await expect(introspection.introspect(TOKEN)).rejects.toBeInstanceOf(IntrospectionResponseError);
+    expect(as.requests).toHaveLength(2);
+  });
+
+  it('forgets a token on invalidate()', async () => {
+    const introspection = await service();
+    await introspection.introspect(TOKEN);
+    await introspection.invalidate(TOKEN);
+    await introspection.introspect(TOKEN);
+    expect(as.requests).toHaveLength(2);
+  });
+
+  it('does not cache the answer of an introspection under way when the token is invalidated', async () => {
+    const introspection = await service();
+    holdAnswers();
+    const pending = introspection.introspect(TOKEN);
+    await new Promise((resolve) => setImmediate(resolve));
+    await introspection.invalidate(TOKEN);
+    await release(200, activeAnswer());
+    expect((await pending).active).toBe(true);
+
+    as.answerJson(200, { active: false });
+    expect((await introspection.introspect(TOKEN)).active).toBe(false);
+  });
+
+  it('keeps an inactive answer for negativeTtl only', async () => {
+    const introspection = await service({ ttl: '60s', negativeTtl: '5s' });
+    as.answerJson(200, { active: false });
+    await introspection.introspect(TOKEN);
+    clock.time += 4_999;
+    await introspection.introspect(TOKEN);
+    expect(as.requests).toHaveLength(1);
+    clock.time += 1;
+    await introspection.introspect(TOKEN);
+    expect(as.requests).toHaveLength(2);
+  });
+
+  it('introspects every time, without failing, when the store fails', async () => {
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const failing = () => Promise.reject(new Error('store down'));
+    const store = { get: failing, set: failing, delete: failing, clear: failing };
+    const introspection = await service({ cache: new Keyv({ store, throwOnErrors: true }) });
+    expect((await introspection.introspect(TOKEN)).active).toBe(true);
+    expect((await introspection.introspect(TOKEN)).active).toBe(true);
+    expect(as.requests).toHaveLength(2);
+  });
+});
