@@ -32,8 +32,13 @@ export function createIntrospectionCache(options: ResolvedIntrospectionOptions):
       ],
     });
   }
-  const memory = new CacheableMemory({ lruSize: options.cacheMaxEntries, useClone: false });
-  return createCache({ stores: [new Keyv({ store: memory, namespace: NAMESPACE })] });
+  // Entries are plain objects holding strings and numbers, never mutated:
+  // neither cloning nor Keyv's JSON round trip is needed in memory.
+  const memory = new CacheableMemory({ lruSize: options.cacheMaxEntries, useClone: false, storeHashSize: 1 });
+  const keyv = new Keyv({ store: memory, namespace: NAMESPACE });
+  keyv.serialize = undefined;
+  keyv.deserialize = undefined;
+  return createCache({ stores: [keyv] });
 }
 
 function isCacheManager(cache: Cache | Keyv): cache is Cache {

@@ -54,6 +54,12 @@ describe('IntrospectionResultCache', () => {
     expect(await cache.read('k')).toBeUndefined();
   });
 
+  it('warns at boot when a store is configured but ttl is 0', () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    setUp({ ttl: 0, cacheUrl: 'redis://127.0.0.1:6379' });
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('ttl is 0'));
+  });
+
   it('returns a written active answer until ttl has passed, by its clock', async () => {
     const warn = jest.spyOn(Logger.prototype, 'warn');
     const { cache, clock } = setUp({ ttl: '60s' });
