@@ -4,6 +4,7 @@
 import { Controller, Get, INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { execFile } from 'node:child_process';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
@@ -51,7 +52,15 @@ async function startApp(endpoint: string, options: Partial<IntrospectionModuleOp
 
 /** Requests per second from autocannon, run as its own process. */
 async function throughput(url: string, headers: Record<string, string>): Promise<number> {
-  const args = ['-c', '20', '-d', '5', '-j', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]), url];
+  const args = [
+    '-c',
+    '20',
+    '-d',
+    '5',
+    '-j',
+    ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]),
+    url,
+  ];
   const { stdout } = await run(join(__dirname, '..', 'node_modules', '.bin', 'autocannon'), args, {
     maxBuffer: 16 * 1024 * 1024,
   });
@@ -70,7 +79,10 @@ async function medianLatencyUs(request: {
   headers?: Record<string, string>;
   body?: string;
 }): Promise<number> {
-  const { stdout } = await run(process.execPath, [join(__dirname, 'latency-client.mjs'), JSON.stringify(request)]);
+  const { stdout } = await run(process.execPath, [
+    join(__dirname, 'latency-client.mjs'),
+    JSON.stringify(request),
+  ]);
   const result = JSON.parse(stdout) as { p50Us: number; statuses: Record<string, number> };
   if (Object.keys(result.statuses).some((status) => status !== '200')) {
     throw new Error(`${request.url}: unexpected statuses ${JSON.stringify(result.statuses)}`);
@@ -85,13 +97,14 @@ const line = (label: string, value: string, target: string) =>
 async function main(): Promise<void> {
   const as = await TestAuthorizationServer.start();
   try {
-    console.log(`Node ${process.version}, ${require('node:os').cpus().length} cores; oidc-provider at ${as.issuer}\n`);
+    console.log(`Node ${process.version}, ${cpus().length} cores; oidc-provider at ${as.issuer}\n`);
 
     // 1. Cache-hit throughput, guarded ÷ unguarded, same app and process.
     {
       const { app, url } = await startApp(as.introspectionEndpoint, { ttl: '10m' });
       const token = await as.mintToken('read:payments');
-      if ((await send(`${url}/guarded`, { headers: bearer(token) })).status !== 200) throw new Error('warm-up failed');
+      if ((await send(`${url}/guarded`, { headers: bearer(token) })).status !== 200)
+        throw new Error('warm-up failed');
       const open: number[] = [];
       const guarded: number[] = [];
       for (let round = 0; round < 2; round++) {
@@ -124,7 +137,11 @@ async function main(): Promise<void> {
         body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
       });
       line('2. guarded route, cache miss (ttl 0), median µs', guarded.toFixed(0), '');
-      line('   unguarded route median µs + bare introspection POST median µs', `${open.toFixed(0)} + ${post.toFixed(0)}`, '');
+      line(
+        '   unguarded route median µs + bare introspection POST median µs',
+        `${open.toFixed(0)} + ${post.toFixed(0)}`,
+        '',
+      );
       line('   ratio guarded ÷ (unguarded + POST)', ratio(guarded / (open + post)), '<= 1.10');
       await app.close();
     }
@@ -134,7 +151,9 @@ async function main(): Promise<void> {
       const { app, url } = await startApp(as.introspectionEndpoint, { ttl: '10m' });
       const token = await as.mintToken('read:payments');
       const before = await as.introspectionCount();
-      const answers = await Promise.all(Array.from({ length: 1000 }, () => send(`${url}/guarded`, { headers: bearer(token) })));
+      const answers = await Promise.all(
+        Array.from({ length: 1000 }, () => send(`${url}/guarded`, { headers: bearer(token) })),
+      );
       const made = (await as.introspectionCount()) - before;
       const ok = answers.filter((a) => a.status === 200).length;
       line('3. 1,000 concurrent requests, one fresh token: introspections', String(made), 'exactly 1');
@@ -150,7 +169,12 @@ async function main(): Promise<void> {
     const gc = (globalThis as { gc?: () => void }).gc;
     if (!gc) throw new Error('run with node --expose-gc (npm run bench does)');
     const moduleRef = await NestFactory.createApplicationContext(
-      IntrospectionModule.forRoot({ endpoint: 'http://127.0.0.1:1/introspect', clientId, clientSecret, ttl: '10m' }),
+      IntrospectionModule.forRoot({
+        endpoint: 'http://127.0.0.1:1/introspect',
+        clientId,
+        clientSecret,
+        ttl: '10m',
+      }),
       { logger: ['error'] },
     );
     const options = moduleRef.get<ResolvedIntrospectionOptions>(INTROSPECTION_RESOLVED_OPTIONS);
@@ -174,7 +198,11 @@ async function main(): Promise<void> {
       await cache.write(cache.key(`token-${i}`, 'access_token'), result);
       if (i === 10_000 || i === 100_000 || i === 200_000) marks[i] = heapMiB();
     }
-    line(`4. heap MiB after 10k / 100k / 200k distinct tokens (bound ${options.cacheMaxEntries})`, `${marks[10_000]} / ${marks[100_000]} / ${marks[200_000]}`, 'flat after 10k');
+    line(
+      `4. heap MiB after 10k / 100k / 200k distinct tokens (bound ${options.cacheMaxEntries})`,
+      `${marks[10_000]} / ${marks[100_000]} / ${marks[200_000]}`,
+      'flat after 10k',
+    );
     line('   ratio heap 200k ÷ heap 10k', ratio(Number(marks[200_000]) / Number(marks[10_000])), '~1.0');
     await cache.onModuleDestroy();
     await moduleRef.close();

@@ -12,7 +12,9 @@ function once() {
     const start = process.hrtime.bigint();
     const req = request(url, { method, headers, agent }, (res) => {
       res.resume();
-      res.on('end', () => resolve({ status: res.statusCode, us: Number(process.hrtime.bigint() - start) / 1000 }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode, us: Number(process.hrtime.bigint() - start) / 1000 }),
+      );
     });
     req.on('error', reject);
     req.end(body);

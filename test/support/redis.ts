@@ -27,7 +27,7 @@ export class RedisProcess {
     await new Promise<void>((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`redis-server exited with code ${code}`)));
-      createInterface({ input: child.stdout! }).on('line', (line) => {
+      createInterface({ input: child.stdout }).on('line', (line) => {
         if (line.includes('Ready to accept connections')) {
           resolve();
         }

@@ -48,6 +48,8 @@ async function startEmbeddedAuthorizationServer(): Promise<string> {
     INTROSPECTION_CLIENT_SECRET: process.env.INTROSPECTION_CLIENT_SECRET ?? client.clientSecret,
     INTROSPECTION_AUDIENCE: process.env.INTROSPECTION_AUDIENCE ?? clients.audience,
     INTROSPECTION_REALM: process.env.INTROSPECTION_REALM ?? 'demo',
+    // Answers are reused for 10 s, so a revoked token is refused at most 10 s later.
+    INTROSPECTION_TTL: process.env.INTROSPECTION_TTL ?? '10s',
   });
   const stop = () => void server.stop();
   process.once('exit', stop);
@@ -71,6 +73,8 @@ function printTryItOut(issuer: string, url: string): void {
       `  ${getToken('read:payments write:payments')}`,
       `  curl -i -X POST ${url}/payments -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"amount": 10}'`,
       `  curl -i ${url}/me                                                 # 401: no token`,
+      `  curl -s -u ${tokenClient.clientId}:${tokenClient.clientSecret} -d "token=$TOKEN" ${issuer}/token/revocation`,
+      `  curl -i ${url}/me -H "Authorization: Bearer $TOKEN"   # 401 once the 10 s cache entry expires`,
       '',
     ].join('\n') + '\n',
   );

@@ -41,7 +41,9 @@ export class IntrospectionResultCache implements OnModuleDestroy {
     @Inject(INTROSPECTION_CLOCK) private readonly clock: Clock,
   ) {
     if (!cache && (options.cacheUrl || options.cache)) {
-      this.logger.warn('A cache store is configured but ttl is 0, so no answer is cached; set ttl to use it.');
+      this.logger.warn(
+        'A cache store is configured but ttl is 0, so no answer is cached; set ttl to use it.',
+      );
     }
     const storeFailed = (event: { error?: unknown }) => {
       if (event?.error !== undefined) {

@@ -28,7 +28,7 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
     endpointAuthMethod: text(ENV.endpointAuthMethod),
     ttl: text(ENV.ttl),
     negativeTtl: text(ENV.negativeTtl),
-    cacheMaxEntries: integerVariable(ENV.cacheMaxEntries, text(ENV.cacheMaxEntries)),
+    cacheMaxEntries: integerVariable('cacheMaxEntries', text(ENV.cacheMaxEntries)),
     cacheUrl: text(ENV.cacheUrl),
     cacheTimeout: text(ENV.cacheTimeout),
     tokenTypeHint: text(ENV.tokenTypeHint),
