@@ -43,6 +43,8 @@ export class ActiveTokenGuard implements CanActivate {
   // One introspection per request even when the guard runs twice (decorator
   // on both the controller and the method).
   private readonly results = new WeakMap<object, Promise<IntrospectionResult>>();
+  /** Requirements per route handler, then per controller (a handler may be inherited). */
+  private readonly requirements = new WeakMap<object, WeakMap<object, ResolvedTokenRequirements>>();
 
   constructor(
     protected readonly reflector: Reflector,
@@ -118,9 +120,27 @@ export class ActiveTokenGuard implements CanActivate {
   }
 
   private getRequirements(context: ExecutionContext): ResolvedTokenRequirements {
+    // Metadata is fixed once the app is built: resolve it once per route.
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    let byController = this.requirements.get(handler);
+    if (!byController) {
+      byController = new WeakMap();
+      this.requirements.set(handler, byController);
+    }
+    let requirements = byController.get(controller);
+    if (!requirements) {
+      requirements = this.resolveRequirements(handler, controller);
+      byController.set(controller, requirements);
+    }
+    return requirements;
+  }
+
+  private resolveRequirements(handler: object, controller: object): ResolvedTokenRequirements {
     // Method settings override controller settings option by option.
-    const [onMethod, onClass] = [context.getHandler(), context.getClass()].map(
-      (target): TokenRequirements => this.reflector.get(TokenRequirementsMetadata, target) ?? {},
+    const [onMethod, onClass] = [handler, controller].map(
+      (target): TokenRequirements =>
+        this.reflector.get(TokenRequirementsMetadata, target as () => void) ?? {},
     );
     const merged: TokenRequirements = { ...onClass, ...definedOnly(onMethod) };
     return {
