@@ -3,7 +3,7 @@ export { ClientAuthStrategyRegistry } from './client-auth/client-auth-strategy.r
 export { ClientSecretBasicStrategy } from './client-auth/client-secret-basic.strategy';
 export { ClientSecretPostStrategy } from './client-auth/client-secret-post.strategy';
 export { parseDuration } from './config/duration';
-export { INTROSPECTION_ENV_VARIABLES } from './config/environment-variables';
+export { INTROSPECTION_ENV_VARIABLES, INTROSPECTION_TLS_ENV_VARIABLES } from './config/environment-variables';
 export { parseIntrospectionEnv, type IntrospectionEnv } from './config/introspection-env';
 export { introspectionConfig } from './config/introspection.config';
 export { resolveIntrospectionOptions } from './config/resolve-options';
@@ -21,12 +21,19 @@ export {
   type BearerErrorCode,
 } from './errors/bearer-token.exceptions';
 export {
+  IntrospectionCircuitOpenError,
   IntrospectionConfigurationError,
   IntrospectionError,
   IntrospectionResponseError,
   IntrospectionUnavailableError,
   type IntrospectionResponseErrorReason,
 } from './errors/introspection.errors';
+export {
+  IntrospectionEvents,
+  type IntrospectionEventMap,
+  type IntrospectionEventName,
+  type IntrospectionFailureOutcome,
+} from './events/introspection-events';
 export { formatWwwAuthenticate, type BearerChallenge } from './errors/www-authenticate';
 export { ActiveTokenGuard, type GuardedRequest } from './guards/active-token.guard';
 export { extractBearerToken, type AuthorizationHeaders } from './guards/extract-bearer-token';
@@ -34,6 +41,7 @@ export type {
   ClientAuthMethod,
   Duration,
   IntrospectionModuleOptions,
+  IntrospectionTlsOptions,
   ResolvedIntrospectionOptions,
 } from './interfaces/introspection-options.interface';
 export type { IntrospectionResult, IntrospectOptions } from './interfaces/introspection-result.interface';

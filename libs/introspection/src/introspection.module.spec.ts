@@ -260,6 +260,12 @@ describe('IntrospectionModule', () => {
         allowMissingTokenType: false,
         maxTokenLength: 4096,
         maxResponseBytes: 65536,
+        allowInsecureHttp: false,
+        retries: 1,
+        retryBackoffMs: 100,
+        circuitBreakerThreshold: 5,
+        circuitBreakerCooldownMs: 10_000,
+        staleIfErrorMs: 0,
       });
     });
   });

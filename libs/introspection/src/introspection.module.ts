@@ -4,6 +4,7 @@ import { createIntrospectionCache } from './cache/create-introspection-cache';
 import { IntrospectionResultCache } from './cache/introspection-result.cache';
 import { ClientAuthStrategyRegistry } from './client-auth/client-auth-strategy.registry';
 import { resolveIntrospectionOptions } from './config/resolve-options';
+import { IntrospectionEvents } from './events/introspection-events';
 import { ActiveTokenGuard } from './guards/active-token.guard';
 import { IntrospectionHttpClient } from './http/introspection-http.client';
 import { systemClock } from './interfaces/clock.interface';
@@ -14,6 +15,7 @@ import {
 } from './introspection.constants';
 import { ConfigurableModuleClass, INTROSPECTION_MODULE_OPTIONS } from './introspection.module-definition';
 import { IntrospectionService } from './introspection.service';
+import { CircuitBreakers } from './resilience/circuit-breakers';
 
 /**
  * OAuth 2.0 Token Introspection (RFC 7662) for a resource server: provides
@@ -45,12 +47,20 @@ import { IntrospectionService } from './introspection.service';
     },
     IntrospectionResultCache,
     ClientAuthStrategyRegistry,
+    IntrospectionEvents,
+    CircuitBreakers,
     IntrospectionHttpClient,
     IntrospectionService,
     ActiveTokenGuard,
   ],
   // Everything the guard injects, so @RequireActiveToken() resolves in
   // importing modules.
-  exports: [INTROSPECTION_RESOLVED_OPTIONS, INTROSPECTION_CLOCK, IntrospectionService, ActiveTokenGuard],
+  exports: [
+    INTROSPECTION_RESOLVED_OPTIONS,
+    INTROSPECTION_CLOCK,
+    IntrospectionService,
+    IntrospectionEvents,
+    ActiveTokenGuard,
+  ],
 })
 export class IntrospectionModule extends ConfigurableModuleClass {}

@@ -128,7 +128,8 @@ describe('IntrospectionService with a cache', () => {
     const introspection = await service();
     holdAnswers();
     const calls = Array.from({ length: 20 }, () => rejectionOf(introspection.introspect(TOKEN)));
-    await release(503, { error: 'temporarily_unavailable' });
+    // 500: not retried, so the one held request decides.
+    await release(500, { error: 'server_error' });
     const errors = await Promise.all(calls);
     expect(as.requests).toHaveLength(1);
     expect(errors[0]).toBeInstanceOf(IntrospectionUnavailableError);

@@ -39,7 +39,25 @@ describe('parseIntrospectionEnv', () => {
     ['allowMissingTokenType', 'INTROSPECTION_ALLOW_MISSING_TOKEN_TYPE', 'true', true],
     ['maxTokenLength', 'INTROSPECTION_MAX_TOKEN_LENGTH', '8192', 8192],
     ['maxResponseBytes', 'INTROSPECTION_MAX_RESPONSE_BYTES', '131072', 131_072],
+    ['allowInsecureHttp', 'INTROSPECTION_ALLOW_INSECURE_HTTP', 'on', true],
+    ['retries', 'INTROSPECTION_RETRIES', '0', 0],
+    ['retryBackoff', 'INTROSPECTION_RETRY_BACKOFF', '50ms', '50ms'],
+    ['circuitBreakerThreshold', 'INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD', '3', 3],
+    ['circuitBreakerCooldown', 'INTROSPECTION_CIRCUIT_BREAKER_COOLDOWN', '30s', '30s'],
+    ['staleIfError', 'INTROSPECTION_STALE_IF_ERROR', '5m', '5m'],
   ];
+
+  it('reads the tls members verbatim from INTROSPECTION_TLS_*', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    expect(
+      parseIntrospectionEnv({
+        INTROSPECTION_TLS_CA: pem,
+        INTROSPECTION_TLS_CERT: pem,
+        INTROSPECTION_TLS_KEY: 'KEY',
+        INTROSPECTION_TLS_KEY_PASSPHRASE: ' pass ',
+      }),
+    ).toStrictEqual({ tls: { ca: pem, cert: pem, key: 'KEY', passphrase: ' pass ' } });
+  });
 
   it('covers every documented variable in this table', () => {
     expect(Object.fromEntries(mappings.map(([option, variable]) => [option, variable]))).toStrictEqual(
@@ -222,6 +240,13 @@ describe('parseIntrospectionEnv', () => {
       allowMissingTokenType: true,
       maxTokenLength: 1024,
       maxResponseBytes: 65_536,
+      allowInsecureHttp: false,
+      tls: undefined,
+      retries: 1,
+      retryBackoffMs: 100,
+      circuitBreakerThreshold: 5,
+      circuitBreakerCooldownMs: 10_000,
+      staleIfErrorMs: 0,
     });
   });
 });

@@ -1,6 +1,12 @@
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
-import type { IntrospectionModuleOptions } from '../interfaces/introspection-options.interface';
-import { INTROSPECTION_ENV_VARIABLES as ENV } from './environment-variables';
+import type {
+  IntrospectionModuleOptions,
+  IntrospectionTlsOptions,
+} from '../interfaces/introspection-options.interface';
+import {
+  INTROSPECTION_ENV_VARIABLES as ENV,
+  INTROSPECTION_TLS_ENV_VARIABLES as TLS_ENV,
+} from './environment-variables';
 
 /** Environment variables as `process.env` holds them. */
 export type IntrospectionEnv = Readonly<Record<string, string | undefined>>;
@@ -39,10 +45,30 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
     allowMissingTokenType: booleanVariable('allowMissingTokenType', text(ENV.allowMissingTokenType)),
     maxTokenLength: integerVariable('maxTokenLength', text(ENV.maxTokenLength)),
     maxResponseBytes: integerVariable('maxResponseBytes', text(ENV.maxResponseBytes)),
+    allowInsecureHttp: booleanVariable('allowInsecureHttp', text(ENV.allowInsecureHttp)),
+    tls: tlsVariables(env),
+    retries: integerVariable('retries', text(ENV.retries)),
+    retryBackoff: text(ENV.retryBackoff),
+    circuitBreakerThreshold: integerVariable('circuitBreakerThreshold', text(ENV.circuitBreakerThreshold)),
+    circuitBreakerCooldown: text(ENV.circuitBreakerCooldown),
+    staleIfError: text(ENV.staleIfError),
   };
   return Object.fromEntries(
     Object.entries(options).filter(([, value]) => value !== undefined),
   ) as IntrospectionModuleOptions;
+}
+
+/** PEM text from the INTROSPECTION_TLS_* variables; `undefined` when none is set. */
+function tlsVariables(env: IntrospectionEnv): IntrospectionTlsOptions | undefined {
+  const tls: IntrospectionTlsOptions = {};
+  for (const [member, variable] of Object.entries(TLS_ENV) as Array<[keyof typeof TLS_ENV, string]>) {
+    // Verbatim, like the client secret: PEM line breaks and passphrases matter.
+    const value = env[variable];
+    if (value) {
+      tls[member] = value;
+    }
+  }
+  return Object.keys(tls).length > 0 ? tls : undefined;
 }
 
 function list(value: string | undefined): string[] | undefined {

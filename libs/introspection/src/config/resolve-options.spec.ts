@@ -42,6 +42,13 @@ describe('resolveIntrospectionOptions', () => {
       allowMissingTokenType: false,
       maxTokenLength: 4096,
       maxResponseBytes: 65_536,
+      allowInsecureHttp: false,
+      tls: undefined,
+      retries: 1,
+      retryBackoffMs: 100,
+      circuitBreakerThreshold: 5,
+      circuitBreakerCooldownMs: 10_000,
+      staleIfErrorMs: 0,
     });
   });
 
@@ -64,6 +71,13 @@ describe('resolveIntrospectionOptions', () => {
         allowMissingTokenType: true,
         maxTokenLength: 1024,
         maxResponseBytes: 2048,
+        allowInsecureHttp: true,
+        tls: { ca: 'CA-PEM', cert: 'CERT-PEM', key: 'KEY-PEM', passphrase: 'pw' },
+        retries: 2,
+        retryBackoff: '20ms',
+        circuitBreakerThreshold: 0,
+        circuitBreakerCooldown: '30s',
+        staleIfError: '5m',
       }),
     ).toStrictEqual({
       endpoint: ENDPOINT,
@@ -85,6 +99,94 @@ describe('resolveIntrospectionOptions', () => {
       allowMissingTokenType: true,
       maxTokenLength: 1024,
       maxResponseBytes: 2048,
+      allowInsecureHttp: true,
+      tls: { ca: 'CA-PEM', cert: 'CERT-PEM', key: 'KEY-PEM', passphrase: 'pw' },
+      retries: 2,
+      retryBackoffMs: 20,
+      circuitBreakerThreshold: 0,
+      circuitBreakerCooldownMs: 30_000,
+      staleIfErrorMs: 300_000,
+    });
+  });
+
+  describe('transport security', () => {
+    it.each([
+      'http://127.0.0.1:9000/introspect',
+      'http://127.8.9.10/introspect',
+      'http://localhost:3000/introspect',
+      'http://as.localhost/introspect',
+      'http://[::1]:3000/introspect',
+    ])('accepts plain http on the loopback host of %s', (endpoint) => {
+      expect(resolve({ endpoint }).endpoint).toBe(new URL(endpoint).href);
+    });
+
+    it.each([
+      'http://as.example.com/introspect',
+      'http://10.0.0.5/introspect',
+      'http://127.0.0.1.nip.io/introspect',
+      'http://localhost.example.com/introspect',
+      'http://[::ffff:10.0.0.1]/introspect',
+    ])('refuses plain http to %s at boot', (endpoint) => {
+      const error = configurationError(() => resolve({ endpoint }));
+      expect(error.option).toBe('endpoint');
+      expect(error.message).toContain('must be an https URL');
+      expect(error.message).toContain('allowInsecureHttp');
+    });
+
+    it('accepts plain http to any host with allowInsecureHttp', () => {
+      expect(resolve({ endpoint: 'http://as.internal/introspect', allowInsecureHttp: true }).endpoint).toBe(
+        'http://as.internal/introspect',
+      );
+    });
+
+    it('passes a CA bundle given as an array of Buffers through', () => {
+      const ca = [Buffer.from('one'), 'two'];
+      expect(resolve({ tls: { ca } }).tls).toStrictEqual({ ca });
+    });
+
+    it.each<[unknown, string, string]>([
+      ['not-an-object', 'tls', 'must be an object'],
+      [{ ca: 42 }, 'tls.ca', 'PEM'],
+      [{ ca: [42] }, 'tls.ca', 'PEM'],
+      [{ cert: 'C', key: 42 }, 'tls.key', 'PEM'],
+      [{ cert: 'C' }, 'tls', 'cert and key go together'],
+      [{ key: 'K' }, 'tls', 'cert and key go together'],
+      [{ cert: 'C', key: 'K', passphrase: 7 }, 'tls.passphrase', 'must be a string'],
+      [{ caFile: '/etc/ca.pem' }, 'tls', 'unknown member "caFile"'],
+    ])('refuses tls %p naming %s', (tls, option, message) => {
+      const error = configurationError(() => resolve({ tls }));
+      expect(error.option).toBe(option);
+      expect(error.message).toContain(message);
+    });
+
+    it('never echoes a bad key in the message', () => {
+      const error = configurationError(() => resolve({ tls: { cert: 'C', key: { secret: SECRET } } }));
+      expect(error.message).not.toContain(SECRET);
+    });
+  });
+
+  describe('resilience', () => {
+    it.each<[string, unknown, string]>([
+      ['retries', -1, 'at least 0'],
+      ['retries', 1.5, 'at least 0'],
+      ['retries', '1', 'at least 0'],
+      ['retries', 6, 'at most 5'],
+      ['retryBackoff', 'soon', 'not a duration'],
+      ['retryBackoff', -1, 'at least 0'],
+      ['circuitBreakerThreshold', -3, 'at least 0'],
+      ['circuitBreakerCooldown', 0, 'positive'],
+      ['circuitBreakerCooldown', 'later', 'not a duration'],
+      ['staleIfError', -5, 'at least 0'],
+    ])('refuses %s = %p', (option, value, message) => {
+      const error = configurationError(() => resolve({ [option]: value, ttl: '10s' }));
+      expect(error.option).toBe(option);
+      expect(error.message).toContain(message);
+    });
+
+    it('refuses staleIfError without a cache', () => {
+      const error = configurationError(() => resolve({ staleIfError: '1m' }));
+      expect(error.option).toBe('staleIfError');
+      expect(error.message).toContain('set ttl');
     });
   });
 

@@ -11,6 +11,7 @@ import { IntrospectionConfigurationError } from '../errors/introspection.errors'
 import type {
   Duration,
   IntrospectionModuleOptions,
+  IntrospectionTlsOptions,
   ResolvedIntrospectionOptions,
 } from '../interfaces/introspection-options.interface';
 import { parseDuration } from './duration';
@@ -19,6 +20,12 @@ const DEFAULT_TIMEOUT = '5s';
 const DEFAULT_NEGATIVE_TTL = '10s';
 const DEFAULT_CACHE_TIMEOUT = '100ms';
 const DEFAULT_CLOCK_TOLERANCE = '5s';
+const DEFAULT_RETRIES = 1;
+const DEFAULT_RETRY_BACKOFF = '100ms';
+const DEFAULT_CIRCUIT_BREAKER_THRESHOLD = 5;
+const DEFAULT_CIRCUIT_BREAKER_COOLDOWN = '10s';
+/** More retries than this would only pile load on a struggling server. */
+const MAX_RETRIES = 5;
 /** The longest delay setTimeout honours (2^31 - 1 ms); Node turns longer ones into 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -57,8 +64,41 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
   // Couper's semantics: absent or non-positive means "do not cache".
   const ttlMs = Math.max(0, duration(given(o.ttl) ?? 0, 'ttl'));
 
+  const retries = wholeNumber(o.retries, 'retries', DEFAULT_RETRIES);
+  if (retries > MAX_RETRIES) {
+    throw new IntrospectionConfigurationError('retries', `must be at most ${MAX_RETRIES}.`);
+  }
+  const retryBackoffMs = duration(given(o.retryBackoff) ?? DEFAULT_RETRY_BACKOFF, 'retryBackoff');
+  if (retryBackoffMs < 0 || retryBackoffMs > MAX_TIMER_MS) {
+    throw new IntrospectionConfigurationError(
+      'retryBackoff',
+      'must be a duration of at least 0, e.g. "100ms".',
+    );
+  }
+  const circuitBreakerCooldownMs = duration(
+    given(o.circuitBreakerCooldown) ?? DEFAULT_CIRCUIT_BREAKER_COOLDOWN,
+    'circuitBreakerCooldown',
+  );
+  if (circuitBreakerCooldownMs <= 0 || circuitBreakerCooldownMs > MAX_TIMER_MS) {
+    throw new IntrospectionConfigurationError(
+      'circuitBreakerCooldown',
+      'must be a positive duration, e.g. "10s".',
+    );
+  }
+  const staleIfErrorMs = duration(given(o.staleIfError) ?? 0, 'staleIfError');
+  if (staleIfErrorMs < 0 || staleIfErrorMs > MAX_TIMER_MS) {
+    throw new IntrospectionConfigurationError('staleIfError', 'must be a duration of at least 0, e.g. "5m".');
+  }
+  if (staleIfErrorMs > 0 && ttlMs === 0) {
+    throw new IntrospectionConfigurationError(
+      'staleIfError',
+      'needs the cache: set ttl too (stale answers are cached answers kept past ttl).',
+    );
+  }
+  const allowInsecureHttp = boolean(o.allowInsecureHttp, 'allowInsecureHttp', false);
+
   return {
-    endpoint: endpointUrl(o.endpoint),
+    endpoint: endpointUrl(o.endpoint, allowInsecureHttp),
     issuer: optionalString(o.issuer, 'issuer'),
     clientId: requiredString(o.clientId, 'clientId'),
     clientSecret: optionalString(o.clientSecret, 'clientSecret', { secret: true }),
@@ -81,10 +121,35 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     allowMissingTokenType: boolean(o.allowMissingTokenType, 'allowMissingTokenType', false),
     maxTokenLength: positiveInteger(o.maxTokenLength, 'maxTokenLength', DEFAULT_MAX_TOKEN_LENGTH),
     maxResponseBytes: positiveInteger(o.maxResponseBytes, 'maxResponseBytes', DEFAULT_MAX_RESPONSE_BYTES),
+    allowInsecureHttp,
+    tls: tlsOptions(o.tls),
+    retries,
+    retryBackoffMs,
+    circuitBreakerThreshold: wholeNumber(
+      o.circuitBreakerThreshold,
+      'circuitBreakerThreshold',
+      DEFAULT_CIRCUIT_BREAKER_THRESHOLD,
+    ),
+    circuitBreakerCooldownMs,
+    staleIfErrorMs,
   };
 }
 
-function endpointUrl(value: unknown): string {
+/**
+ * Whether `url` names this machine (RFC 6761 §6.3 `localhost`, 127.0.0.0/8,
+ * `::1`): plain http cannot be intercepted there.
+ */
+export function isLoopbackUrl(url: URL): boolean {
+  const host = url.hostname.toLowerCase();
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host === '[::1]' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+  );
+}
+
+function endpointUrl(value: unknown, allowInsecureHttp: boolean): string {
   if (value === undefined || value === null || value === '') {
     throw new IntrospectionConfigurationError(
       'endpoint',
@@ -112,6 +177,14 @@ function endpointUrl(value: unknown): string {
   }
   if (value.includes('#')) {
     throw new IntrospectionConfigurationError('endpoint', 'must not contain a fragment (RFC 6749 §3.2).');
+  }
+  // RFC 7662 §4: the endpoint must be protected by TLS; the request carries
+  // the token and the client credentials.
+  if (url.protocol === 'http:' && !allowInsecureHttp && !isLoopbackUrl(url)) {
+    throw new IntrospectionConfigurationError(
+      'endpoint',
+      'must be an https URL (RFC 7662 §4): the request carries tokens and client credentials. Plain http is allowed for loopback hosts, or with allowInsecureHttp: true on a network you trust.',
+    );
   }
   return url.href;
 }
@@ -233,6 +306,61 @@ function boolean(value: unknown, option: string, fallback: boolean): boolean {
     throw new IntrospectionConfigurationError(option, 'must be true or false.');
   }
   return value;
+}
+
+function wholeNumber(value: unknown, option: string, fallback: number): number {
+  if (value === undefined || value === null) {
+    return fallback;
+  }
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new IntrospectionConfigurationError(option, 'must be a whole number of at least 0.');
+  }
+  return value;
+}
+
+function tlsOptions(value: unknown): IntrospectionTlsOptions | undefined {
+  if (value === undefined || value === null) {
+    return undefined;
+  }
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new IntrospectionConfigurationError('tls', 'must be an object with ca, cert, key and passphrase.');
+  }
+  const tls = value as Record<string, unknown>;
+  const pem = (item: unknown): boolean => typeof item === 'string' || Buffer.isBuffer(item);
+  for (const member of Object.keys(tls)) {
+    const item = tls[member];
+    if (item === undefined) {
+      continue;
+    }
+    const valid =
+      member === 'ca'
+        ? pem(item) || (Array.isArray(item) && item.every((entry) => pem(entry)))
+        : member === 'cert' || member === 'key'
+          ? pem(item)
+          : member === 'passphrase'
+            ? typeof item === 'string'
+            : undefined;
+    if (valid === undefined) {
+      throw new IntrospectionConfigurationError(
+        'tls',
+        `has an unknown member "${member}"; use ca, cert, key and passphrase.`,
+      );
+    }
+    if (!valid) {
+      // Never the value: it may be a key or passphrase.
+      throw new IntrospectionConfigurationError(
+        `tls.${member}`,
+        member === 'passphrase' ? 'must be a string.' : 'must be PEM text or a Buffer.',
+      );
+    }
+  }
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    throw new IntrospectionConfigurationError(
+      'tls',
+      'cert and key go together: set both for mutual TLS, or neither.',
+    );
+  }
+  return tls;
 }
 
 function positiveInteger(value: unknown, option: string, fallback: number): number {

@@ -44,6 +44,20 @@ export class IntrospectionUnavailableError extends IntrospectionError {
   }
 }
 
+/**
+ * The endpoint's circuit breaker is open after repeated failures: the
+ * endpoint was not called. Answered 503 with `Retry-After` (the rest of the
+ * cool-down) like any other outage.
+ */
+export class IntrospectionCircuitOpenError extends IntrospectionUnavailableError {
+  constructor(retryAfter: number) {
+    super(
+      `The introspection endpoint failed repeatedly; not calling it for ${retryAfter}s (circuit breaker open).`,
+      retryAfter,
+    );
+  }
+}
+
 /** Why an {@link IntrospectionResponseError} was raised. */
 export type IntrospectionResponseErrorReason =
   /** The answer is not an RFC 7662 introspection response. */

@@ -7,7 +7,11 @@ import {
   AuthorizationServerUnavailableException,
   BearerTokenException,
 } from '../errors/bearer-token.exceptions';
-import { IntrospectionResponseError, IntrospectionUnavailableError } from '../errors/introspection.errors';
+import {
+  IntrospectionCircuitOpenError,
+  IntrospectionResponseError,
+  IntrospectionUnavailableError,
+} from '../errors/introspection.errors';
 import { formatWwwAuthenticate } from '../errors/www-authenticate';
 import { INTROSPECTION_CLOCK, INTROSPECTION_REQUEST_PROPERTY } from '../introspection.constants';
 import type { Clock } from '../interfaces/clock.interface';
@@ -163,6 +167,10 @@ export class ActiveTokenGuard implements CanActivate {
   private toHttpException(error: unknown): HttpException {
     if (error instanceof HttpException) {
       return error;
+    }
+    if (error instanceof IntrospectionCircuitOpenError) {
+      // Logged once when the breaker opens, not once per refused request.
+      return new AuthorizationServerUnavailableException(error.retryAfter);
     }
     if (error instanceof IntrospectionUnavailableError) {
       this.logger.warn(`Token introspection unavailable, answering 503: ${error.message}`);

@@ -20,6 +20,25 @@ export type ClientAuthMethod =
   | (string & NonNullable<unknown>);
 
 /**
+ * TLS settings for the connections to the authorization server, passed to
+ * Node's `https.Agent` (like the `tls` block of Couper's `backend`). Values are
+ * PEM text (or Buffers), not file paths: read files in your config factory.
+ *
+ * @example
+ * tls: { ca: readFileSync('as-ca.pem'), cert: readFileSync('api.crt'), key: readFileSync('api.key') }
+ */
+export interface IntrospectionTlsOptions {
+  /** CA certificates to trust instead of Node's bundled roots (a private PKI). Env: `INTROSPECTION_TLS_CA`. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Client certificate chain for mutual TLS (RFC 8705). Env: `INTROSPECTION_TLS_CERT`. */
+  cert?: string | Buffer;
+  /** Private key of the client certificate. Never logged. Env: `INTROSPECTION_TLS_KEY`. */
+  key?: string | Buffer;
+  /** Passphrase of `key`. Never logged. Env: `INTROSPECTION_TLS_KEY_PASSPHRASE`. */
+  passphrase?: string;
+}
+
+/**
  * Options of {@link IntrospectionModule}, named after the attributes of
  * Couper's `beta_introspection` block.
  *
@@ -33,7 +52,8 @@ export type ClientAuthMethod =
  */
 export interface IntrospectionModuleOptions {
   /**
-   * URL of the introspection endpoint (RFC 7662 §2). `http:` or `https:`.
+   * URL of the introspection endpoint (RFC 7662 §2). Must be `https:` unless
+   * the host is loopback or `allowInsecureHttp` is set.
    * Env: `INTROSPECTION_ENDPOINT`.
    */
   endpoint?: string;
@@ -160,6 +180,61 @@ export interface IntrospectionModuleOptions {
    * @default 65536
    */
   maxResponseBytes?: number;
+
+  /**
+   * Allow `http:` endpoints on hosts other than loopback. The request carries
+   * the token and the client credentials in clear text: only for a network
+   * you trust end to end. Env: `INTROSPECTION_ALLOW_INSECURE_HTTP`.
+   * @default false
+   */
+  allowInsecureHttp?: boolean;
+
+  /** TLS settings (CA bundle, client certificate for mTLS) for `https:` endpoints. */
+  tls?: IntrospectionTlsOptions;
+
+  /**
+   * How many times one introspection is retried after a connection error or
+   * HTTP 502/503/504, with jittered exponential backoff, within the same
+   * `timeout`. Never for 4xx, 429 or 500. 0 disables retries.
+   * Env: `INTROSPECTION_RETRIES`.
+   * @default 1
+   */
+  retries?: number;
+
+  /**
+   * Base delay of the retry backoff: attempt n waits a random time between
+   * 0 and `retryBackoff * 2^(n-1)` ("full jitter"). Env: `INTROSPECTION_RETRY_BACKOFF`.
+   * @default '100ms'
+   */
+  retryBackoff?: Duration;
+
+  /**
+   * Consecutive failures of the endpoint (transport errors, timeouts, 5xx,
+   * 429, unusable answers; never an answer about the token) after which the
+   * circuit breaker opens: the endpoint is not called for
+   * `circuitBreakerCooldown`, requests are answered 503 with `Retry-After`
+   * at once. 0 disables the breaker. Env: `INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD`.
+   * @default 5
+   */
+  circuitBreakerThreshold?: number;
+
+  /**
+   * How long an open circuit breaker stays open before it lets one probe
+   * request through; the probe's success closes it, its failure opens it
+   * again. Env: `INTROSPECTION_CIRCUIT_BREAKER_COOLDOWN`.
+   * @default '10s'
+   */
+  circuitBreakerCooldown?: Duration;
+
+  /**
+   * Stale-if-error window: when the endpoint cannot answer, a cached
+   * *active* answer may be used up to this long past its `ttl`, never past
+   * the token's `exp`. Inactive answers and unknown tokens are still refused.
+   * Trade-off: a token revoked during an outage may pass for this window.
+   * Needs `ttl`. 0 (the default) disables it. Env: `INTROSPECTION_STALE_IF_ERROR`.
+   * @default 0
+   */
+  staleIfError?: Duration;
 }
 
 /**
@@ -188,4 +263,14 @@ export interface ResolvedIntrospectionOptions {
   readonly allowMissingTokenType: boolean;
   readonly maxTokenLength: number;
   readonly maxResponseBytes: number;
+  readonly allowInsecureHttp: boolean;
+  readonly tls?: IntrospectionTlsOptions;
+  readonly retries: number;
+  /** Base delay of the retry backoff in milliseconds. */
+  readonly retryBackoffMs: number;
+  /** 0 when the circuit breaker is disabled. */
+  readonly circuitBreakerThreshold: number;
+  readonly circuitBreakerCooldownMs: number;
+  /** Stale-if-error window in milliseconds; 0 when disabled. */
+  readonly staleIfErrorMs: number;
 }
