@@ -1,0 +1,399 @@
+import { Injectable } from '@nestjs/common';
+import { Test, TestingModule } from '@nestjs/testing';
+import type { ClientAuthRequest, ClientAuthStrategy } from './client-auth/client-auth-strategy.interface';
+import {
+  IntrospectionCircuitOpenError,
+  IntrospectionResponseError,
+  IntrospectionUnavailableError,
+} from './errors/introspection.errors';
+import { IntrospectionEventMap, IntrospectionEvents } from './events/introspection-events';
+import type { IntrospectionModuleOptions } from './interfaces/introspection-options.interface';
+import { INTROSPECTION_CLOCK } from './introspection.constants';
+import { IntrospectionModule } from './introspection.module';
+import { IntrospectionService } from './introspection.service';
+import { closedPort, FakeAuthorizationServer } from '../test-support/fake-authorization-server';
+import { rejectionOf } from '../test-support/rejection-of';
+
+// Retries, the circuit breaker and the events, against a real local HTTP
+// server that produces the faults; time moves by the module's clock.
+
+const TOKEN = 'cmVzaWxpZW5jZQ';
+
+class FakeClock {
+  time = 1_800_000_000_000;
+  now = () => this.time;
+}
+
+/** A strategy that numbers every request it authenticates, the way a JWT assertion carries a fresh jti. */
+@Injectable()
+class NumberedStrategy implements ClientAuthStrategy {
+  readonly method = 'numbered';
+  count = 0;
+  authenticate(request: ClientAuthRequest): void {
+    request.body.set('client_id', 'api');
+    request.body.set('nonce', String(++this.count));
+  }
+}
+
+describe('IntrospectionService resilience', () => {
+  let as: FakeAuthorizationServer;
+  let moduleRef: TestingModule | undefined;
+  let clock: FakeClock;
+  let events: Array<[string, unknown]>;
+
+  const activeAnswer = () => ({ active: true, token_type: 'Bearer', exp: clock.now() / 1000 + 3600 });
+
+  async function service(
+    options: Partial<IntrospectionModuleOptions> = {},
+    { endpoint = as.endpoint } = {},
+  ): Promise<IntrospectionService> {
+    moduleRef = await Test.createTestingModule({
+      imports: [
+        IntrospectionModule.forRoot({
+          endpoint,
+          clientId: 'api',
+          clientSecret: 'secret',
+          retryBackoff: '1ms',
+          ...options,
+          clientAuthStrategies: [NumberedStrategy],
+        }),
+      ],
+    })
+      .overrideProvider(INTROSPECTION_CLOCK)
+      .useValue(clock)
+      .compile();
+    await moduleRef.init();
+    const emitter = moduleRef.get(IntrospectionEvents);
+    for (const name of [
+      'introspection.started',
+      'introspection.succeeded',
+      'introspection.failed',
+      'introspection.retry',
+      'breaker.opened',
+      'breaker.half_opened',
+      'breaker.closed',
+    ] as const) {
+      emitter.on(name, (payload: IntrospectionEventMap[typeof name]) => events.push([name, payload]));
+    }
+    return moduleRef.get(IntrospectionService);
+  }
+
+  /** Answers the first `failures` requests with `status`, the rest with an active answer. */
+  function failFirst(failures: number, status: number): void {
+    let seen = 0;
+    as.answerWith((_request, res) => {
+      const body = ++seen <= failures ? { error: 'temporarily_unavailable' } : activeAnswer();
+      res.writeHead(seen <= failures ? status : 200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(body));
+    });
+  }
+
+  beforeAll(async () => {
+    as = await FakeAuthorizationServer.start();
+  });
+
+  beforeEach(() => {
+    clock = new FakeClock();
+    events = [];
+    as.answerJson(200, activeAnswer());
+  });
+
+  afterEach(async () => {
+    await moduleRef?.close();
+    moduleRef = undefined;
+  });
+
+  afterAll(async () => {
+    await as?.close();
+  });
+
+  describe('retries', () => {
+    it.each([502, 503, 504])('retries HTTP %i once and uses the second answer', async (status) => {
+      const introspection = await service();
+      failFirst(1, status);
+      expect((await introspection.introspect(TOKEN)).active).toBe(true);
+      expect(as.requests).toHaveLength(2);
+    });
+
+    it.each([502, 503, 504])('gives up after one retry of HTTP %i', async (status) => {
+      const introspection = await service();
+      failFirst(5, status);
+      expect(await rejectionOf(introspection.introspect(TOKEN))).toBeInstanceOf(
+        IntrospectionUnavailableError,
+      );
+      expect(as.requests).toHaveLength(2);
+    });
+
+    it('retries as often as configured', async () => {
+      const introspection = await service({ retries: 3 });
+      failFirst(3, 503);
+      expect((await introspection.introspect(TOKEN)).active).toBe(true);
+      expect(as.requests).toHaveLength(4);
+    });
+
+    it('does not retry with retries: 0', async () => {
+      const introspection = await service({ retries: 0 });
+      failFirst(1, 503);
+      await rejectionOf(introspection.introspect(TOKEN));
+      expect(as.requests).toHaveLength(1);
+    });
+
+    it.each<[string, number, unknown]>([
+      ['500', 500, { error: 'server_error' }],
+      ['429', 429, { error: 'slow_down' }],
+      ['400 invalid_request', 400, { error: 'invalid_request' }],
+      ['401 invalid_client', 401, { error: 'invalid_client' }],
+      ['403', 403, {}],
+      ['404', 404, {}],
+    ])('never retries HTTP %s', async (_case, status, body) => {
+      const introspection = await service({ retries: 3 });
+      as.answerJson(status, body);
+      await rejectionOf(introspection.introspect(TOKEN));
+      expect(as.requests).toHaveLength(1);
+    });
+
+    it('passes Retry-After of a 429 on without retrying', async () => {
+      const introspection = await service({ retries: 3 });
+      as.answerJson(429, { error: 'slow_down' }, { 'Retry-After': '17' });
+      const error = await rejectionOf(introspection.introspect(TOKEN));
+      expect(error).toBeInstanceOf(IntrospectionUnavailableError);
+      expect((error as IntrospectionUnavailableError).retryAfter).toBe(17);
+      expect(as.requests).toHaveLength(1);
+    });
+
+    it('never retries an answer about the token, nor a malformed one', async () => {
+      const introspection = await service({ retries: 3 });
+      as.answerJson(200, { active: false });
+      expect((await introspection.introspect(TOKEN)).active).toBe(false);
+      as.answerJson(200, '{"active":"true"}');
+      expect(await rejectionOf(introspection.introspect(TOKEN))).toBeInstanceOf(IntrospectionResponseError);
+      expect(as.requests).toHaveLength(1);
+    });
+
+    it('retries a connection reset mid-body', async () => {
+      const introspection = await service();
+      let seen = 0;
+      as.answerWith((_request, res) => {
+        if (++seen === 1) {
+          res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '100' });
+          res.write('{"active":tr');
+          setImmediate(() => res.socket?.destroy());
+          return;
+        }
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(activeAnswer()));
+      });
+      expect((await introspection.introspect(TOKEN)).active).toBe(true);
+      expect(as.requests).toHaveLength(2);
+    });
+
+    it('retries a refused connection, then reports the outage', async () => {
+      const port = await closedPort();
+      const introspection = await service({}, { endpoint: `http://127.0.0.1:${port}/introspect` });
+      const error = await rejectionOf(introspection.introspect(TOKEN));
+      expect(error).toBeInstanceOf(IntrospectionUnavailableError);
+      expect(error.message).toContain('ECONNREFUSED');
+      expect(events.filter(([name]) => name === 'introspection.retry')).toHaveLength(1);
+      expect(events).toContainEqual([
+        'introspection.failed',
+        expect.objectContaining({ attempts: 2, outcome: 'unavailable' }),
+      ]);
+    });
+
+    it('authenticates every attempt afresh (a new assertion per retry)', async () => {
+      const introspection = await service({ endpointAuthMethod: 'numbered' });
+      failFirst(1, 503);
+      await introspection.introspect(TOKEN);
+      expect(as.requests.map((request) => request.form.get('nonce'))).toEqual(['1', '2']);
+    });
+
+    it('does not retry when the backoff would not fit in the deadline', async () => {
+      const introspection = await service({ timeout: '200ms', retryBackoff: '1h' });
+      failFirst(1, 503);
+      await rejectionOf(introspection.introspect(TOKEN));
+      expect(as.requests).toHaveLength(1);
+    });
+
+    it('keeps one deadline for every attempt together', async () => {
+      const introspection = await service({ timeout: '300ms', retries: 5 });
+      // The first answer is a 503 after most of the deadline; the retry never answers.
+      let seen = 0;
+      as.answerWith((_request, res) => {
+        if (++seen === 1) {
+          res.writeHead(503).end();
+        }
+      });
+      const error = await rejectionOf(introspection.introspect(TOKEN));
+      expect(error.message).toContain('did not answer within 300 ms');
+      expect(events).toContainEqual([
+        'introspection.failed',
+        expect.objectContaining({ attempts: 2, outcome: 'unavailable' }),
+      ]);
+    });
+  });
+
+  describe('circuit breaker', () => {
+    async function failTimes(introspection: IntrospectionService, times: number): Promise<void> {
+      for (let i = 0; i < times; i++) {
+        await rejectionOf(introspection.introspect(TOKEN));
+      }
+    }
+
+    it('opens after 5 consecutive failures and stops calling the endpoint for the cool-down', async () => {
+      const introspection = await service({ retries: 0 });
+      as.answerJson(500, { error: 'server_error' });
+      await failTimes(introspection, 5);
+      expect(as.requests).toHaveLength(5);
+
+      const error = await rejectionOf(introspection.introspect(TOKEN));
+      expect(error).toBeInstanceOf(IntrospectionCircuitOpenError);
+      expect(error).toBeInstanceOf(IntrospectionUnavailableError);
+      expect((error as IntrospectionCircuitOpenError).retryAfter).toBe(10);
+      expect(as.requests).toHaveLength(5);
+      expect(events).toContainEqual([
+        'breaker.opened',
+        { endpoint: as.endpoint, failures: 5, cooldownMs: 10_000 },
+      ]);
+    });
+
+    it('lets one probe through after the cool-down and closes on its success', async () => {
+      const introspection = await service({
+        retries: 0,
+        circuitBreakerThreshold: 2,
+        circuitBreakerCooldown: '30s',
+      });
+      as.answerJson(500, {});
+      await failTimes(introspection, 2);
+      clock.time += 29_999;
+      expect(await rejectionOf(introspection.introspect(TOKEN))).toBeInstanceOf(
+        IntrospectionCircuitOpenError,
+      );
+      clock.time += 1;
+      as.answerJson(200, activeAnswer());
+      expect((await introspection.introspect(TOKEN)).active).toBe(true);
+      expect(as.requests).toHaveLength(1);
+      expect((await introspection.introspect(TOKEN)).active).toBe(true);
+      expect(events.map(([name]) => name).filter((name) => name.startsWith('breaker.'))).toEqual([
+        'breaker.opened',
+        'breaker.half_opened',
+        'breaker.closed',
+      ]);
+    });
+
+    it('refuses the callers that arrive while the probe is under way', async () => {
+      const introspection = await service({ retries: 0, circuitBreakerThreshold: 1 });
+      as.answerJson(500, {});
+      await failTimes(introspection, 1);
+      clock.time += 10_000;
+      const held: Array<() => void> = [];
+      as.answerWith((_request, res) =>
+        held.push(() => res.writeHead(200).end(JSON.stringify(activeAnswer()))),
+      );
+      const probe = introspection.introspect(TOKEN);
+      const others = await Promise.all(
+        Array.from({ length: 5 }, () => rejectionOf(introspection.introspect(`${TOKEN}x`))),
+      );
+      expect(others.every((error) => error instanceof IntrospectionCircuitOpenError)).toBe(true);
+      while (held.length === 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      held[0]();
+      expect((await probe).active).toBe(true);
+      expect(as.requests).toHaveLength(1);
+    });
+
+    it.each<[string, number, unknown]>([
+      ['inactive answers', 200, { active: false }],
+      ['400 unsupported_token_type (a garbage token)', 400, { error: 'unsupported_token_type' }],
+    ])('never opens for %s: they are verdicts on tokens', async (_case, status, body) => {
+      const introspection = await service({ circuitBreakerThreshold: 2 });
+      as.answerJson(status, body);
+      for (let i = 0; i < 20; i++) {
+        expect((await introspection.introspect(`${TOKEN}${i}`)).active).toBe(false);
+      }
+      expect(as.requests).toHaveLength(20);
+      expect(events.filter(([name]) => name === 'breaker.opened')).toEqual([]);
+    });
+
+    it('counts only consecutive failures: an answer in between resets the count', async () => {
+      const introspection = await service({ retries: 0, circuitBreakerThreshold: 3 });
+      for (let i = 0; i < 5; i++) {
+        as.answerJson(500, {});
+        await failTimes(introspection, 2);
+        as.answerJson(200, { active: false });
+        await introspection.introspect(TOKEN);
+      }
+      expect(events.filter(([name]) => name === 'breaker.opened')).toEqual([]);
+    });
+
+    it('counts malformed answers and timeouts as failures', async () => {
+      const introspection = await service({ retries: 0, circuitBreakerThreshold: 2, timeout: '100ms' });
+      as.answerJson(200, '<html>Oops</html>');
+      await failTimes(introspection, 1);
+      as.answerWith(() => undefined);
+      await failTimes(introspection, 1);
+      expect(await rejectionOf(introspection.introspect(TOKEN))).toBeInstanceOf(
+        IntrospectionCircuitOpenError,
+      );
+    });
+
+    it('is disabled with circuitBreakerThreshold: 0', async () => {
+      const introspection = await service({ retries: 0, circuitBreakerThreshold: 0 });
+      as.answerJson(500, {});
+      await failTimes(introspection, 20);
+      expect(as.requests).toHaveLength(20);
+    });
+  });
+
+  describe('events', () => {
+    it('reports a started and a succeeded introspection with duration, attempts and verdict', async () => {
+      const introspection = await service();
+      failFirst(1, 502);
+      await introspection.introspect(TOKEN);
+      expect(events).toEqual([
+        ['introspection.started', { endpoint: as.endpoint }],
+        ['introspection.retry', { endpoint: as.endpoint, attempt: 1, delayMs: expect.any(Number) }],
+        [
+          'introspection.succeeded',
+          { endpoint: as.endpoint, durationMs: expect.any(Number), attempts: 2, active: true },
+        ],
+      ]);
+    });
+
+    it.each<[string, number, unknown, string]>([
+      ['a malformed answer', 200, '{"active":1}', 'malformed_response'],
+      ['rejected credentials', 401, { error: 'invalid_client' }, 'client_authentication_failed'],
+      ['an outage', 500, {}, 'unavailable'],
+      ['an unexpected status', 404, {}, 'unexpected_status'],
+    ])('reports the outcome of %s', async (_case, status, body, outcome) => {
+      const introspection = await service();
+      as.answerJson(status, body);
+      await rejectionOf(introspection.introspect(TOKEN));
+      expect(events).toContainEqual([
+        'introspection.failed',
+        expect.objectContaining({ outcome, attempts: 1 }),
+      ]);
+    });
+
+    it('reports a refusal by the open breaker without a started event', async () => {
+      const introspection = await service({ retries: 0, circuitBreakerThreshold: 1 });
+      as.answerJson(500, {});
+      await rejectionOf(introspection.introspect(TOKEN));
+      events.length = 0;
+      await rejectionOf(introspection.introspect(TOKEN));
+      expect(events).toEqual([
+        [
+          'introspection.failed',
+          { endpoint: as.endpoint, durationMs: 0, attempts: 0, outcome: 'circuit_open' },
+        ],
+      ]);
+    });
+
+    it('never fails an introspection because a listener throws', async () => {
+      const introspection = await service();
+      moduleRef!.get(IntrospectionEvents).on('introspection.succeeded', () => {
+        throw new Error('listener bug');
+      });
+      expect((await introspection.introspect(TOKEN)).active).toBe(true);
+    });
+  });
+});
