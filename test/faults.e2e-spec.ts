@@ -32,6 +32,9 @@ describe.each(ADAPTERS)('demo API on %s with a misbehaving authorization server'
       INTROSPECTION_REALM: 'demo',
       INTROSPECTION_TIMEOUT: '500ms',
       INTROSPECTION_MAX_RESPONSE_BYTES: '4096',
+      INTROSPECTION_RETRY_BACKOFF: '1ms',
+      // Every case here fails on purpose; the breaker has its own suite.
+      INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD: '0',
     });
   });
 
@@ -48,17 +51,17 @@ describe.each(ADAPTERS)('demo API on %s with a misbehaving authorization server'
   });
 
   it.each([
-    ['HTTP 500', 500],
-    ['HTTP 502', 502],
-    ['HTTP 503', 503],
-    ['HTTP 504', 504],
-  ])('answers 503 without a challenge for %s', async (_case, status) => {
+    ['HTTP 500 (not retried)', 500, 1],
+    ['HTTP 502 (retried once)', 502, 2],
+    ['HTTP 503 (retried once)', 503, 2],
+    ['HTTP 504 (retried once)', 504, 2],
+  ])('answers 503 without a challenge for %s', async (_case, status, requests) => {
     fault.answerJson(status, { error: 'server_error' });
     const answer = await callMe();
     expect(answer.status).toBe(503);
     expect(answer.headers['www-authenticate']).toBeUndefined();
     expect(answer.headers['retry-after']).toBeUndefined();
-    expect(fault.requests).toHaveLength(1);
+    expect(fault.requests).toHaveLength(requests);
   });
 
   it('answers 503 passing Retry-After on for HTTP 429', async () => {
