@@ -72,6 +72,8 @@ describe('IntrospectionService resilience', () => {
       'breaker.opened',
       'breaker.half_opened',
       'breaker.closed',
+      'cache.hit',
+      'cache.miss',
     ] as const) {
       emitter.on(name, (payload: IntrospectionEventMap[typeof name]) => events.push([name, payload]));
     }
@@ -344,6 +346,94 @@ describe('IntrospectionService resilience', () => {
     });
   });
 
+  describe('stale-if-error', () => {
+    const options = { ttl: '60s', staleIfError: '5m', retries: 0, circuitBreakerThreshold: 0 };
+
+    it('uses an active answer past ttl when the endpoint cannot answer, within the window', async () => {
+      const introspection = await service(options);
+      await introspection.introspect(TOKEN);
+      clock.time += 60_000 + 5 * 60_000 - 1;
+      as.answerJson(503, {});
+      expect((await introspection.introspect(TOKEN)).active).toBe(true);
+      expect(as.requests).toHaveLength(1);
+      expect(events).toContainEqual(['cache.hit', { stale: true }]);
+    });
+
+    it('refuses once the window is over', async () => {
+      const introspection = await service(options);
+      await introspection.introspect(TOKEN);
+      clock.time += 60_000 + 5 * 60_000;
+      as.answerJson(503, {});
+      expect(await rejectionOf(introspection.introspect(TOKEN))).toBeInstanceOf(
+        IntrospectionUnavailableError,
+      );
+    });
+
+    it("never uses an answer past the token's exp", async () => {
+      const introspection = await service(options);
+      as.answerJson(200, { active: true, token_type: 'Bearer', exp: clock.now() / 1000 + 90 });
+      await introspection.introspect(TOKEN);
+      clock.time += 89_999;
+      as.answerJson(503, {});
+      expect((await introspection.introspect(TOKEN)).active).toBe(true);
+      clock.time += 1;
+      expect(await rejectionOf(introspection.introspect(TOKEN))).toBeInstanceOf(
+        IntrospectionUnavailableError,
+      );
+    });
+
+    it('also stands in while the breaker is open', async () => {
+      const introspection = await service({ ...options, circuitBreakerThreshold: 1 });
+      await introspection.introspect(TOKEN);
+      clock.time += 61_000;
+      as.answerJson(500, {});
+      expect((await introspection.introspect(TOKEN)).active).toBe(true);
+      expect((await introspection.introspect(TOKEN)).active).toBe(true);
+      expect(as.requests).toHaveLength(1);
+      expect(events.filter(([name]) => name === 'breaker.opened')).toHaveLength(1);
+    });
+
+    it('never uses an inactive answer, nor serves a token never seen', async () => {
+      const introspection = await service({ ...options, negativeTtl: '60s' });
+      as.answerJson(200, { active: false });
+      await introspection.introspect(TOKEN);
+      clock.time += 60_000;
+      as.answerJson(503, {});
+      expect(await rejectionOf(introspection.introspect(TOKEN))).toBeInstanceOf(
+        IntrospectionUnavailableError,
+      );
+      expect(await rejectionOf(introspection.introspect(`${TOKEN}new`))).toBeInstanceOf(
+        IntrospectionUnavailableError,
+      );
+    });
+
+    it('never stands in for an unusable answer', async () => {
+      const introspection = await service(options);
+      await introspection.introspect(TOKEN);
+      clock.time += 61_000;
+      as.answerJson(200, '{"active":"true"}');
+      expect(await rejectionOf(introspection.introspect(TOKEN))).toBeInstanceOf(IntrospectionResponseError);
+    });
+
+    it('is off by default', async () => {
+      const introspection = await service({ ttl: '60s', retries: 0 });
+      await introspection.introspect(TOKEN);
+      clock.time += 60_001;
+      as.answerJson(503, {});
+      expect(await rejectionOf(introspection.introspect(TOKEN))).toBeInstanceOf(
+        IntrospectionUnavailableError,
+      );
+    });
+
+    it('takes a fresh answer over the stale one as soon as the endpoint answers', async () => {
+      const introspection = await service(options);
+      await introspection.introspect(TOKEN);
+      clock.time += 61_000;
+      as.answerJson(200, { active: false });
+      expect((await introspection.introspect(TOKEN)).active).toBe(false);
+    });
+  });
+
   describe('events', () => {
     it('reports a started and a succeeded introspection with duration, attempts and verdict', async () => {
       const introspection = await service();
@@ -371,6 +461,16 @@ describe('IntrospectionService resilience', () => {
       expect(events).toContainEqual([
         'introspection.failed',
         expect.objectContaining({ outcome, attempts: 1 }),
+      ]);
+    });
+
+    it('reports cache misses and hits', async () => {
+      const introspection = await service({ ttl: '60s' });
+      await introspection.introspect(TOKEN);
+      await introspection.introspect(TOKEN);
+      expect(events.filter(([name]) => name.startsWith('cache.'))).toEqual([
+        ['cache.miss', {}],
+        ['cache.hit', { stale: false }],
       ]);
     });
 

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { IntrospectionResultCache } from './cache/introspection-result.cache';
 import { InjectIntrospectionOptions } from './decorators/inject-introspection-options.decorator';
+import { IntrospectionUnavailableError } from './errors/introspection.errors';
+import { IntrospectionEvents } from './events/introspection-events';
 import { IntrospectionHttpClient } from './http/introspection-http.client';
 import type { ResolvedIntrospectionOptions } from './interfaces/introspection-options.interface';
 import type { IntrospectionResult, IntrospectOptions } from './interfaces/introspection-result.interface';
@@ -27,6 +29,7 @@ export class IntrospectionService {
   constructor(
     private readonly client: IntrospectionHttpClient,
     private readonly cache: IntrospectionResultCache,
+    private readonly events: IntrospectionEvents,
     @InjectIntrospectionOptions() private readonly options: ResolvedIntrospectionOptions,
   ) {}
 
@@ -36,7 +39,10 @@ export class IntrospectionService {
    * for an outage. With caching on, concurrent calls for the same token share
    * one lookup and one request (single flight), and share its error too.
    *
-   * @throws IntrospectionUnavailableError no answer (network error, timeout, 5xx, 429)
+   * With `staleIfError`, an active cached answer within its window stands in
+   * for an answer the endpoint cannot give.
+   *
+   * @throws IntrospectionUnavailableError no answer (network error, timeout, 5xx, 429, breaker open)
    * @throws IntrospectionResponseError malformed answer, or our client credentials rejected
    */
   async introspect(token: string, options: IntrospectOptions = {}): Promise<IntrospectionResult> {
@@ -84,9 +90,26 @@ export class IntrospectionService {
     const result = (async () => {
       const cached = await this.cache.read(key);
       if (cached) {
+        this.events.emit('cache.hit', { stale: false });
         return cached;
       }
-      const answer = await this.client.introspect(token, tokenTypeHint);
+      this.events.emit('cache.miss', {});
+      let answer: IntrospectionResult;
+      try {
+        answer = await this.client.introspect(token, tokenTypeHint);
+      } catch (error) {
+        // Stale-if-error: only when there is no answer at all, never for an
+        // unusable one, and only an active answer within its window.
+        const stale =
+          error instanceof IntrospectionUnavailableError && !state.invalidated
+            ? await this.cache.readStale(key)
+            : undefined;
+        if (!stale) {
+          throw error;
+        }
+        this.events.emit('cache.hit', { stale: true });
+        return stale;
+      }
       if (!state.invalidated) {
         await this.cache.write(key, answer);
       }

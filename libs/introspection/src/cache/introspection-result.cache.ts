@@ -12,6 +12,16 @@ import { cacheLifetimeMs } from './cache-lifetime';
 /** How long a failing store is bypassed before it is tried again. */
 const STORE_RETRY_INTERVAL_MS = 5_000;
 
+/**
+ * How long past `freshUntil` an active answer may be used while the endpoint
+ * cannot answer: the `staleIfError` window, cut at the token's `exp`.
+ */
+function staleWindowMs(result: IntrospectionResult, staleIfErrorMs: number, freshUntil: number): number {
+  const window =
+    result.exp === undefined ? staleIfErrorMs : Math.min(staleIfErrorMs, result.exp * 1000 - freshUntil);
+  return window > 0 ? Math.floor(window) : 0;
+}
+
 /** What the store holds per token: the server's answer, never a token or secret. */
 interface CacheEntry {
   /** The introspection response object, as JSON. */
@@ -20,6 +30,11 @@ interface CacheEntry {
   readonly storedAt: number;
   /** When the entry stops being usable, by the writer's clock. */
   readonly expiresAt: number;
+  /**
+   * Until when an active answer may still be used while the endpoint cannot
+   * answer (`staleIfError`), by the writer's clock; absent when it may not.
+   */
+  readonly staleUntil?: number;
 }
 
 /**
@@ -88,19 +103,38 @@ export class IntrospectionResultCache implements OnModuleDestroy {
     return result === 'expired' ? undefined : result;
   }
 
-  /** Keeps `result` for its lifetime (see `cacheLifetimeMs`), if it has one. */
+  /**
+   * The cached *active* answer for `key` within its stale-if-error window,
+   * for when the endpoint cannot answer; `undefined` otherwise (also when
+   * `staleIfError` is off). Never past the token's `exp`.
+   */
+  async readStale(key: string): Promise<IntrospectionResult | undefined> {
+    if (this.options.staleIfErrorMs <= 0) {
+      return undefined;
+    }
+    const entry = await this.call((cache) => cache.get<unknown>(key));
+    if (entry === undefined || entry === null) {
+      return undefined;
+    }
+    const result = this.decode(entry, { stale: true });
+    return typeof result === 'string' ? undefined : result;
+  }
+
+  /** Keeps `result` for its lifetime (see `cacheLifetimeMs`), if it has one, plus its stale-if-error window. */
   async write(key: string, result: IntrospectionResult): Promise<void> {
     const now = this.clock.now();
     const lifetime = cacheLifetimeMs(result, this.options, now);
     if (lifetime <= 0) {
       return;
     }
+    const staleFor = result.active ? staleWindowMs(result, this.options.staleIfErrorMs, now + lifetime) : 0;
     const entry: CacheEntry = {
       claims: JSON.stringify(result.claims),
       storedAt: now,
       expiresAt: now + lifetime,
+      ...(staleFor > 0 ? { staleUntil: now + lifetime + staleFor } : {}),
     };
-    await this.call((cache) => cache.set(key, entry, lifetime));
+    await this.call((cache) => cache.set(key, entry, lifetime + staleFor));
   }
 
   /** Removes the entry of `key`. */
@@ -156,17 +190,18 @@ export class IntrospectionResultCache implements OnModuleDestroy {
     );
   }
 
-  private decode(value: unknown): IntrospectionResult | 'expired' | 'unreadable' {
+  private decode(value: unknown, { stale = false } = {}): IntrospectionResult | 'expired' | 'unreadable' {
     if (typeof value !== 'object' || value === null) {
       return 'unreadable';
     }
-    const { claims, storedAt, expiresAt } = value as Partial<CacheEntry>;
+    const { claims, storedAt, expiresAt, staleUntil } = value as Partial<CacheEntry>;
     if (typeof claims !== 'string' || typeof storedAt !== 'number' || typeof expiresAt !== 'number') {
       return 'unreadable';
     }
     const now = this.clock.now();
     // Stores round TTLs: the entry's own expiry decides, by our clock.
-    if (!(expiresAt > now)) {
+    const usableUntil = stale ? staleUntil : expiresAt;
+    if (typeof usableUntil !== 'number' || !(usableUntil > now)) {
       return 'expired';
     }
     let result: IntrospectionResult;
@@ -177,6 +212,13 @@ export class IntrospectionResultCache implements OnModuleDestroy {
     }
     // This instance's rules bound the entry too, whoever wrote it: another
     // instance with a longer ttl (or a tampered store) cannot extend it.
-    return storedAt + cacheLifetimeMs(result, this.options, storedAt) > now ? result : 'expired';
+    const freshUntil = storedAt + cacheLifetimeMs(result, this.options, storedAt);
+    if (!stale) {
+      return freshUntil > now ? result : 'expired';
+    }
+    // Stale answers: active only, within this instance's window, never past exp.
+    return result.active && staleWindowMs(result, this.options.staleIfErrorMs, freshUntil) + freshUntil > now
+      ? result
+      : 'expired';
   }
 }
