@@ -247,6 +247,29 @@ describe('parseIntrospectionResponse', () => {
     });
   });
 
+  describe('duplicate members', () => {
+    it.each([
+      ['{"active":false,"active":true}', '("active")'],
+      ['{"active":true,"scope":"read","scope":"admin"}', '("scope")'],
+      ['{"active":true,"\\u0061ctive":false}', '("active")'],
+    ])('refuses %s rather than pick one', (body, named) => {
+      const error = responseError(response(200, body));
+      expect(error.reason).toBe('malformed_response');
+      expect(error.message).toContain(`a member occurs twice ${named}`);
+    });
+
+    it('names no member it does not know, which could echo anything', () => {
+      const error = responseError(response(200, `{"active":true,"${MARKER}":1,"${MARKER}":2}`));
+      expect(error.message).not.toContain(MARKER);
+    });
+
+    it('accepts the same name in nested objects', () => {
+      expect(
+        parseIntrospectionResponse(response(200, '{"active":true,"x":{"a":1},"y":{"a":1}}')).active,
+      ).toBe(true);
+    });
+  });
+
   describe('HTTP 400 unsupported_token_type: a verdict on the token', () => {
     it.each([
       '{"error":"unsupported_token_type"}',

@@ -1,5 +1,6 @@
 import { IntrospectionResponseError, IntrospectionUnavailableError } from '../errors/introspection.errors';
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
+import { duplicateTopLevelMember } from './duplicate-members';
 
 /** The parts of an HTTP answer from the introspection endpoint that are read. */
 export interface IntrospectionHttpResponse {
@@ -12,6 +13,7 @@ export interface IntrospectionHttpResponse {
 
 const STRING_MEMBERS = ['scope', 'client_id', 'username', 'token_type', 'sub', 'iss', 'jti'] as const;
 const NUMERIC_DATE_MEMBERS = ['exp', 'iat', 'nbf'] as const;
+const KNOWN_MEMBERS = ['active', 'aud', ...STRING_MEMBERS, ...NUMERIC_DATE_MEMBERS] as const;
 
 /**
  * Turns the authorization server's HTTP answer into a result, strictly:
@@ -68,7 +70,15 @@ function parseJsonObject(body: string): IntrospectionResult {
   } catch {
     throw malformed('the body is not JSON');
   }
-  return parseIntrospectionClaims(value);
+  const claims = parseIntrospectionClaims(value);
+  const duplicate = duplicateTopLevelMember(body);
+  if (duplicate !== undefined) {
+    // The member's name only if it is one we know: any other could be anything.
+    throw malformed(
+      `a member occurs twice${(KNOWN_MEMBERS as readonly string[]).includes(duplicate) ? ` ("${duplicate}")` : ''}`,
+    );
+  }
+  return claims;
 }
 
 /**
