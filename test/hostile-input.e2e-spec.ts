@@ -581,7 +581,7 @@ describe.each(ADAPTERS)('hostile environment on %s', (adapter) => {
       'cacheUrl',
     ],
   ])('refuses to boot with %s, naming the option', async (_case, env, option) => {
-    const endpoint =
+    const endpoint: Record<string, string> =
       'INTROSPECTION_ENDPOINT' in env || _case === 'no endpoint'
         ? {}
         : { INTROSPECTION_ENDPOINT: 'https://as.example.com/introspect' };
