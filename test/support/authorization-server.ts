@@ -5,6 +5,7 @@ import {
   spawnAuthorizationServer,
 } from '../../apps/demo/src/embedded-authorization-server';
 import { send } from './http';
+import { recordSecret } from './log-capture';
 
 /**
  * The secret of the `hard-secret-api` client: characters that
@@ -20,6 +21,10 @@ export class TestAuthorizationServer {
 
   /** Starts oidc-provider in its own process on 127.0.0.1 with a random port. */
   static async start(): Promise<TestAuthorizationServer> {
+    recordSecret(HARD_SECRET);
+    for (const client of Object.values(demoClients())) {
+      recordSecret((client as { clientSecret?: string }).clientSecret);
+    }
     return new TestAuthorizationServer(
       await spawnAuthorizationServer(join(__dirname, 'oidc-test-server.mjs'), {
         TEST_HARD_SECRET: HARD_SECRET,
@@ -53,7 +58,9 @@ export class TestAuthorizationServer {
     if (answer.status !== 200) {
       throw new Error(`Token request failed: ${answer.status} ${answer.body}`);
     }
-    return answer.json<{ access_token: string }>().access_token;
+    const token = answer.json<{ access_token: string }>().access_token;
+    recordSecret(token);
+    return token;
   }
 
   /** Revokes a token at the server (RFC 7009). */

@@ -4,6 +4,7 @@ import { Test } from '@nestjs/testing';
 import { Clock, INTROSPECTION_CLOCK } from '@app/introspection';
 import { AppModule } from '../../apps/demo/src/app.module';
 import { createDemoApp, DemoAdapter } from '../../apps/demo/src/create-demo-app';
+import { CapturingLogger, recordSecret } from './log-capture';
 
 /** A demo app listening on 127.0.0.1 with a random port. */
 export interface RunningDemo {
@@ -24,13 +25,20 @@ export async function startDemo(
   env: Record<string, string>,
   { clock }: { clock?: Clock } = {},
 ): Promise<RunningDemo> {
+  for (const name of [
+    'INTROSPECTION_CLIENT_SECRET',
+    'INTROSPECTION_TLS_KEY',
+    'INTROSPECTION_TLS_KEY_PASSPHRASE',
+  ]) {
+    recordSecret(env[name]);
+  }
   const saved = introspectionEnv();
   setIntrospectionEnv(env);
   let app: INestApplication;
   try {
     app = clock
       ? await createWithClock(adapter, clock)
-      : await createDemoApp(adapter, { logger: false, abortOnError: false });
+      : await createDemoApp(adapter, { logger: new CapturingLogger(), abortOnError: false });
     await app.listen(0, '127.0.0.1');
   } finally {
     setIntrospectionEnv(saved);
@@ -44,12 +52,13 @@ export async function startDemo(
 
 async function createWithClock(adapter: DemoAdapter, clock: Clock): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
+    .setLogger(new CapturingLogger())
     .overrideProvider(INTROSPECTION_CLOCK)
     .useValue(clock)
     .compile();
   return adapter === 'fastify'
-    ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
-    : moduleRef.createNestApplication({ logger: false });
+    ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: new CapturingLogger() })
+    : moduleRef.createNestApplication({ logger: new CapturingLogger() });
 }
 
 /** A clock the test moves by hand. */
