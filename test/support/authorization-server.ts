@@ -22,9 +22,7 @@ export class TestAuthorizationServer {
   /** Starts oidc-provider in its own process on 127.0.0.1 with a random port. */
   static async start(): Promise<TestAuthorizationServer> {
     recordSecret(HARD_SECRET);
-    for (const client of Object.values(demoClients())) {
-      recordSecret((client as { clientSecret?: string }).clientSecret);
-    }
+    recordClientSecrets(demoClients());
     return new TestAuthorizationServer(
       await spawnAuthorizationServer(join(__dirname, 'oidc-test-server.mjs'), {
         TEST_HARD_SECRET: HARD_SECRET,
@@ -96,4 +94,18 @@ export class TestAuthorizationServer {
 
 function basic(id: string, secret: string): string {
   return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+}
+
+/** Records every `clientSecret` in the demo clients file for the log-hygiene check. */
+function recordClientSecrets(value: unknown): void {
+  if (typeof value !== 'object' || value === null) {
+    return;
+  }
+  for (const [key, member] of Object.entries(value)) {
+    if (key === 'clientSecret' && typeof member === 'string') {
+      recordSecret(member);
+    } else {
+      recordClientSecrets(member);
+    }
+  }
 }

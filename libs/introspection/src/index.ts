@@ -34,6 +34,11 @@ export {
   type IntrospectionEventName,
   type IntrospectionFailureOutcome,
 } from './events/introspection-events';
+export {
+  IntrospectionHealth,
+  type IntrospectionDependencyHealth,
+  type IntrospectionHealthReport,
+} from './health/introspection-health';
 export { formatWwwAuthenticate, type BearerChallenge } from './errors/www-authenticate';
 export { ActiveTokenGuard, type GuardedRequest } from './guards/active-token.guard';
 export { extractBearerToken, type AuthorizationHeaders } from './guards/extract-bearer-token';

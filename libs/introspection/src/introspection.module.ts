@@ -5,6 +5,7 @@ import { IntrospectionResultCache } from './cache/introspection-result.cache';
 import { ClientAuthStrategyRegistry } from './client-auth/client-auth-strategy.registry';
 import { resolveIntrospectionOptions } from './config/resolve-options';
 import { IntrospectionEvents } from './events/introspection-events';
+import { IntrospectionHealth } from './health/introspection-health';
 import { ActiveTokenGuard } from './guards/active-token.guard';
 import { IntrospectionHttpClient } from './http/introspection-http.client';
 import { systemClock } from './interfaces/clock.interface';
@@ -51,6 +52,7 @@ import { CircuitBreakers } from './resilience/circuit-breakers';
     CircuitBreakers,
     IntrospectionHttpClient,
     IntrospectionService,
+    IntrospectionHealth,
     ActiveTokenGuard,
   ],
   // Everything the guard injects, so @RequireActiveToken() resolves in
@@ -60,6 +62,7 @@ import { CircuitBreakers } from './resilience/circuit-breakers';
     INTROSPECTION_CLOCK,
     IntrospectionService,
     IntrospectionEvents,
+    IntrospectionHealth,
     ActiveTokenGuard,
   ],
 })

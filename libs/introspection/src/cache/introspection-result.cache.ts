@@ -137,6 +137,13 @@ export class IntrospectionResultCache implements OnModuleDestroy {
     await this.call((cache) => cache.set(key, entry, lifetime + staleFor));
   }
 
+  /** Whether the store takes a write and answers a read within `cacheTimeout` (a health check). */
+  async ping(): Promise<boolean> {
+    const key = 'introspection:health-probe';
+    const written = await this.call((cache) => cache.set(key, 1, 1_000).then(() => true));
+    return written === true && (await this.call((cache) => cache.get<number>(key))) === 1;
+  }
+
   /** Removes the entry of `key`. */
   async delete(key: string): Promise<void> {
     await this.call((cache) => cache.del(key));
