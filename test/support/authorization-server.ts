@@ -19,13 +19,14 @@ export const HARD_SECRET = 'p:a%s+s w&rd/=';
 export class TestAuthorizationServer {
   private constructor(private readonly process: AuthorizationServerProcess) {}
 
-  /** Starts oidc-provider in its own process on 127.0.0.1 with a random port. */
-  static async start(): Promise<TestAuthorizationServer> {
+  /** Starts oidc-provider in its own process on 127.0.0.1, on `port` or a random one. */
+  static async start({ port }: { port?: number } = {}): Promise<TestAuthorizationServer> {
     recordSecret(HARD_SECRET);
     recordClientSecrets(demoClients());
     return new TestAuthorizationServer(
       await spawnAuthorizationServer(join(__dirname, 'oidc-test-server.mjs'), {
         TEST_HARD_SECRET: HARD_SECRET,
+        ...(port === undefined ? {} : { AUTH_SERVER_PORT: String(port) }),
       }),
     );
   }
