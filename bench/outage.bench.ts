@@ -84,8 +84,8 @@ async function main(): Promise<void> {
     after: { valid: {}, revoked: {}, garbage: {} },
   };
   const publicLatencies: Record<Phase, number[]> = { before: [], outage: [], after: [] };
-  let backAt: number | undefined;
-  let recoveredAt: number | undefined;
+  /** When the server was back, and when a valid token was first granted after that. */
+  const marks: { backAt?: number; recoveredAt?: number } = {};
   let sent = 0;
 
   const kinds: Kind[] = ['valid', 'revoked', 'garbage'];
@@ -136,10 +136,10 @@ async function main(): Promise<void> {
           if (
             context.kind === 'valid' &&
             status === 200 &&
-            backAt !== undefined &&
-            recoveredAt === undefined
+            marks.backAt !== undefined &&
+            marks.recoveredAt === undefined
           ) {
-            recoveredAt = performance.now();
+            marks.recoveredAt = performance.now();
           }
         },
       },
@@ -154,7 +154,7 @@ async function main(): Promise<void> {
   // oidc-provider keeps tokens in memory: the restarted server knows only new ones.
   valid = await Promise.all(Array.from({ length: 20 }, mint));
   phase = 'after';
-  backAt = performance.now();
+  marks.backAt = performance.now();
   const result = await load;
   probing = false;
   await prober;
@@ -178,7 +178,10 @@ async function main(): Promise<void> {
       `        200s for revoked or garbage tokens: ${bad} (target 0);  GET /public p99 ${percentile(publicLatencies[p], 99).toFixed(1)} ms, p50 ${percentile(publicLatencies[p], 50).toFixed(1)} ms (${publicLatencies[p].length} probes)`,
     );
   }
-  const recovery = recoveredAt === undefined ? undefined : recoveredAt - backAt!;
+  const recovery =
+    marks.recoveredAt === undefined || marks.backAt === undefined
+      ? undefined
+      : marks.recoveredAt - marks.backAt;
   console.log(
     `\ntime to recover after the server is back: ${recovery === undefined ? 'never' : `${recovery.toFixed(0)} ms`} (target <= cool-down ${COOLDOWN_MS} ms + one request)`,
   );
