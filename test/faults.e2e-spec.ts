@@ -3,7 +3,7 @@ import {
   AnswerHandler,
   FakeAuthorizationServer,
 } from '../libs/introspection/test-support/fake-authorization-server';
-import { ADAPTERS, RunningDemo, startDemo } from './support/demo-app';
+import { ADAPTERS, faultServerEnv, RunningDemo, startDemo } from './support/demo-app';
 import { bearer, send } from './support/http';
 
 // Faults oidc-provider never produces, from a small local server standing in
@@ -25,17 +25,15 @@ describe.each(ADAPTERS)('demo API on %s with a misbehaving authorization server'
 
   beforeAll(async () => {
     fault = await FakeAuthorizationServer.start();
-    demo = await startDemo(adapter, {
-      INTROSPECTION_ENDPOINT: fault.endpoint,
-      INTROSPECTION_CLIENT_ID: 'demo-api',
-      INTROSPECTION_CLIENT_SECRET: 'demo-api-secret',
-      INTROSPECTION_REALM: 'demo',
-      INTROSPECTION_TIMEOUT: '500ms',
-      INTROSPECTION_MAX_RESPONSE_BYTES: '4096',
-      INTROSPECTION_RETRY_BACKOFF: '1ms',
-      // Every case here fails on purpose; the breaker has its own suite.
-      INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD: '0',
-    });
+    demo = await startDemo(
+      adapter,
+      faultServerEnv(fault.endpoint, {
+        INTROSPECTION_TIMEOUT: '500ms',
+        INTROSPECTION_MAX_RESPONSE_BYTES: '4096',
+        // Every case here fails on purpose; the breaker has its own suite.
+        INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD: '0',
+      }),
+    );
   });
 
   afterAll(async () => {

@@ -4,7 +4,7 @@ import {
   closedPort,
   FakeAuthorizationServer,
 } from '../libs/introspection/test-support/fake-authorization-server';
-import { ADAPTERS, RunningDemo, startDemo } from './support/demo-app';
+import { ADAPTERS, faultServerEnv, RunningDemo, startDemo } from './support/demo-app';
 import { send } from './support/http';
 import { rawRequest } from './support/raw-http';
 
@@ -465,17 +465,15 @@ describe.each(ADAPTERS)('hostile input on %s', (adapter) => {
 
   beforeAll(async () => {
     as = await FakeAuthorizationServer.start();
-    demo = await startDemo(adapter, {
-      INTROSPECTION_ENDPOINT: as.endpoint,
-      INTROSPECTION_CLIENT_ID: 'demo-api',
-      INTROSPECTION_CLIENT_SECRET: 'demo-api-secret',
-      INTROSPECTION_REALM: REALM,
-      INTROSPECTION_TIMEOUT: '300ms',
-      INTROSPECTION_MAX_RESPONSE_BYTES: '8192',
-      INTROSPECTION_RETRY_BACKOFF: '1ms',
-      // Every case fails on purpose; the breaker has its own suite.
-      INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD: '0',
-    });
+    demo = await startDemo(
+      adapter,
+      faultServerEnv(as.endpoint, {
+        INTROSPECTION_TIMEOUT: '300ms',
+        INTROSPECTION_MAX_RESPONSE_BYTES: '8192',
+        // Every case fails on purpose; the breaker has its own suite.
+        INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD: '0',
+      }),
+    );
   });
 
   afterAll(async () => {

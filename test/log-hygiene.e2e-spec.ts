@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeAuthorizationServer } from '../libs/introspection/test-support/fake-authorization-server';
-import { ADAPTERS, RunningDemo, startDemo } from './support/demo-app';
+import { ADAPTERS, faultServerEnv, RunningDemo, startDemo } from './support/demo-app';
 import { bearer, send } from './support/http';
 import { CAPTURE_DIR_VARIABLE, findLeaks } from './support/log-capture';
 
@@ -36,14 +36,14 @@ describe.each(ADAPTERS)('log lines of the demo on %s under faults', (adapter) =>
 
   beforeAll(async () => {
     as = await FakeAuthorizationServer.start();
-    demo = await startDemo(adapter, {
-      INTROSPECTION_ENDPOINT: as.endpoint,
-      INTROSPECTION_CLIENT_ID: 'demo-api',
-      INTROSPECTION_CLIENT_SECRET: SECRET,
-      INTROSPECTION_RETRY_BACKOFF: '1ms',
-      INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD: '3',
-      INTROSPECTION_TIMEOUT: '300ms',
-    });
+    demo = await startDemo(
+      adapter,
+      faultServerEnv(as.endpoint, {
+        INTROSPECTION_CLIENT_SECRET: SECRET,
+        INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD: '3',
+        INTROSPECTION_TIMEOUT: '300ms',
+      }),
+    );
   });
 
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import { FakeAuthorizationServer } from '../libs/introspection/test-support/fake-authorization-server';
-import { ADAPTERS, ManualClock, RunningDemo, startDemo } from './support/demo-app';
+import { ADAPTERS, faultServerEnv, ManualClock, RunningDemo, startDemo } from './support/demo-app';
 import { bearer, send } from './support/http';
 
 // The circuit breaker and stale-if-error as an API client sees them: status
@@ -27,18 +27,9 @@ describe.each(ADAPTERS)('demo API on %s while the authorization server fails', (
 
   async function boot(env: Record<string, string> = {}): Promise<void> {
     clock = new ManualClock();
-    demo = await startDemo(
-      adapter,
-      {
-        INTROSPECTION_ENDPOINT: fault.endpoint,
-        INTROSPECTION_CLIENT_ID: 'demo-api',
-        INTROSPECTION_CLIENT_SECRET: 'demo-api-secret',
-        INTROSPECTION_REALM: 'demo',
-        INTROSPECTION_RETRIES: '0',
-        ...env,
-      },
-      { clock },
-    );
+    demo = await startDemo(adapter, faultServerEnv(fault.endpoint, { INTROSPECTION_RETRIES: '0', ...env }), {
+      clock,
+    });
   }
 
   const callMe = (token = TOKEN) => send(`${demo.url}/me`, { headers: bearer(token) });

@@ -88,3 +88,19 @@ function setIntrospectionEnv(env: Record<string, string>): void {
   }
   Object.assign(process.env, env);
 }
+
+/**
+ * The environment of a demo pointed at a local fault server: client
+ * `demo-api`, realm `demo`, retries after a 1 ms backoff. `env` adds to it
+ * or overrides it.
+ */
+export function faultServerEnv(endpoint: string, env: Record<string, string> = {}): Record<string, string> {
+  return {
+    INTROSPECTION_ENDPOINT: endpoint,
+    INTROSPECTION_CLIENT_ID: 'demo-api',
+    INTROSPECTION_CLIENT_SECRET: 'demo-api-secret',
+    INTROSPECTION_REALM: 'demo',
+    INTROSPECTION_RETRY_BACKOFF: '1ms',
+    ...env,
+  };
+}
