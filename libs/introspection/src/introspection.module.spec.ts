@@ -25,6 +25,8 @@ import type {
   ResolvedIntrospectionOptions,
 } from './interfaces/introspection-options.interface';
 import { INTROSPECTION_RESOLVED_OPTIONS } from './introspection.constants';
+import { IntrospectionEvents } from './events/introspection-events';
+import { IntrospectionHealth } from './health/introspection-health';
 import { IntrospectionModule } from './introspection.module';
 import type { IntrospectionModuleForRootOptions } from './introspection.module-definition';
 import { IntrospectionService } from './introspection.service';
@@ -459,6 +461,28 @@ describe('IntrospectionModule', () => {
 
       expect(error.message).toMatch(/IntrospectionService/);
       expect(error.message).toMatch(/PaymentsService/);
+    });
+  });
+
+  describe('events and health in a consumer module', () => {
+    @Injectable()
+    class Operations {
+      constructor(
+        readonly events: IntrospectionEvents,
+        readonly health: IntrospectionHealth,
+      ) {}
+    }
+
+    it('lets a module that imports IntrospectionModule inject IntrospectionEvents and IntrospectionHealth', async () => {
+      @Module({ imports: [IntrospectionModule.forRoot(options())], providers: [Operations] })
+      class OperationsModule {}
+      const moduleRef = await boot({ imports: [OperationsModule] });
+
+      const operations = moduleRef.get(Operations);
+      const seen: boolean[] = [];
+      operations.events.on('introspection.succeeded', ({ active }) => seen.push(active));
+      expect((await operations.health.check()).endpoint.up).toBe(true);
+      expect(seen).toEqual([true]);
     });
   });
 
