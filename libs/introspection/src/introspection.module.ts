@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { ClientAuthStrategyRegistry } from './client-auth/client-auth-strategy.registry';
 import { resolveIntrospectionOptions } from './config/resolve-options';
 import { ActiveTokenGuard } from './guards/active-token.guard';
+import { FormPostClient } from './http/form-post.client';
 import { IntrospectionHttpClient } from './http/introspection-http.client';
 import { INTROSPECTION_RESOLVED_OPTIONS } from './introspection.constants';
 import { ConfigurableModuleClass, INTROSPECTION_MODULE_OPTIONS } from './introspection.module-definition';
@@ -31,6 +32,7 @@ import { IntrospectionService } from './introspection.service';
       inject: [INTROSPECTION_MODULE_OPTIONS],
     },
     ClientAuthStrategyRegistry,
+    FormPostClient,
     IntrospectionHttpClient,
     IntrospectionService,
     ActiveTokenGuard,
