@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, LoggerService } from '@nestjs/common';
 import { createDemoApp, DemoAdapter } from '../../apps/demo/src/create-demo-app';
 
 /** A demo app listening on 127.0.0.1 with a random port. */
@@ -12,13 +12,18 @@ export interface RunningDemo {
  * Boots the demo app on `adapter`, configured only through the given
  * INTROSPECTION_* environment variables (the rest of the environment's
  * INTROSPECTION_* variables are cleared for the duration of the boot).
+ * Logs are dropped unless a `logger` is given.
  */
-export async function startDemo(adapter: DemoAdapter, env: Record<string, string>): Promise<RunningDemo> {
+export async function startDemo(
+  adapter: DemoAdapter,
+  env: Record<string, string>,
+  { logger }: { logger?: LoggerService } = {},
+): Promise<RunningDemo> {
   const saved = introspectionEnv();
   setIntrospectionEnv(env);
   let app: INestApplication;
   try {
-    app = await createDemoApp(adapter, { logger: false });
+    app = await createDemoApp(adapter, { logger: logger ?? false });
     await app.listen(0, '127.0.0.1');
   } finally {
     setIntrospectionEnv(saved);
@@ -47,4 +52,14 @@ function setIntrospectionEnv(env: Record<string, string>): void {
     delete process.env[name];
   }
   Object.assign(process.env, env);
+}
+
+/** A logger that keeps every message, to check what the module logs (and what it never does). */
+export class RecordingLogger implements LoggerService {
+  readonly messages: string[] = [];
+  log = (message: unknown) => void this.messages.push(String(message));
+  error = (message: unknown) => void this.messages.push(String(message));
+  warn = (message: unknown) => void this.messages.push(String(message));
+  debug = (message: unknown) => void this.messages.push(String(message));
+  verbose = (message: unknown) => void this.messages.push(String(message));
 }
