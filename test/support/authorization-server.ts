@@ -95,17 +95,26 @@ export class TestAuthorizationServer {
     return (await send(`${this.issuer}/__test/requests`)).json<RecordedRequest[]>();
   }
 
-  /** Obtains an access token with the client credentials grant. */
-  async mintToken(scope = 'read:payments', resource?: string): Promise<string> {
-    const { tokenClient } = demoClients();
-    const body = new URLSearchParams({ grant_type: 'client_credentials', scope });
+  /**
+   * Obtains an access token with the client credentials grant, for the
+   * demo's token client unless another `client` is given.
+   */
+  async mintToken(
+    scope = 'read:payments',
+    resource?: string,
+    client: { clientId: string; clientSecret: string } = demoClients().tokenClient,
+  ): Promise<string> {
+    const body = new URLSearchParams({ grant_type: 'client_credentials' });
+    if (scope) {
+      body.set('scope', scope);
+    }
     if (resource) {
       body.set('resource', resource);
     }
     const answer = await send(`${this.issuer}/token`, {
       method: 'POST',
       headers: {
-        authorization: basic(tokenClient.clientId, tokenClient.clientSecret),
+        authorization: basic(client.clientId, client.clientSecret),
         'content-type': 'application/x-www-form-urlencoded',
       },
       body: body.toString(),
