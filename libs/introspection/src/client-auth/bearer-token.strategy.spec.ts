@@ -10,6 +10,7 @@ import {
 } from '../errors/introspection.errors';
 import type { IntrospectionModuleOptions } from '../interfaces/introspection-options.interface';
 import { IntrospectionModule } from '../introspection.module';
+import { useFakeDate } from '../../../../test/support/fake-date';
 import { BearerTokenStrategy } from './bearer-token.strategy';
 import type { ClientAuthRequest } from './client-auth-strategy.interface';
 
@@ -95,20 +96,7 @@ describe('BearerTokenStrategy', () => {
   beforeEach(async () => {
     tokens = await TokenServer.start();
     // Only Date is faked: the HTTP round trips need real timers.
-    jest.useFakeTimers({
-      doNotFake: [
-        'hrtime',
-        'nextTick',
-        'performance',
-        'queueMicrotask',
-        'setImmediate',
-        'clearImmediate',
-        'setInterval',
-        'clearInterval',
-        'setTimeout',
-        'clearTimeout',
-      ],
-    });
+    useFakeDate();
     jest.setSystemTime(new Date('2030-01-01T00:00:00Z'));
   });
 
