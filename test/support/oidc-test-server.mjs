@@ -31,22 +31,30 @@ async function testControls(ctx, next) {
     ctx.body = recorded;
     return;
   }
+  if (ctx.method !== 'POST' || (ctx.path !== '/token' && ctx.path !== '/token/introspection')) {
+    await next();
+    return;
+  }
+  let entry;
+  try {
+    entry = await recordRequest(ctx);
+  } catch {
+    // The client went away before its body arrived (e.g. the demo's
+    // deadline passed): nobody is left to answer.
+    ctx.status = 400;
+    return;
+  }
   if (ctx.path === '/token/introspection') {
     introspections++;
     if (delayMs > 0) {
       await sleep(delayMs);
     }
   }
-  if (ctx.method === 'POST' && (ctx.path === '/token' || ctx.path === '/token/introspection')) {
-    const entry = await recordRequest(ctx);
-    try {
-      await next();
-    } finally {
-      entry.status = ctx.status;
-    }
-    return;
+  try {
+    await next();
+  } finally {
+    entry.status = ctx.status;
   }
-  await next();
 }
 
 /**

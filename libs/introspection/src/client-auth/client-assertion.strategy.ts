@@ -1,6 +1,8 @@
-import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
 import { defaultJwtSigningProfile } from '../config/resolve-jwt-signing-profile';
-import type { ResolvedJwtSigningProfile } from '../interfaces/introspection-options.interface';
+import type {
+  ResolvedIntrospectionOptions,
+  ResolvedJwtSigningProfile,
+} from '../interfaces/introspection-options.interface';
 import type { ClientAuthRequest, ClientAuthStrategy } from './client-auth-strategy.interface';
 import { addClientAssertion, ClientAssertionSigner, clientAssertionAudience } from './client-assertion';
 import type { SigningKey } from './signing-key';
