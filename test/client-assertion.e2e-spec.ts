@@ -156,9 +156,13 @@ describe.each(ADAPTERS)('JWT client assertions, demo API on %s', (adapter) => {
         const demo = await startDemo(adapter, demoEnv(auth), { logger });
         try {
           const token = await as.mintToken('read:payments');
+          const from = (await as.requests()).length;
           const answer = await send(`${demo.url}/me`, { headers: bearer(token) });
           expect(answer.status).toBe(502);
           expect(answer.headers['www-authenticate']).toBeUndefined();
+          // Sent once: a rejected assertion is not retried.
+          const wire = await introspectionsBy(auth.INTROSPECTION_CLIENT_ID, from);
+          expect(wire.map((request) => request.status)).toEqual([401]);
           const logged = logger.messages.filter((message) => message.includes('answering 502'));
           expect(logged).toHaveLength(1);
           expect(logged[0]).toMatch(
