@@ -35,7 +35,7 @@ describe.each(ADAPTERS)('observability of the demo on %s', (adapter) => {
     demo = await startDemo(adapter, {
       INTROSPECTION_ENDPOINT: as.introspectionEndpoint,
       INTROSPECTION_CLIENT_ID: clients.introspectionClients.client_secret_basic.clientId,
-      INTROSPECTION_CLIENT_SECRET: clients.introspectionClients.client_secret_basic.clientSecret,
+      INTROSPECTION_CLIENT_SECRET: clients.introspectionClients.client_secret_basic.clientSecret!,
       INTROSPECTION_AUDIENCE: clients.audience,
       INTROSPECTION_TTL: '30s',
     });

@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, LoggerService } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Clock, INTROSPECTION_CLOCK } from '@app/introspection';
@@ -19,14 +19,17 @@ export interface RunningDemo {
  * INTROSPECTION_* variables are cleared for the duration of the boot).
  * With `clock`, the module's clock is replaced, the way an application's own
  * tests would do it, so that cache expiry is tested without sleeping.
+ * Logs go to the log-hygiene capture, and to `logger` when one is given.
  */
 export async function startDemo(
   adapter: DemoAdapter,
   env: Record<string, string>,
-  { clock }: { clock?: Clock } = {},
+  { clock, logger }: { clock?: Clock; logger?: LoggerService } = {},
 ): Promise<RunningDemo> {
   for (const name of [
     'INTROSPECTION_CLIENT_SECRET',
+    'INTROSPECTION_BEARER_TOKEN',
+    'INTROSPECTION_SIGNING_KEY',
     'INTROSPECTION_TLS_KEY',
     'INTROSPECTION_TLS_KEY_PASSPHRASE',
   ]) {
@@ -37,8 +40,8 @@ export async function startDemo(
   let app: INestApplication;
   try {
     app = clock
-      ? await createWithClock(adapter, clock)
-      : await createDemoApp(adapter, { logger: new CapturingLogger(), abortOnError: false });
+      ? await createWithClock(adapter, clock, logger)
+      : await createDemoApp(adapter, { logger: logger ?? new CapturingLogger(), abortOnError: false });
     await app.listen(0, '127.0.0.1');
   } finally {
     setIntrospectionEnv(saved);
@@ -50,15 +53,19 @@ export async function startDemo(
   return { app, url, close: () => app.close() };
 }
 
-async function createWithClock(adapter: DemoAdapter, clock: Clock): Promise<INestApplication> {
+async function createWithClock(
+  adapter: DemoAdapter,
+  clock: Clock,
+  logger?: LoggerService,
+): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
     .setLogger(new CapturingLogger())
     .overrideProvider(INTROSPECTION_CLOCK)
     .useValue(clock)
     .compile();
   return adapter === 'fastify'
-    ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: new CapturingLogger() })
-    : moduleRef.createNestApplication({ logger: new CapturingLogger() });
+    ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: logger ?? new CapturingLogger() })
+    : moduleRef.createNestApplication({ logger: logger ?? new CapturingLogger() });
 }
 
 /** A clock the test moves by hand. */
@@ -103,4 +110,17 @@ export function faultServerEnv(endpoint: string, env: Record<string, string> = {
     INTROSPECTION_RETRY_BACKOFF: '1ms',
     ...env,
   };
+}
+
+/**
+ * A logger that keeps every message, to check what the module logs (and what
+ * it never does); every line also goes to the log-hygiene capture.
+ */
+export class RecordingLogger extends CapturingLogger {
+  readonly messages: string[] = [];
+
+  protected override capture(level: string, message: unknown, params: unknown[]): void {
+    this.messages.push(String(message));
+    super.capture(level, message, params);
+  }
 }

@@ -72,7 +72,7 @@ export class CapturingLogger implements LoggerService {
     this.capture('FATAL', message, params);
   }
 
-  private capture(level: string, message: unknown, params: unknown[]): void {
+  protected capture(level: string, message: unknown, params: unknown[]): void {
     const text = [message, ...params]
       .map((part) => (typeof part === 'string' ? part : inspect(part, { depth: 6 })))
       .join(' ');

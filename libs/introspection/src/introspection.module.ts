@@ -7,6 +7,7 @@ import { resolveIntrospectionOptions } from './config/resolve-options';
 import { IntrospectionEvents } from './events/introspection-events';
 import { IntrospectionHealth } from './health/introspection-health';
 import { ActiveTokenGuard } from './guards/active-token.guard';
+import { FormPostClient } from './http/form-post.client';
 import { IntrospectionHttpClient } from './http/introspection-http.client';
 import { systemClock } from './interfaces/clock.interface';
 import {
@@ -50,6 +51,7 @@ import { CircuitBreakers } from './resilience/circuit-breakers';
     ClientAuthStrategyRegistry,
     IntrospectionEvents,
     CircuitBreakers,
+    FormPostClient,
     IntrospectionHttpClient,
     IntrospectionService,
     IntrospectionHealth,

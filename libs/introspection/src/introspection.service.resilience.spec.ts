@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
+import { decodeJwt } from 'jose';
 import type { ClientAuthRequest, ClientAuthStrategy } from './client-auth/client-auth-strategy.interface';
 import {
   IntrospectionCircuitOpenError,
@@ -27,11 +28,22 @@ class FakeClock {
 /** A strategy that numbers every request it authenticates, the way a JWT assertion carries a fresh jti. */
 @Injectable()
 class NumberedStrategy implements ClientAuthStrategy {
-  readonly method = 'numbered';
+  readonly method: string = 'numbered';
   count = 0;
   authenticate(request: ClientAuthRequest): void {
     request.body.set('client_id', 'api');
     request.body.set('nonce', String(++this.count));
+  }
+}
+
+/** A {@link NumberedStrategy} whose credentials go stale: it renews them once after a 401. */
+@Injectable()
+class RenewingStrategy extends NumberedStrategy {
+  override readonly method = 'renewing';
+  renewals = 0;
+  onUnauthorized(): boolean {
+    this.renewals++;
+    return true;
   }
 }
 
@@ -55,7 +67,7 @@ describe('IntrospectionService resilience', () => {
           clientSecret: 'secret',
           retryBackoff: '1ms',
           ...options,
-          clientAuthStrategies: [NumberedStrategy],
+          clientAuthStrategies: [NumberedStrategy, RenewingStrategy],
         }),
       ],
     })
@@ -206,6 +218,42 @@ describe('IntrospectionService resilience', () => {
       failFirst(1, 503);
       await introspection.introspect(TOKEN);
       expect(as.requests.map((request) => request.form.get('nonce'))).toEqual(['1', '2']);
+    });
+
+    it('signs a new JWT assertion, with a new jti, for every attempt', async () => {
+      const introspection = await service({
+        endpointAuthMethod: 'client_secret_jwt',
+        issuer: 'https://as.example.com',
+        clientSecret: 'a-client-secret-of-at-least-32-bytes',
+      });
+      failFirst(1, 503);
+      await introspection.introspect(TOKEN);
+      const jtis = as.requests.map((request) => decodeJwt(request.form.get('client_assertion')!).jti);
+      expect(jtis).toHaveLength(2);
+      expect(jtis[0]).toEqual(expect.any(String));
+      expect(jtis[1]).not.toBe(jtis[0]);
+    });
+
+    it('renews stale credentials after a 401 once, and still retries a transient failure', async () => {
+      const introspection = await service({ endpointAuthMethod: 'renewing' });
+      let seen = 0;
+      as.answerWith((_request, res) => {
+        const status = [401, 503][seen++] ?? 200;
+        res.writeHead(status, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(status === 200 ? activeAnswer() : { error: 'invalid_token' }));
+      });
+      expect((await introspection.introspect(TOKEN)).active).toBe(true);
+      expect(as.requests.map((request) => request.form.get('nonce'))).toEqual(['1', '2', '3']);
+      expect(moduleRef!.get(RenewingStrategy).renewals).toBe(1);
+    });
+
+    it('renews at most once per introspection, then reports the rejection', async () => {
+      const introspection = await service({ endpointAuthMethod: 'renewing', retries: 3 });
+      as.answerJson(401, { error: 'invalid_client' });
+      const error = await rejectionOf(introspection.introspect(TOKEN));
+      expect(error).toBeInstanceOf(IntrospectionResponseError);
+      expect((error as IntrospectionResponseError).reason).toBe('client_authentication_failed');
+      expect(as.requests).toHaveLength(2);
     });
 
     it('does not retry when the backoff would not fit in the deadline', async () => {

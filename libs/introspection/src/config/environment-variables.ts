@@ -1,9 +1,23 @@
-import type { IntrospectionModuleOptions } from '../interfaces/introspection-options.interface';
+import type {
+  IntrospectionModuleOptions,
+  JwtSigningProfile,
+} from '../interfaces/introspection-options.interface';
+
+/** Signing profile settings that have an environment variable (claims and headers do not). */
+type EnvSigningSetting = keyof Pick<
+  JwtSigningProfile,
+  'signatureAlgorithm' | 'key' | 'keyFile' | 'keyId' | 'ttl' | 'audience'
+>;
+
+/** Options set by one environment variable each, nested ones by their dotted path. */
+type EnvOption =
+  Exclude<keyof IntrospectionModuleOptions, 'jwtSigningProfile'> | `jwtSigningProfile.${EnvSigningSetting}`;
 
 /**
- * The environment variable that sets each module option (the members of `tls`
- * are in {@link INTROSPECTION_TLS_ENV_VARIABLES}), as read by
- * {@link parseIntrospectionEnv}.
+ * The environment variable that sets each module option, as read by
+ * {@link parseIntrospectionEnv}; signing profile settings under their dotted
+ * path (`'jwtSigningProfile.key'`), the members of `tls` in
+ * {@link INTROSPECTION_TLS_ENV_VARIABLES}.
  */
 export const INTROSPECTION_ENV_VARIABLES = {
   endpoint: 'INTROSPECTION_ENDPOINT',
@@ -11,6 +25,16 @@ export const INTROSPECTION_ENV_VARIABLES = {
   clientId: 'INTROSPECTION_CLIENT_ID',
   clientSecret: 'INTROSPECTION_CLIENT_SECRET',
   endpointAuthMethod: 'INTROSPECTION_ENDPOINT_AUTH_METHOD',
+  'jwtSigningProfile.signatureAlgorithm': 'INTROSPECTION_SIGNING_ALGORITHM',
+  'jwtSigningProfile.key': 'INTROSPECTION_SIGNING_KEY',
+  'jwtSigningProfile.keyFile': 'INTROSPECTION_SIGNING_KEY_FILE',
+  'jwtSigningProfile.keyId': 'INTROSPECTION_SIGNING_KEY_ID',
+  'jwtSigningProfile.ttl': 'INTROSPECTION_SIGNING_TTL',
+  'jwtSigningProfile.audience': 'INTROSPECTION_SIGNING_AUDIENCE',
+  bearerToken: 'INTROSPECTION_BEARER_TOKEN',
+  tokenEndpoint: 'INTROSPECTION_TOKEN_ENDPOINT',
+  tokenEndpointAuthMethod: 'INTROSPECTION_TOKEN_ENDPOINT_AUTH_METHOD',
+  tokenScope: 'INTROSPECTION_TOKEN_SCOPE',
   ttl: 'INTROSPECTION_TTL',
   negativeTtl: 'INTROSPECTION_NEGATIVE_TTL',
   cacheMaxEntries: 'INTROSPECTION_CACHE_MAX_ENTRIES',
@@ -30,7 +54,7 @@ export const INTROSPECTION_ENV_VARIABLES = {
   circuitBreakerThreshold: 'INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD',
   circuitBreakerCooldown: 'INTROSPECTION_CIRCUIT_BREAKER_COOLDOWN',
   staleIfError: 'INTROSPECTION_STALE_IF_ERROR',
-} as const satisfies Record<Exclude<keyof IntrospectionModuleOptions, 'cache' | 'tls'>, string>;
+} as const satisfies Record<Exclude<EnvOption, 'cache' | 'tls'>, string>;
 
 /** The environment variables of the `tls` option's members, as read by {@link parseIntrospectionEnv}. */
 export const INTROSPECTION_TLS_ENV_VARIABLES = {

@@ -29,6 +29,11 @@ describe('resolveIntrospectionOptions', () => {
       clientSecret: undefined,
       endpointAuthMethod: 'client_secret_basic',
       ttlMs: 0,
+      jwtSigningProfile: undefined,
+      bearerToken: undefined,
+      tokenEndpoint: undefined,
+      tokenEndpointAuthMethod: 'client_secret_basic',
+      tokenScope: undefined,
       negativeTtlMs: 0,
       cacheMaxEntries: 10_000,
       cacheUrl: undefined,
@@ -86,6 +91,11 @@ describe('resolveIntrospectionOptions', () => {
       clientSecret: SECRET,
       endpointAuthMethod: 'client_secret_post',
       ttlMs: 90_000,
+      jwtSigningProfile: undefined,
+      bearerToken: undefined,
+      tokenEndpoint: undefined,
+      tokenEndpointAuthMethod: 'client_secret_basic',
+      tokenScope: undefined,
       negativeTtlMs: 2_000,
       cacheMaxEntries: 50,
       cacheUrl: 'redis://127.0.0.1:6379',
@@ -137,6 +147,18 @@ describe('resolveIntrospectionOptions', () => {
       expect(resolve({ endpoint: 'http://as.internal/introspect', allowInsecureHttp: true }).endpoint).toBe(
         'http://as.internal/introspect',
       );
+    });
+
+    it('holds the token endpoint of the bearer method to the same rule', () => {
+      const error = configurationError(() => resolve({ tokenEndpoint: 'http://as.example.com/token' }));
+      expect(error.option).toBe('tokenEndpoint');
+      expect(error.message).toContain('must be an https URL');
+      expect(resolve({ tokenEndpoint: 'http://127.0.0.1:9000/token' }).tokenEndpoint).toBe(
+        'http://127.0.0.1:9000/token',
+      );
+      expect(
+        resolve({ tokenEndpoint: 'http://as.internal/token', allowInsecureHttp: true }).tokenEndpoint,
+      ).toBe('http://as.internal/token');
     });
 
     it('passes a CA bundle given as an array of Buffers through', () => {
