@@ -260,6 +260,14 @@ describe('IntrospectionModule', () => {
         allowMissingTokenType: false,
         maxTokenLength: 4096,
         maxResponseBytes: 65536,
+        discovery: false,
+        discoveryRetry: false,
+        discoveryRefreshIntervalMs: 3_600_000,
+        responseFormat: 'json',
+        method: 'POST',
+        requestParams: {},
+        requestHeaders: {},
+        acceptOpaqueTokens: true,
       });
     });
   });

@@ -6,7 +6,11 @@ import { ClientAuthStrategyRegistry } from './client-auth/client-auth-strategy.r
 import { resolveIntrospectionOptions } from './config/resolve-options';
 import { ActiveTokenGuard } from './guards/active-token.guard';
 import { IntrospectionHttpClient } from './http/introspection-http.client';
-import { systemClock } from './interfaces/clock.interface';
+import { AuthorizationServerMetadataService } from './discovery/authorization-server-metadata.service';
+import { Clock, systemClock } from './interfaces/clock.interface';
+import type { ResolvedIntrospectionOptions } from './interfaces/introspection-options.interface';
+import { RemoteKeySets } from './keys/remote-key-sets.service';
+import { JwtIntrospectionResponseVerifier } from './result/jwt-introspection-response.verifier';
 import {
   INTROSPECTION_CACHE,
   INTROSPECTION_CLOCK,
@@ -43,6 +47,18 @@ import { IntrospectionService } from './introspection.service';
       useFactory: createIntrospectionCache,
       inject: [INTROSPECTION_RESOLVED_OPTIONS],
     },
+    {
+      // Discovery (RFC 8414) finishes before anything that needs the endpoint is built.
+      provide: AuthorizationServerMetadataService,
+      useFactory: async (options: ResolvedIntrospectionOptions, clock: Clock) => {
+        const metadata = new AuthorizationServerMetadataService(options, clock);
+        await metadata.start();
+        return metadata;
+      },
+      inject: [INTROSPECTION_RESOLVED_OPTIONS, INTROSPECTION_CLOCK],
+    },
+    RemoteKeySets,
+    JwtIntrospectionResponseVerifier,
     IntrospectionResultCache,
     ClientAuthStrategyRegistry,
     IntrospectionHttpClient,

@@ -68,7 +68,8 @@ export class IntrospectionResultCache implements OnModuleDestroy {
   /** The key of a token under the current configuration. */
   key(token: string, tokenTypeHint: string): string {
     return introspectionCacheKey(token, {
-      endpoint: this.options.endpoint,
+      // A discovered endpoint is keyed by the issuer it was discovered from.
+      endpoint: this.options.endpoint ?? `issuer:${this.options.issuer}`,
       clientId: this.options.clientId,
       tokenTypeHint,
     });

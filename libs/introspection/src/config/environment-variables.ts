@@ -1,4 +1,7 @@
-import type { IntrospectionModuleOptions } from '../interfaces/introspection-options.interface';
+import type {
+  IntrospectionModuleOptions,
+  JwtAccessTokenOptions,
+} from '../interfaces/introspection-options.interface';
 
 /**
  * The environment variable that sets each module option, as read by
@@ -7,6 +10,19 @@ import type { IntrospectionModuleOptions } from '../interfaces/introspection-opt
 export const INTROSPECTION_ENV_VARIABLES = {
   endpoint: 'INTROSPECTION_ENDPOINT',
   issuer: 'INTROSPECTION_ISSUER',
+  discoveryRetry: 'INTROSPECTION_DISCOVERY_RETRY',
+  discoveryRefreshInterval: 'INTROSPECTION_DISCOVERY_REFRESH_INTERVAL',
+  jwksUri: 'INTROSPECTION_JWKS_URI',
+  responseFormat: 'INTROSPECTION_RESPONSE_FORMAT',
+  responseSigningAlgorithms: 'INTROSPECTION_RESPONSE_SIGNING_ALGORITHMS',
+  method: 'INTROSPECTION_METHOD',
+  requestParams: 'INTROSPECTION_REQUEST_PARAMS',
+  requestHeaders: 'INTROSPECTION_REQUEST_HEADERS',
+  'jwt.audience': 'INTROSPECTION_JWT_AUDIENCE',
+  'jwt.algorithms': 'INTROSPECTION_JWT_ALGORITHMS',
+  'jwt.types': 'INTROSPECTION_JWT_TYPES',
+  'jwt.jwksUri': 'INTROSPECTION_JWT_JWKS_URI',
+  acceptOpaqueTokens: 'INTROSPECTION_ACCEPT_OPAQUE_TOKENS',
   clientId: 'INTROSPECTION_CLIENT_ID',
   clientSecret: 'INTROSPECTION_CLIENT_SECRET',
   endpointAuthMethod: 'INTROSPECTION_ENDPOINT_AUTH_METHOD',
@@ -23,4 +39,8 @@ export const INTROSPECTION_ENV_VARIABLES = {
   allowMissingTokenType: 'INTROSPECTION_ALLOW_MISSING_TOKEN_TYPE',
   maxTokenLength: 'INTROSPECTION_MAX_TOKEN_LENGTH',
   maxResponseBytes: 'INTROSPECTION_MAX_RESPONSE_BYTES',
-} as const satisfies Record<Exclude<keyof IntrospectionModuleOptions, 'cache'>, string>;
+} as const satisfies Record<
+  | Exclude<keyof IntrospectionModuleOptions, 'cache' | 'jwt' | 'jwtResponseValidator'>
+  | `jwt.${Exclude<keyof JwtAccessTokenOptions, 'jwksUri'> | 'jwksUri'}`,
+  string
+>;

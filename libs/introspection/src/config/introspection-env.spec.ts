@@ -39,12 +39,69 @@ describe('parseIntrospectionEnv', () => {
     ['allowMissingTokenType', 'INTROSPECTION_ALLOW_MISSING_TOKEN_TYPE', 'true', true],
     ['maxTokenLength', 'INTROSPECTION_MAX_TOKEN_LENGTH', '8192', 8192],
     ['maxResponseBytes', 'INTROSPECTION_MAX_RESPONSE_BYTES', '131072', 131_072],
+    ['discoveryRetry', 'INTROSPECTION_DISCOVERY_RETRY', 'on', true],
+    ['discoveryRefreshInterval', 'INTROSPECTION_DISCOVERY_REFRESH_INTERVAL', '30m', '30m'],
+    ['jwksUri', 'INTROSPECTION_JWKS_URI', 'https://as.example.com/jwks', 'https://as.example.com/jwks'],
+    ['responseFormat', 'INTROSPECTION_RESPONSE_FORMAT', 'jwt', 'jwt'],
+    [
+      'responseSigningAlgorithms',
+      'INTROSPECTION_RESPONSE_SIGNING_ALGORITHMS',
+      'RS256, ES256',
+      ['RS256', 'ES256'],
+    ],
+    ['method', 'INTROSPECTION_METHOD', 'get', 'GET'],
+    [
+      'requestParams',
+      'INTROSPECTION_REQUEST_PARAMS',
+      'response_as_jwt=true&x=a%20b',
+      { response_as_jwt: 'true', x: 'a b' },
+    ],
+    ['requestHeaders', 'INTROSPECTION_REQUEST_HEADERS', '{"X-Tenant":"acme"}', { 'X-Tenant': 'acme' }],
+    ['acceptOpaqueTokens', 'INTROSPECTION_ACCEPT_OPAQUE_TOKENS', 'false', false],
   ];
+  /** The `jwt` block's variables, read together (the block exists once its audience is set). */
+  const jwtVariables = {
+    'jwt.audience': 'INTROSPECTION_JWT_AUDIENCE',
+    'jwt.algorithms': 'INTROSPECTION_JWT_ALGORITHMS',
+    'jwt.types': 'INTROSPECTION_JWT_TYPES',
+    'jwt.jwksUri': 'INTROSPECTION_JWT_JWKS_URI',
+  };
 
   it('covers every documented variable in this table', () => {
-    expect(Object.fromEntries(mappings.map(([option, variable]) => [option, variable]))).toStrictEqual(
-      INTROSPECTION_ENV_VARIABLES,
+    expect({
+      ...Object.fromEntries(mappings.map(([option, variable]) => [option, variable])),
+      ...jwtVariables,
+    }).toStrictEqual(INTROSPECTION_ENV_VARIABLES);
+  });
+
+  it('reads the jwt block from its variables', () => {
+    expect(
+      parseIntrospectionEnv({
+        INTROSPECTION_JWT_AUDIENCE: 'https://api.example.com, urn:api',
+        INTROSPECTION_JWT_ALGORITHMS: 'RS256 ES256',
+        INTROSPECTION_JWT_TYPES: 'at+jwt',
+        INTROSPECTION_JWT_JWKS_URI: 'https://keys.example.com/jwks',
+      }),
+    ).toStrictEqual({
+      jwt: {
+        audience: ['https://api.example.com', 'urn:api'],
+        algorithms: ['RS256', 'ES256'],
+        types: ['at+jwt'],
+        jwksUri: 'https://keys.example.com/jwks',
+      },
+    });
+  });
+
+  it('ignores the jwt block variables without INTROSPECTION_JWT_AUDIENCE', () => {
+    expect(parseIntrospectionEnv({ INTROSPECTION_JWT_ALGORITHMS: 'RS256' })).toStrictEqual({});
+  });
+
+  it('refuses INTROSPECTION_REQUEST_HEADERS that is not a JSON object, naming the variable', () => {
+    const error = configurationError(() =>
+      parseIntrospectionEnv({ INTROSPECTION_REQUEST_HEADERS: 'X-Tenant: acme' }),
     );
+    expect(error.option).toBe('requestHeaders');
+    expect(error.message).toContain('INTROSPECTION_REQUEST_HEADERS');
   });
 
   it.each(mappings)('maps %s from %s', (option, variable, raw, expected) => {
@@ -222,6 +279,18 @@ describe('parseIntrospectionEnv', () => {
       allowMissingTokenType: true,
       maxTokenLength: 1024,
       maxResponseBytes: 65_536,
+      discovery: false,
+      discoveryRetry: false,
+      discoveryRefreshIntervalMs: 3_600_000,
+      jwksUri: undefined,
+      responseFormat: 'json',
+      responseSigningAlgorithms: undefined,
+      jwtResponseValidator: undefined,
+      method: 'POST',
+      requestParams: {},
+      requestHeaders: {},
+      jwt: undefined,
+      acceptOpaqueTokens: true,
     });
   });
 });

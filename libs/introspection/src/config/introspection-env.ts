@@ -22,6 +22,16 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
   const options: IntrospectionModuleOptions = {
     endpoint: text(ENV.endpoint),
     issuer: text(ENV.issuer),
+    discoveryRetry: booleanVariable('discoveryRetry', text(ENV.discoveryRetry)),
+    discoveryRefreshInterval: text(ENV.discoveryRefreshInterval),
+    jwksUri: text(ENV.jwksUri),
+    responseFormat: text(ENV.responseFormat) as IntrospectionModuleOptions['responseFormat'],
+    responseSigningAlgorithms: list(text(ENV.responseSigningAlgorithms)),
+    method: text(ENV.method)?.toUpperCase() as IntrospectionModuleOptions['method'],
+    requestParams: params(text(ENV.requestParams)),
+    requestHeaders: jsonObject('requestHeaders', text(ENV.requestHeaders)),
+    jwt: jwtOptions(text, list),
+    acceptOpaqueTokens: booleanVariable('acceptOpaqueTokens', text(ENV.acceptOpaqueTokens)),
     clientId: text(ENV.clientId) as string,
     // Secrets are taken verbatim: surrounding spaces may be part of them.
     clientSecret: env[ENV.clientSecret] || undefined,
@@ -43,6 +53,43 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
   return Object.fromEntries(
     Object.entries(options).filter(([, value]) => value !== undefined),
   ) as IntrospectionModuleOptions;
+}
+
+function jwtOptions(
+  text: (name: string) => string | undefined,
+  toList: typeof list,
+): IntrospectionModuleOptions['jwt'] {
+  const audience = toList(text(ENV['jwt.audience']));
+  if (!audience) {
+    return undefined;
+  }
+  return Object.fromEntries(
+    Object.entries({
+      audience,
+      algorithms: toList(text(ENV['jwt.algorithms'])),
+      types: toList(text(ENV['jwt.types'])),
+      jwksUri: text(ENV['jwt.jwksUri']),
+    }).filter(([, value]) => value !== undefined),
+  ) as unknown as IntrospectionModuleOptions['jwt'];
+}
+
+function params(value: string | undefined): Record<string, string> | undefined {
+  return value === undefined ? undefined : Object.fromEntries(new URLSearchParams(value));
+}
+
+function jsonObject(option: keyof typeof ENV, value: string | undefined): Record<string, string> | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+      return parsed as Record<string, string>;
+    }
+  } catch {
+    // Reported below.
+  }
+  throw new IntrospectionConfigurationError(option, 'is not a JSON object, e.g. {"X-Tenant":"acme"}.');
 }
 
 function list(value: string | undefined): string[] | undefined {

@@ -3,6 +3,7 @@ import { resolveIntrospectionOptions } from './resolve-options';
 
 const ENDPOINT = 'https://as.example.com/token/introspection';
 const SECRET = 'SECRET-MARKER-9c41e7';
+const VALIDATOR = (): void => undefined;
 
 /** The smallest valid options, with any option overridden or added. */
 function resolve(overrides: Record<string, unknown> = {}) {
@@ -42,6 +43,18 @@ describe('resolveIntrospectionOptions', () => {
       allowMissingTokenType: false,
       maxTokenLength: 4096,
       maxResponseBytes: 65_536,
+      discovery: false,
+      discoveryRetry: false,
+      discoveryRefreshIntervalMs: 3_600_000,
+      jwksUri: undefined,
+      responseFormat: 'json',
+      responseSigningAlgorithms: undefined,
+      jwtResponseValidator: undefined,
+      method: 'POST',
+      requestParams: {},
+      requestHeaders: {},
+      jwt: undefined,
+      acceptOpaqueTokens: true,
     });
   });
 
@@ -64,6 +77,21 @@ describe('resolveIntrospectionOptions', () => {
         allowMissingTokenType: true,
         maxTokenLength: 1024,
         maxResponseBytes: 2048,
+        discoveryRetry: true,
+        discoveryRefreshInterval: '10m',
+        jwksUri: 'https://as.example.com/jwks',
+        responseFormat: 'jwt',
+        responseSigningAlgorithms: ['ES256'],
+        jwtResponseValidator: VALIDATOR,
+        method: 'GET',
+        requestParams: { response_as_jwt: 'true' },
+        requestHeaders: { 'X-Tenant': 'acme' },
+        jwt: {
+          audience: 'https://api.example.com',
+          algorithms: ['PS256'],
+          jwksUri: 'https://keys.example.com',
+        },
+        acceptOpaqueTokens: false,
       }),
     ).toStrictEqual({
       endpoint: ENDPOINT,
@@ -85,6 +113,23 @@ describe('resolveIntrospectionOptions', () => {
       allowMissingTokenType: true,
       maxTokenLength: 1024,
       maxResponseBytes: 2048,
+      discovery: false,
+      discoveryRetry: true,
+      discoveryRefreshIntervalMs: 600_000,
+      jwksUri: 'https://as.example.com/jwks',
+      responseFormat: 'jwt',
+      responseSigningAlgorithms: ['ES256'],
+      jwtResponseValidator: VALIDATOR,
+      method: 'GET',
+      requestParams: { response_as_jwt: 'true' },
+      requestHeaders: { 'X-Tenant': 'acme' },
+      jwt: {
+        audience: ['https://api.example.com'],
+        algorithms: ['PS256'],
+        jwksUri: 'https://keys.example.com',
+        types: ['at+jwt', 'JWT'],
+      },
+      acceptOpaqueTokens: false,
     });
   });
 

@@ -5,6 +5,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { firstValueFrom } from 'rxjs';
 import { ClientAuthStrategyRegistry } from '../client-auth/client-auth-strategy.registry';
+import { AuthorizationServerMetadataService } from '../discovery/authorization-server-metadata.service';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
 import { IntrospectionResponseError, IntrospectionUnavailableError } from '../errors/introspection.errors';
 import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
@@ -13,6 +14,10 @@ import {
   IntrospectionHttpResponse,
   parseIntrospectionResponse,
 } from '../result/introspection-response.parser';
+import {
+  JWT_INTROSPECTION_MEDIA_TYPE,
+  JwtIntrospectionResponseVerifier,
+} from '../result/jwt-introspection-response.verifier';
 
 /**
  * Sends RFC 7662 introspection requests over keep-alive connections and
@@ -27,6 +32,8 @@ export class IntrospectionHttpClient implements OnModuleDestroy {
   constructor(
     private readonly http: HttpService,
     private readonly strategies: ClientAuthStrategyRegistry,
+    private readonly metadata: AuthorizationServerMetadataService,
+    private readonly jwtResponses: JwtIntrospectionResponseVerifier,
     @InjectIntrospectionOptions() private readonly options: ResolvedIntrospectionOptions,
   ) {}
 
@@ -36,16 +43,39 @@ export class IntrospectionHttpClient implements OnModuleDestroy {
    * @throws IntrospectionResponseError when the answer is not usable
    */
   async introspect(token: string, tokenTypeHint: string): Promise<IntrospectionResult> {
-    const { endpoint } = this.options;
+    try {
+      return await this.request(token, tokenTypeHint);
+    } catch (error) {
+      if (error instanceof IntrospectionUnavailableError) {
+        // The endpoint may have moved: let discovery look again (rate-limited).
+        this.metadata.onIntrospectionUnavailable();
+      }
+      throw error;
+    }
+  }
+
+  private async request(token: string, tokenTypeHint: string): Promise<IntrospectionResult> {
+    const endpoint = this.metadata.introspectionEndpoint();
+    const { method, requestParams, requestHeaders, responseFormat } = this.options;
     // RFC 7662 §2.1: a form-encoded POST. URLSearchParams percent-encodes
     // "+", "/" and "=", so the server decodes the token byte for byte.
-    const body = new URLSearchParams({ token, token_type_hint: tokenTypeHint });
+    const body = new URLSearchParams({ ...requestParams, token, token_type_hint: tokenTypeHint });
     const headers: Record<string, string> = {
-      Accept: 'application/json',
-      'Content-Type': 'application/x-www-form-urlencoded',
+      ...requestHeaders,
+      // RFC 9701 §4: ask for a signed answer.
+      Accept: responseFormat === 'jwt' ? JWT_INTROSPECTION_MEDIA_TYPE : 'application/json',
     };
+    if (method === 'POST') {
+      headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    }
     await this.strategies.active.authenticate({ endpoint, headers, body }, this.options);
-    return parseIntrospectionResponse(await this.post(endpoint, headers, body.toString()));
+    const response =
+      method === 'GET'
+        ? await this.send('GET', withQuery(endpoint, body), headers)
+        : await this.send('POST', endpoint, headers, body.toString());
+    return responseFormat === 'jwt'
+      ? this.jwtResponses.verify(response)
+      : parseIntrospectionResponse(response);
   }
 
   onModuleDestroy(): void {
@@ -53,10 +83,11 @@ export class IntrospectionHttpClient implements OnModuleDestroy {
     this.httpsAgent.destroy();
   }
 
-  private async post(
+  private async send(
+    method: 'GET' | 'POST',
     url: string,
     headers: Record<string, string>,
-    body: string,
+    body?: string,
   ): Promise<IntrospectionHttpResponse> {
     const { timeoutMs, maxResponseBytes } = this.options;
     // A total deadline, connection to last byte: axios' own `timeout` only
@@ -65,7 +96,10 @@ export class IntrospectionHttpClient implements OnModuleDestroy {
     const timer = setTimeout(() => deadline.abort(), timeoutMs);
     try {
       const response = await firstValueFrom(
-        this.http.post<string>(url, body, {
+        this.http.request<string>({
+          method,
+          url,
+          data: body,
           headers,
           signal: deadline.signal,
           maxRedirects: 0,
@@ -116,4 +150,13 @@ export class IntrospectionHttpClient implements OnModuleDestroy {
       `The introspection endpoint could not be reached${code ? ` (${code})` : ''}.`,
     );
   }
+}
+
+/** `url` with the parameters added to its query (for `method: 'GET'`). */
+function withQuery(url: string, params: URLSearchParams): string {
+  const target = new URL(url);
+  for (const [name, value] of params) {
+    target.searchParams.append(name, value);
+  }
+  return target.href;
 }

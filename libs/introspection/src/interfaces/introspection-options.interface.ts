@@ -19,6 +19,50 @@ export type ClientAuthMethod =
   | 'private_key_jwt'
   | (string & NonNullable<unknown>);
 
+/** Format of introspection responses: RFC 7662 JSON, or an RFC 9701 signed JWT. */
+export type IntrospectionResponseFormat = 'json' | 'jwt';
+
+/** A verified JWT introspection response, as handed to a {@link JwtResponseValidator}. */
+export interface JwtIntrospectionResponse {
+  /** The JWS protected header. */
+  readonly header: Readonly<Record<string, unknown>>;
+  /** The JWT claims set, `token_introspection` included. */
+  readonly claims: Readonly<Record<string, unknown>>;
+  /** The compact JWT as received. */
+  readonly jwt: string;
+}
+
+/**
+ * Adds checks to JWT introspection responses, after the built-in ones.
+ * Throw (anything) to refuse the answer.
+ *
+ * @example (response) => { if (response.claims.client_id !== 'x') throw new Error('not for us'); }
+ */
+export type JwtResponseValidator = (response: JwtIntrospectionResponse) => void | Promise<void>;
+
+/** Local validation of JWT access tokens before introspection (Couper's `jwt` block). */
+export interface JwtAccessTokenOptions {
+  /**
+   * Audience(s) of this API: the token's `aud` must contain one.
+   * Env: `INTROSPECTION_JWT_AUDIENCE` (comma- or space-separated).
+   */
+  audience: string | string[];
+  /**
+   * Accepted JWS algorithms; `none` and HMAC algorithms are refused.
+   * Env: `INTROSPECTION_JWT_ALGORITHMS` (comma- or space-separated).
+   * @default ['RS256']
+   */
+  algorithms?: string[];
+  /** JWK Set URL of the token signer. @default the module's `jwksUri`, or the discovered one */
+  jwksUri?: string;
+  /**
+   * Accepted `typ` headers (compared without `application/` and case-insensitively).
+   * Env: `INTROSPECTION_JWT_TYPES`.
+   * @default ['at+jwt', 'JWT']
+   */
+  types?: string[];
+}
+
 /**
  * Options of {@link IntrospectionModule}, named after the attributes of
  * Couper's `beta_introspection` block.
@@ -34,15 +78,107 @@ export type ClientAuthMethod =
 export interface IntrospectionModuleOptions {
   /**
    * URL of the introspection endpoint (RFC 7662 §2). `http:` or `https:`.
+   * Required unless `issuer` is set, in which case it is discovered.
    * Env: `INTROSPECTION_ENDPOINT`.
    */
   endpoint?: string;
 
   /**
-   * Issuer identifier of the authorization server. Optional for now; used by
-   * discovery and JWT client assertions. Env: `INTROSPECTION_ISSUER`.
+   * Issuer identifier of the authorization server. Alone (without
+   * `endpoint`), the introspection endpoint is discovered from
+   * `<issuer>/.well-known/oauth-authorization-server` (RFC 8414), falling
+   * back to `/.well-known/openid-configuration`; the document's `issuer` must
+   * equal this value exactly. Also the expected `iss` of JWT introspection
+   * responses and JWT access tokens. Env: `INTROSPECTION_ISSUER`.
    */
   issuer?: string;
+
+  /**
+   * Start the application even when discovery fails at boot because the
+   * authorization server is unreachable, and keep retrying in the background;
+   * protected routes answer 503 until discovery succeeds. A server that
+   * answers with a wrong document still stops the boot.
+   * Env: `INTROSPECTION_DISCOVERY_RETRY`.
+   * @default false
+   */
+  discoveryRetry?: boolean;
+
+  /**
+   * How often the discovery document is fetched again. It is also fetched
+   * again (at most every 30 s) after an introspection request finds no answer.
+   * Env: `INTROSPECTION_DISCOVERY_REFRESH_INTERVAL`.
+   * @default '1h'
+   */
+  discoveryRefreshInterval?: Duration;
+
+  /**
+   * URL of the authorization server's JWK Set, for verifying JWT
+   * introspection responses and JWT access tokens. Discovered (`jwks_uri`)
+   * when `issuer` is set. Env: `INTROSPECTION_JWKS_URI`.
+   */
+  jwksUri?: string;
+
+  /**
+   * `'jwt'` asks for signed introspection responses (RFC 9701) with
+   * `Accept: application/token-introspection+jwt` and verifies them before
+   * reading anything: signature, `typ`, `iss`, `aud`, `iat`. A plain JSON
+   * answer is then refused as a downgrade. Env: `INTROSPECTION_RESPONSE_FORMAT`.
+   * @default 'json'
+   */
+  responseFormat?: IntrospectionResponseFormat;
+
+  /**
+   * JWS algorithms accepted for JWT introspection responses. Default: the
+   * server's `introspection_signing_alg_values_supported`, else `RS256`.
+   * `none` and HMAC algorithms are never accepted.
+   * Env: `INTROSPECTION_RESPONSE_SIGNING_ALGORITHMS` (comma- or space-separated).
+   */
+  responseSigningAlgorithms?: string[];
+
+  /**
+   * Additional checks of a verified JWT introspection response, run after
+   * the built-in ones (which it cannot replace). Throw to refuse the answer
+   * (502). IdentityModel's `ITokenIntrospectionJwtResponseValidator`.
+   */
+  jwtResponseValidator?: JwtResponseValidator;
+
+  /**
+   * HTTP method of the introspection request. `'GET'` sends the token in the
+   * query string (Janssen accepts it) where access logs and proxies record
+   * it: use it only when the server requires it.
+   * Env: `INTROSPECTION_METHOD`.
+   * @default 'POST'
+   */
+  method?: 'POST' | 'GET';
+
+  /**
+   * Additional request parameters, e.g. Janssen's `{ response_as_jwt: 'true' }`.
+   * They cannot replace `token`, `token_type_hint` or client credentials.
+   * Env: `INTROSPECTION_REQUEST_PARAMS` (query syntax: `a=1&b=2`).
+   */
+  requestParams?: Record<string, string>;
+
+  /**
+   * Additional request headers. They cannot replace `Authorization`,
+   * `Content-Type`, `Accept`, `Host` or `Content-Length`.
+   * Env: `INTROSPECTION_REQUEST_HEADERS` (a JSON object).
+   */
+  requestHeaders?: Record<string, string>;
+
+  /**
+   * Couper's model: a JWT access token is verified locally first (signature,
+   * `iss`, `aud`, `exp`, `nbf`, algorithm, `typ`) and refused with 401
+   * without calling the authorization server when it fails; one that passes
+   * is then introspected, to learn whether it was revoked.
+   */
+  jwt?: JwtAccessTokenOptions;
+
+  /**
+   * With `jwt` set: whether tokens that are not JWTs are introspected (true)
+   * or refused with 401 (false). Env: `INTROSPECTION_ACCEPT_OPAQUE_TOKENS`.
+   * @default true
+   */
+  acceptOpaqueTokens?: boolean;
 
   /** Client identifier of this API at the authorization server. Env: `INTROSPECTION_CLIENT_ID`. */
   clientId: string;
@@ -167,8 +303,22 @@ export interface IntrospectionModuleOptions {
  * milliseconds. Injectable with {@link InjectIntrospectionOptions}.
  */
 export interface ResolvedIntrospectionOptions {
-  readonly endpoint: string;
+  /** The configured endpoint; absent when it is discovered from `issuer`. */
+  readonly endpoint?: string;
   readonly issuer?: string;
+  /** Whether the authorization server metadata must be discovered from `issuer`. */
+  readonly discovery: boolean;
+  readonly discoveryRetry: boolean;
+  readonly discoveryRefreshIntervalMs: number;
+  readonly jwksUri?: string;
+  readonly responseFormat: IntrospectionResponseFormat;
+  readonly responseSigningAlgorithms?: readonly string[];
+  readonly jwtResponseValidator?: JwtResponseValidator;
+  readonly method: 'POST' | 'GET';
+  readonly requestParams: Readonly<Record<string, string>>;
+  readonly requestHeaders: Readonly<Record<string, string>>;
+  readonly jwt?: ResolvedJwtAccessTokenOptions;
+  readonly acceptOpaqueTokens: boolean;
   readonly clientId: string;
   readonly clientSecret?: string;
   readonly endpointAuthMethod: ClientAuthMethod;
@@ -188,4 +338,12 @@ export interface ResolvedIntrospectionOptions {
   readonly allowMissingTokenType: boolean;
   readonly maxTokenLength: number;
   readonly maxResponseBytes: number;
+}
+
+/** {@link JwtAccessTokenOptions} after validation. */
+export interface ResolvedJwtAccessTokenOptions {
+  readonly audience: readonly string[];
+  readonly algorithms: readonly string[];
+  readonly jwksUri?: string;
+  readonly types: readonly string[];
 }
