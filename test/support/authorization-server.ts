@@ -14,6 +14,15 @@ import { send } from './http';
  */
 export const HARD_SECRET = 'p:a%s+s w&rd/=';
 
+/** Clients registered with `introspection_signed_response_alg: RS256` (RFC 9701), per authentication method. */
+export const JWT_INTROSPECTION_CLIENTS: Record<string, { clientId: string; clientSecret: string }> = {
+  client_secret_basic: {
+    clientId: 'jwt-introspection-basic',
+    clientSecret: 'jwt-introspection-basic-secret',
+  },
+  client_secret_post: { clientId: 'jwt-introspection-post', clientSecret: 'jwt-introspection-post-secret' },
+};
+
 /** A running oidc-provider for the tests, with helpers to mint and revoke tokens. */
 export class TestAuthorizationServer {
   private constructor(private readonly process: AuthorizationServerProcess) {}
@@ -23,6 +32,7 @@ export class TestAuthorizationServer {
     return new TestAuthorizationServer(
       await spawnAuthorizationServer(join(__dirname, 'oidc-test-server.mjs'), {
         TEST_HARD_SECRET: HARD_SECRET,
+        TEST_JWT_INTROSPECTION_CLIENTS: JSON.stringify(JWT_INTROSPECTION_CLIENTS),
       }),
     );
   }

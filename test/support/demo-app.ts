@@ -28,7 +28,9 @@ export async function startDemo(
   setIntrospectionEnv(env);
   let app: INestApplication;
   try {
-    app = clock ? await createWithClock(adapter, clock) : await createDemoApp(adapter, { logger: false });
+    app = clock
+      ? await createWithClock(adapter, clock)
+      : await createDemoApp(adapter, { logger: false, abortOnError: false });
     await app.listen(0, '127.0.0.1');
   } finally {
     setIntrospectionEnv(saved);

@@ -7,6 +7,7 @@ import {
   runAsChildProcess,
 } from '../../apps/demo/authorization-server/authorization-server.mjs';
 
+const JWT_INTROSPECTION_CLIENTS = JSON.parse(process.env.TEST_JWT_INTROSPECTION_CLIENTS ?? '{}');
 let introspections = 0;
 let delayMs = 0;
 
@@ -40,6 +41,13 @@ await runAsChildProcess({
       client_secret: process.env.TEST_HARD_SECRET,
       token_endpoint_auth_method: 'client_secret_basic',
     },
+    // Clients that receive signed introspection responses (RFC 9701).
+    ...Object.entries(JWT_INTROSPECTION_CLIENTS).map(([method, client]) => ({
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+      token_endpoint_auth_method: method,
+      introspection_signed_response_alg: 'RS256',
+    })),
   ],
   use: [testControls],
 });

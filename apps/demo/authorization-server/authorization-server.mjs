@@ -11,6 +11,9 @@ const demo = JSON.parse(readFileSync(new URL('./demo-clients.json', import.meta.
 /** The resource server's audience, given to every token by default. */
 export const DEMO_AUDIENCE = demo.audience;
 
+/** A resource whose access tokens are JWTs (RFC 9068), for local validation before introspection. */
+export const DEMO_JWT_AUDIENCE = demo.jwtAudience;
+
 /** Scopes the demo's routes require. */
 export const DEMO_SCOPES = demo.scopes;
 
@@ -62,6 +65,8 @@ export async function startAuthorizationServer({
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
+      // RFC 9701 signed answers, for clients registered with introspection_signed_response_alg.
+      jwtIntrospection: { enabled: true },
       revocation: { enabled: true },
       resourceIndicators: {
         enabled: true,
@@ -69,7 +74,7 @@ export async function startAuthorizationServer({
         getResourceServerInfo: (ctx, resourceIndicator) => ({
           scope: DEMO_SCOPES.join(' '),
           audience: resourceIndicator,
-          accessTokenFormat: 'opaque',
+          accessTokenFormat: resourceIndicator === DEMO_JWT_AUDIENCE ? 'jwt' : 'opaque',
         }),
       },
     },

@@ -1,0 +1,113 @@
+import { IntrospectionConfigurationError } from '@app/introspection';
+import { JWT_INTROSPECTION_CLIENTS, TestAuthorizationServer } from './support/authorization-server';
+import { ADAPTERS, RunningDemo, startDemo } from './support/demo-app';
+import { bearer, send } from './support/http';
+import { demoClients } from '../apps/demo/src/embedded-authorization-server';
+
+const clients = demoClients();
+const basicClient = clients.introspectionClients.client_secret_basic;
+
+let as: TestAuthorizationServer;
+
+beforeAll(async () => {
+  as = await TestAuthorizationServer.start();
+});
+
+afterAll(async () => {
+  await as?.stop();
+});
+
+describe.each(ADAPTERS)('discovery from the issuer, on %s', (adapter) => {
+  let demo: RunningDemo;
+
+  beforeAll(async () => {
+    // No INTROSPECTION_ENDPOINT: the endpoint comes from the issuer's metadata.
+    demo = await startDemo(adapter, {
+      INTROSPECTION_ISSUER: as.issuer,
+      INTROSPECTION_CLIENT_ID: basicClient.clientId,
+      INTROSPECTION_CLIENT_SECRET: basicClient.clientSecret,
+      INTROSPECTION_AUDIENCE: clients.audience,
+    });
+  });
+
+  afterAll(async () => {
+    await demo?.close();
+  });
+
+  it('answers /me with 200 for an active token, introspected at the discovered endpoint', async () => {
+    const before = await as.introspectionCount();
+    const answer = await send(`${demo.url}/me`, { headers: bearer(await as.mintToken()) });
+    expect(answer.status).toBe(200);
+    expect(answer.json()).toMatchObject({ active: true, iss: as.issuer });
+    expect(await as.introspectionCount()).toBe(before + 1);
+  });
+
+  it('answers 401 invalid_token for a revoked token', async () => {
+    const token = await as.mintToken();
+    await as.revoke(token);
+    const answer = await send(`${demo.url}/me`, { headers: bearer(token) });
+    expect(answer.status).toBe(401);
+    expect(answer.headers['www-authenticate']).toBe(
+      'Bearer error="invalid_token", error_description="The access token is not active."',
+    );
+  });
+});
+
+describe('discovery that must stop the boot', () => {
+  it('refuses an issuer that differs from the metadata by one character (RFC 8414 §3.3)', async () => {
+    const boot = startDemo('express', {
+      INTROSPECTION_ISSUER: `${as.issuer}/`,
+      INTROSPECTION_CLIENT_ID: basicClient.clientId,
+      INTROSPECTION_CLIENT_SECRET: basicClient.clientSecret,
+    });
+    await expect(boot).rejects.toBeInstanceOf(IntrospectionConfigurationError);
+    await expect(boot).rejects.toThrow(/must be identical \(RFC 8414 §3\.3\)/);
+  });
+});
+
+describe.each(ADAPTERS)('JWT introspection responses (RFC 9701) from oidc-provider, on %s', (adapter) => {
+  describe.each(Object.entries(JWT_INTROSPECTION_CLIENTS))('authenticating with %s', (method, client) => {
+    let demo: RunningDemo;
+
+    beforeAll(async () => {
+      demo = await startDemo(adapter, {
+        INTROSPECTION_ISSUER: as.issuer,
+        INTROSPECTION_RESPONSE_FORMAT: 'jwt',
+        INTROSPECTION_ENDPOINT_AUTH_METHOD: method,
+        INTROSPECTION_CLIENT_ID: client.clientId,
+        INTROSPECTION_CLIENT_SECRET: client.clientSecret,
+        INTROSPECTION_AUDIENCE: clients.audience,
+      });
+    });
+
+    afterAll(async () => {
+      await demo?.close();
+    });
+
+    it('verifies the signed answer and keeps the JWT on the result', async () => {
+      const answer = await send(`${demo.url}/me`, { headers: bearer(await as.mintToken()) });
+      expect(answer.status).toBe(200);
+      const result = answer.json<{ active: boolean; jwt: string; scopes: string[] }>();
+      expect(result).toMatchObject({ active: true, scopes: ['read:payments'] });
+      const [header, payload] = result.jwt
+        .split('.')
+        .slice(0, 2)
+        .map(
+          (part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>,
+        );
+      expect(header).toMatchObject({ alg: 'RS256', typ: 'token-introspection+jwt' });
+      expect(payload).toMatchObject({ iss: as.issuer, aud: client.clientId });
+      expect(payload.token_introspection).toMatchObject({ active: true });
+    });
+
+    it('answers 401 for a revoked token, read from the signed answer', async () => {
+      const token = await as.mintToken();
+      await as.revoke(token);
+      const answer = await send(`${demo.url}/me`, { headers: bearer(token) });
+      expect(answer.status).toBe(401);
+      expect(answer.headers['www-authenticate']).toBe(
+        'Bearer error="invalid_token", error_description="The access token is not active."',
+      );
+    });
+  });
+});
