@@ -30,6 +30,52 @@ async function testControls(ctx, next) {
   await next();
 }
 
+// oidc-provider neither stores nor introspects JWT access tokens (RFC 9068):
+// it refuses any JWT at its introspection and revocation endpoints
+// (reject_structured_tokens.js). Servers that issue revocable JWT access
+// tokens keep a record by jti; this test server does the same, so the tests
+// can introspect and revoke them: a JWT access token is stored under its jti
+// when issued, and a JWT sent to introspection or revocation is looked up by
+// its jti. Only tokens this server issued are ever found that way.
+function persistJwtAccessTokens(provider) {
+  provider.on('client_credentials.issued', (token) => {
+    const now = Math.floor(Date.now() / 1000);
+    const payload = { iat: token.iat ?? now, exp: token.exp ?? now + token.expiration };
+    for (const key of token.constructor.IN_PAYLOAD) {
+      if (token[key] !== undefined) {
+        payload[key] = token[key];
+      }
+    }
+    void token.adapter.upsert(token.jti, payload, payload.exp - now);
+  });
+}
+
+async function lookUpJwtsByJti(ctx, next) {
+  if (ctx.method !== 'POST' || !['/token/introspection', '/token/revocation'].includes(ctx.path)) {
+    return next();
+  }
+  const chunks = [];
+  for await (const chunk of ctx.req) {
+    chunks.push(chunk);
+  }
+  const params = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  const token = params.get('token') ?? '';
+  const segments = token.split('.');
+  if (segments.length === 3) {
+    try {
+      const { jti } = JSON.parse(Buffer.from(segments[1], 'base64url').toString('utf8'));
+      if (typeof jti === 'string') {
+        params.set('token', jti);
+      }
+    } catch {
+      // Not a JWT after all: passed on unchanged.
+    }
+  }
+  // oidc-provider reads an already parsed body from ctx.request.body.
+  ctx.request.body = Object.fromEntries(params);
+  return next();
+}
+
 await runAsChildProcess({
   port: Number(process.env.AUTH_SERVER_PORT ?? 0),
   clients: [
@@ -49,5 +95,6 @@ await runAsChildProcess({
       introspection_signed_response_alg: 'RS256',
     })),
   ],
-  use: [testControls],
+  use: [testControls, lookUpJwtsByJti],
+  configure: persistJwtAccessTokens,
 });

@@ -39,13 +39,15 @@ export const DEMO_CLIENTS = [
 
 /**
  * Starts the server. `use` adds Koa middleware in front of the provider's
- * routes (the tests count and slow down introspection requests with it).
+ * routes (the tests count and slow down introspection requests with it);
+ * `configure` is called with the provider (e.g. to listen to its events).
  */
 export async function startAuthorizationServer({
   port = 0,
   host = '127.0.0.1',
   clients = DEMO_CLIENTS,
   use = [],
+  configure = () => {},
 } = {}) {
   const server = createServer();
   await new Promise((resolve, reject) => {
@@ -82,6 +84,7 @@ export async function startAuthorizationServer({
   for (const middleware of use) {
     provider.use(middleware);
   }
+  configure(provider);
   server.on('request', provider.callback());
   return {
     issuer,

@@ -9,6 +9,7 @@ import { IntrospectionHttpClient } from './http/introspection-http.client';
 import { AuthorizationServerMetadataService } from './discovery/authorization-server-metadata.service';
 import { Clock, systemClock } from './interfaces/clock.interface';
 import type { ResolvedIntrospectionOptions } from './interfaces/introspection-options.interface';
+import { JwtAccessTokenVerifier } from './jwt-access-token/jwt-access-token.verifier';
 import { RemoteKeySets } from './keys/remote-key-sets.service';
 import { JwtIntrospectionResponseVerifier } from './result/jwt-introspection-response.verifier';
 import {
@@ -59,6 +60,7 @@ import { IntrospectionService } from './introspection.service';
     },
     RemoteKeySets,
     JwtIntrospectionResponseVerifier,
+    JwtAccessTokenVerifier,
     IntrospectionResultCache,
     ClientAuthStrategyRegistry,
     IntrospectionHttpClient,
