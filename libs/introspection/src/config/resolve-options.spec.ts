@@ -493,4 +493,111 @@ describe('resolveIntrospectionOptions', () => {
       expect(error.message).not.toContain('hunter2');
     });
   });
+
+  describe('discovery, JWT and compatibility options', () => {
+    it('needs no endpoint when the issuer is set, and then discovers', () => {
+      const resolved = resolveIntrospectionOptions({ issuer: 'https://as.example.com', clientId: 'api' });
+      expect(resolved.endpoint).toBeUndefined();
+      expect(resolved.discovery).toBe(true);
+    });
+
+    it('asks for the endpoint or the issuer when neither is set', () => {
+      const error = configurationError(() => resolveIntrospectionOptions({ clientId: 'api' }));
+      expect(error.option).toBe('endpoint');
+      expect(error.message).toMatch(/or set issuer to discover it/);
+    });
+
+    it('discovers only the JWK Set when the endpoint is set but JWTs need keys', () => {
+      expect(resolve({ issuer: 'https://as.example.com', responseFormat: 'jwt' }).discovery).toBe(true);
+      expect(
+        resolve({
+          issuer: 'https://as.example.com',
+          responseFormat: 'jwt',
+          jwksUri: 'https://as.example.com/jwks',
+        }).discovery,
+      ).toBe(false);
+      expect(resolve({ issuer: 'https://as.example.com' }).discovery).toBe(false);
+    });
+
+    it.each([
+      ['responseFormat "jwt" without issuer', { responseFormat: 'jwt' }, 'issuer', /iss/],
+      ['jwt without issuer', { jwt: { audience: 'api' } }, 'issuer', /iss/],
+      ['an unknown responseFormat', { responseFormat: 'xml' }, 'responseFormat', /"json", "jwt"/],
+      ['an issuer with a query', { issuer: 'https://as.example.com?a=1' }, 'issuer', /query/],
+      ['an issuer that is not a URL', { issuer: 'as.example.com' }, 'issuer', /absolute URL/],
+      ['a jwksUri that is not http(s)', { jwksUri: 'file:///keys' }, 'jwksUri', /http\(s\)/],
+      [
+        'alg none for responses',
+        { responseSigningAlgorithms: ['none'] },
+        'responseSigningAlgorithms',
+        /not allowed/,
+      ],
+      [
+        'HS256 for responses',
+        { responseSigningAlgorithms: ['RS256', 'HS256'] },
+        'responseSigningAlgorithms',
+        /not allowed/,
+      ],
+      [
+        'HS512 for access tokens',
+        { issuer: 'https://as', jwt: { audience: 'api', algorithms: ['HS512'] } },
+        'jwt.algorithms',
+        /not allowed/,
+      ],
+      ['a jwt block without audience', { issuer: 'https://as', jwt: {} }, 'jwt.audience', /required/],
+      ['an unknown method', { method: 'PUT' }, 'method', /"POST", "GET"/],
+      [
+        'a requestParams replacing the token',
+        { requestParams: { token: 'x' } },
+        'requestParams',
+        /cannot be replaced/,
+      ],
+      [
+        'a requestParams replacing client_secret',
+        { requestParams: { client_secret: 'x' } },
+        'requestParams',
+        /cannot be replaced/,
+      ],
+      [
+        'a requestParams value that is not a string',
+        { requestParams: { a: 1 } },
+        'requestParams',
+        /must be a string/,
+      ],
+      [
+        'a requestHeaders replacing Authorization',
+        { requestHeaders: { authorization: 'x' } },
+        'requestHeaders',
+        /cannot be replaced/,
+      ],
+      [
+        'a requestHeaders replacing Accept',
+        { requestHeaders: { Accept: 'text/html' } },
+        'requestHeaders',
+        /cannot be replaced/,
+      ],
+      [
+        'a header value with a line break',
+        { requestHeaders: { 'X-A': 'a\r\nX-B: b' } },
+        'requestHeaders',
+        /not a valid header/,
+      ],
+      [
+        'a jwtResponseValidator that is not a function',
+        { jwtResponseValidator: 'yes' },
+        'jwtResponseValidator',
+        /function/,
+      ],
+      [
+        'a too short discoveryRefreshInterval',
+        { discoveryRefreshInterval: '10ms' },
+        'discoveryRefreshInterval',
+        /between 1s/,
+      ],
+    ])('refuses %s, naming the option', (_label, overrides, option, message) => {
+      const error = configurationError(() => resolve(overrides));
+      expect(error.option).toBe(option);
+      expect(error.message).toMatch(message);
+    });
+  });
 });

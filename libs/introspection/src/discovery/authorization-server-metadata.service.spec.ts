@@ -240,7 +240,9 @@ describe('discovery from the issuer', () => {
       expect(await rejectionOf(service.introspect('t'))).toBeInstanceOf(IntrospectionUnavailableError);
       // The refresh runs in the background; wait for the request it makes.
       await until(() => as.requestsTo(OAUTH_PATH).length === 1);
-      await until(() => moduleRef.get(AuthorizationServerMetadataService).introspectionEndpoint() === endpoint);
+      await until(
+        () => moduleRef.get(AuthorizationServerMetadataService).introspectionEndpoint() === endpoint,
+      );
       await expect(service.introspect('t')).resolves.toMatchObject({ active: true });
     });
   });

@@ -1,0 +1,82 @@
+import { Test, TestingModule } from '@nestjs/testing';
+import type { IntrospectionModuleOptions } from '../interfaces/introspection-options.interface';
+import { IntrospectionModule } from '../introspection.module';
+import { IntrospectionService } from '../introspection.service';
+import { FakeAuthorizationServer } from '../../test-support/fake-authorization-server';
+
+const TOKEN = 'ToKeN+/=&x';
+
+describe('IntrospectionHttpClient compatibility options', () => {
+  let as: FakeAuthorizationServer;
+  const modules: TestingModule[] = [];
+
+  beforeAll(async () => {
+    as = await FakeAuthorizationServer.start();
+  });
+
+  afterAll(async () => {
+    await as?.close();
+  });
+
+  beforeEach(() => {
+    as.answerJson(200, { active: true, token_type: 'Bearer' });
+  });
+
+  afterEach(async () => {
+    await Promise.all(modules.splice(0).map((moduleRef) => moduleRef.close()));
+  });
+
+  async function introspect(options: Partial<IntrospectionModuleOptions>): Promise<void> {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        IntrospectionModule.forRoot({
+          endpoint: as.endpoint,
+          clientId: 'api',
+          clientSecret: 's3cret',
+          ...options,
+        }),
+      ],
+    }).compile();
+    modules.push(moduleRef);
+    await moduleRef.init();
+    await moduleRef.get(IntrospectionService).introspect(TOKEN);
+  }
+
+  it("sends GET with the parameters in the query string and no body (method: 'GET')", async () => {
+    await introspect({ method: 'GET', requestParams: { response_as_jwt: 'true' } });
+    const request = as.lastRequest;
+    expect(request.method).toBe('GET');
+    expect(request.rawBody).toBe('');
+    expect(request.headers['content-type']).toBeUndefined();
+    const query = new URL(request.path, as.origin).searchParams;
+    expect(query.get('token')).toBe(TOKEN);
+    expect(query.get('token_type_hint')).toBe('access_token');
+    expect(query.get('response_as_jwt')).toBe('true');
+    // client_secret_basic: the credentials stay in the header.
+    expect(query.has('client_secret')).toBe(false);
+    expect(request.headers.authorization).toMatch(/^Basic /);
+  });
+
+  it('keeps a query the endpoint already has when sending GET', async () => {
+    await introspect({ method: 'GET', endpoint: `${as.endpoint}?tenant=acme` });
+    const query = new URL(as.lastRequest.path, as.origin).searchParams;
+    expect(query.get('tenant')).toBe('acme');
+    expect(query.get('token')).toBe(TOKEN);
+  });
+
+  it('POSTs by default, with requestParams in the form body next to the token', async () => {
+    await introspect({ requestParams: { response_as_jwt: 'true', tenant: 'a b' } });
+    const request = as.lastRequest;
+    expect(request.method).toBe('POST');
+    expect(request.path).toBe('/introspect');
+    expect(request.form.get('token')).toBe(TOKEN);
+    expect(request.form.get('response_as_jwt')).toBe('true');
+    expect(request.form.get('tenant')).toBe('a b');
+  });
+
+  it('sends requestHeaders', async () => {
+    await introspect({ requestHeaders: { 'X-Tenant': 'acme' } });
+    expect(as.lastRequest.headers['x-tenant']).toBe('acme');
+    expect(as.lastRequest.headers.accept).toBe('application/json');
+  });
+});
