@@ -1,5 +1,14 @@
-import { createHmac, sign as cryptoSign } from 'node:crypto';
-import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { createHmac, createPublicKey, sign as cryptoSign } from 'node:crypto';
+import {
+  CompactEncrypt,
+  exportJWK,
+  exportPKCS8,
+  exportSPKI,
+  generateKeyPair,
+  SignJWT,
+  type CryptoKey,
+  type JWK,
+} from 'jose';
 import { FakeAuthorizationServer } from '../libs/introspection/test-support/fake-authorization-server';
 import { ADAPTERS, RunningDemo, startDemo } from './support/demo-app';
 import { bearer, send } from './support/http';
@@ -216,5 +225,95 @@ describe.each(ADAPTERS)('demo API on %s with JWT introspection responses from a 
     delete claims.token_introspection;
     answerJwt(await sign(claims));
     await expect502();
+  });
+});
+
+describe.each(ADAPTERS)('demo API on %s with encrypted JWT introspection responses', (adapter) => {
+  let fault: FakeAuthorizationServer;
+  let demo: RunningDemo;
+  let signing: Keys;
+  let encryption: Keys;
+  let otherEncryption: Keys;
+  let answer: string;
+
+  const signed = () =>
+    new SignJWT({
+      iss: fault.origin,
+      aud: CLIENT_ID,
+      iat: nowSeconds(),
+      token_introspection: {
+        active: true,
+        token_type: 'Bearer',
+        scope: 'read:payments',
+        exp: nowSeconds() + 600,
+      },
+    })
+      .setProtectedHeader({ alg: 'RS256', typ: 'token-introspection+jwt', kid: 'server-key' })
+      .sign(signing.privateKey);
+  const encrypt = (plaintext: string, key: Keys) =>
+    new CompactEncrypt(new TextEncoder().encode(plaintext))
+      .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A128CBC-HS256', cty: 'JWT' })
+      .encrypt(createPublicKey(key.publicPem));
+  const callMe = () => send(`${demo.url}/me`, { headers: bearer(TOKEN) });
+
+  beforeAll(async () => {
+    signing = await keys('server-key');
+    encryption = await keys('enc-key');
+    otherEncryption = await keys('other-enc-key');
+    fault = await FakeAuthorizationServer.start();
+    fault.answerWith((request, res) => {
+      if (request.path === '/jwks') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ keys: [signing.publicJwk] }));
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': MEDIA_TYPE });
+      res.end(answer);
+    });
+    demo = await startDemo(adapter, {
+      INTROSPECTION_ENDPOINT: fault.endpoint,
+      INTROSPECTION_ISSUER: fault.origin,
+      INTROSPECTION_JWKS_URI: `${fault.origin}/jwks`,
+      INTROSPECTION_RESPONSE_FORMAT: 'jwt',
+      INTROSPECTION_RESPONSE_DECRYPTION_KEY: encryption.privatePem,
+      INTROSPECTION_CLIENT_ID: CLIENT_ID,
+      INTROSPECTION_CLIENT_SECRET: 'demo-api-secret',
+    });
+  });
+
+  afterAll(async () => {
+    await demo?.close();
+    await fault?.close();
+  });
+
+  it('decrypts, then verifies the signed JWT inside, and keeps that JWT on the result', async () => {
+    const jwt = await signed();
+    answer = await encrypt(jwt, encryption);
+    const response = await callMe();
+    expect(response.status).toBe(200);
+    expect(response.json()).toMatchObject({ active: true, jwt });
+  });
+
+  it('refuses an answer encrypted for another key', async () => {
+    answer = await encrypt(await signed(), otherEncryption);
+    expect((await callMe()).status).toBe(502);
+  });
+
+  it('refuses an encrypted answer that is not signed inside', async () => {
+    answer = await encrypt(JSON.stringify({ token_introspection: { active: true } }), encryption);
+    expect((await callMe()).status).toBe(502);
+  });
+
+  it('refuses a signed answer inside whose signature is not the server key', async () => {
+    const jwt = await new SignJWT({
+      iss: fault.origin,
+      aud: CLIENT_ID,
+      iat: nowSeconds(),
+      token_introspection: { active: true },
+    })
+      .setProtectedHeader({ alg: 'RS256', typ: 'token-introspection+jwt', kid: 'server-key' })
+      .sign(otherEncryption.privateKey);
+    answer = await encrypt(jwt, encryption);
+    expect((await callMe()).status).toBe(502);
   });
 });

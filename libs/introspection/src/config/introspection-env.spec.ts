@@ -51,6 +51,12 @@ describe('parseIntrospectionEnv', () => {
     ],
     ['method', 'INTROSPECTION_METHOD', 'get', 'GET'],
     [
+      'responseDecryptionKey',
+      'INTROSPECTION_RESPONSE_DECRYPTION_KEY',
+      '{"kty":"oct","k":"AAAA"}',
+      { kty: 'oct', k: 'AAAA' },
+    ],
+    [
       'requestParams',
       'INTROSPECTION_REQUEST_PARAMS',
       'response_as_jwt=true&x=a%20b',
@@ -286,6 +292,7 @@ describe('parseIntrospectionEnv', () => {
       responseFormat: 'json',
       responseSigningAlgorithms: undefined,
       jwtResponseValidator: undefined,
+      responseDecryptionKey: undefined,
       method: 'POST',
       requestParams: {},
       requestHeaders: {},

@@ -1,3 +1,4 @@
+import type { JsonWebKey } from 'node:crypto';
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
 import type { IntrospectionModuleOptions } from '../interfaces/introspection-options.interface';
 import { INTROSPECTION_ENV_VARIABLES as ENV } from './environment-variables';
@@ -27,6 +28,7 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
     jwksUri: text(ENV.jwksUri),
     responseFormat: text(ENV.responseFormat) as IntrospectionModuleOptions['responseFormat'],
     responseSigningAlgorithms: list(text(ENV.responseSigningAlgorithms)),
+    responseDecryptionKey: keyVariable(text(ENV.responseDecryptionKey)),
     method: text(ENV.method)?.toUpperCase() as IntrospectionModuleOptions['method'],
     requestParams: params(text(ENV.requestParams)),
     requestHeaders: jsonObject('requestHeaders', text(ENV.requestHeaders)),
@@ -71,6 +73,18 @@ function jwtOptions(
       jwksUri: text(ENV['jwt.jwksUri']),
     }).filter(([, value]) => value !== undefined),
   ) as unknown as IntrospectionModuleOptions['jwt'];
+}
+
+/** A PEM as is, or a JWK given as JSON (parsed; validated at boot). */
+function keyVariable(value: string | undefined): string | JsonWebKey | undefined {
+  if (value?.startsWith('{')) {
+    try {
+      return JSON.parse(value) as JsonWebKey;
+    } catch {
+      // Not a JWK; validation at boot will say so without quoting it.
+    }
+  }
+  return value;
 }
 
 function params(value: string | undefined): Record<string, string> | undefined {

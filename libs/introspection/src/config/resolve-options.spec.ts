@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
 import { resolveIntrospectionOptions } from './resolve-options';
 
@@ -50,6 +51,7 @@ describe('resolveIntrospectionOptions', () => {
       responseFormat: 'json',
       responseSigningAlgorithms: undefined,
       jwtResponseValidator: undefined,
+      responseDecryptionKey: undefined,
       method: 'POST',
       requestParams: {},
       requestHeaders: {},
@@ -120,6 +122,7 @@ describe('resolveIntrospectionOptions', () => {
       responseFormat: 'jwt',
       responseSigningAlgorithms: ['ES256'],
       jwtResponseValidator: VALIDATOR,
+      responseDecryptionKey: undefined,
       method: 'GET',
       requestParams: { response_as_jwt: 'true' },
       requestHeaders: { 'X-Tenant': 'acme' },
@@ -598,6 +601,21 @@ describe('resolveIntrospectionOptions', () => {
       const error = configurationError(() => resolve(overrides));
       expect(error.option).toBe(option);
       expect(error.message).toMatch(message);
+    });
+
+    it('refuses a responseDecryptionKey that is not a key without quoting it', () => {
+      const error = configurationError(() => resolve({ responseDecryptionKey: 'KEY-MATERIAL-1234' }));
+      expect(error.option).toBe('responseDecryptionKey');
+      expect(error.message).toMatch(/not a private key/);
+      expect(`${error.message}${String(error.stack)}`).not.toContain('KEY-MATERIAL-1234');
+    });
+
+    it('imports a PEM private key and a private JWK', () => {
+      const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      expect(resolve({ responseDecryptionKey: pem }).responseDecryptionKey?.type).toBe('private');
+      const jwk = privateKey.export({ format: 'jwk' });
+      expect(resolve({ responseDecryptionKey: jwk }).responseDecryptionKey?.type).toBe('private');
     });
   });
 });

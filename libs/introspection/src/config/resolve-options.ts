@@ -1,5 +1,6 @@
 import type { Cache } from 'cache-manager';
 import type { Keyv } from 'keyv';
+import { createPrivateKey, createSecretKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import {
   DEFAULT_CACHE_MAX_ENTRIES,
   DEFAULT_ENDPOINT_AUTH_METHOD,
@@ -108,6 +109,7 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     responseFormat,
     responseSigningAlgorithms: algorithms(o.responseSigningAlgorithms, 'responseSigningAlgorithms'),
     jwtResponseValidator: optionalFunction(o.jwtResponseValidator, 'jwtResponseValidator'),
+    responseDecryptionKey: decryptionKey(o.responseDecryptionKey),
     method: oneOf(o.method, 'method', ['POST', 'GET'] as const, 'POST'),
     requestParams: stringRecord(o.requestParams, 'requestParams', (name) => RESERVED_PARAMS.has(name)),
     requestHeaders: stringRecord(o.requestHeaders, 'requestHeaders', (name) =>
@@ -306,6 +308,28 @@ function jwtAccessTokenOptions(value: unknown): ResolvedJwtAccessTokenOptions | 
     jwksUri: optionalUrl(jwt.jwksUri, 'jwt.jwksUri'),
     types,
   };
+}
+
+function decryptionKey(value: unknown): KeyObject | undefined {
+  if (value === undefined || value === null || value === '') {
+    return undefined;
+  }
+  try {
+    if (typeof value === 'object' && (value as JsonWebKey).kty === 'oct') {
+      return createSecretKey(Buffer.from(String((value as JsonWebKey).k), 'base64url'));
+    }
+    const key =
+      typeof value === 'string'
+        ? createPrivateKey(value)
+        : createPrivateKey({ key: value as JsonWebKey, format: 'jwk' });
+    return key;
+  } catch {
+    // The cause is dropped: it could quote the key material.
+    throw new IntrospectionConfigurationError(
+      'responseDecryptionKey',
+      'is not a private key: give a PEM (PKCS#8 or PKCS#1) or a private JWK.',
+    );
+  }
 }
 
 function redisUrl(value: unknown): string | undefined {

@@ -1,5 +1,6 @@
 import type { Cache } from 'cache-manager';
 import type { Keyv } from 'keyv';
+import type { JsonWebKey, KeyObject } from 'node:crypto';
 
 /**
  * A duration: a number of seconds, or a Go-style duration string such as
@@ -134,6 +135,14 @@ export interface IntrospectionModuleOptions {
    * Env: `INTROSPECTION_RESPONSE_SIGNING_ALGORITHMS` (comma- or space-separated).
    */
   responseSigningAlgorithms?: string[];
+
+  /**
+   * Private key (PEM, PKCS#8 or PKCS#1, or a private JWK) that decrypts
+   * encrypted JWT introspection responses (JWE wrapping the signed JWT,
+   * RFC 9701 §5). Without it, an encrypted answer is refused. Never logged.
+   * Env: `INTROSPECTION_RESPONSE_DECRYPTION_KEY` (PEM, or a JWK as JSON).
+   */
+  responseDecryptionKey?: string | JsonWebKey;
 
   /**
    * Additional checks of a verified JWT introspection response, run after
@@ -314,6 +323,8 @@ export interface ResolvedIntrospectionOptions {
   readonly responseFormat: IntrospectionResponseFormat;
   readonly responseSigningAlgorithms?: readonly string[];
   readonly jwtResponseValidator?: JwtResponseValidator;
+  /** The imported `responseDecryptionKey`. */
+  readonly responseDecryptionKey?: KeyObject;
   readonly method: 'POST' | 'GET';
   readonly requestParams: Readonly<Record<string, string>>;
   readonly requestHeaders: Readonly<Record<string, string>>;

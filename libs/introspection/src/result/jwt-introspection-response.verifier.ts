@@ -1,5 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { decodeProtectedHeader, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import {
+  compactDecrypt,
+  decodeProtectedHeader,
+  jwtVerify,
+  type JWTHeaderParameters,
+  type JWTPayload,
+} from 'jose';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
 import { AuthorizationServerMetadataService } from '../discovery/authorization-server-metadata.service';
 import { IntrospectionResponseError } from '../errors/introspection.errors';
@@ -51,12 +57,11 @@ export class JwtIntrospectionResponseVerifier {
         `a JWT was asked for but the answer is ${mediaType ? `"${mediaType}"` : 'untyped'}; a plain answer would be a downgrade (RFC 9701 §5)`,
       );
     }
-    const jwt = response.body.trim();
-    const segments = jwt.split('.').length;
-    if (segments === 5) {
-      throw malformed('it is encrypted (JWE), which is not supported; configure the server to sign only');
+    let jwt = response.body.trim();
+    if (jwt.split('.').length === 5) {
+      jwt = await this.decrypt(jwt);
     }
-    if (segments !== 3) {
+    if (jwt.split('.').length !== 3) {
       throw malformed('it is not a compact JWS');
     }
     const { header, claims } = await this.verifySignature(jwt);
@@ -77,6 +82,20 @@ export class JwtIntrospectionResponseVerifier {
     }
     // RFC 9701 §5: the answer is the token_introspection claim; nothing else is read.
     return { ...parseIntrospectionClaims(claims.token_introspection), jwt };
+  }
+
+  /** The signed JWT inside an encrypted answer (RFC 9701 §5: sign, then encrypt). */
+  private async decrypt(jwe: string): Promise<string> {
+    const key = this.options.responseDecryptionKey;
+    if (!key) {
+      throw malformed('it is encrypted (JWE) but no responseDecryptionKey is configured');
+    }
+    try {
+      const { plaintext } = await compactDecrypt(jwe, key);
+      return new TextDecoder().decode(plaintext);
+    } catch (error) {
+      throw malformed(`it cannot be decrypted (${(error as { code?: string }).code ?? 'unknown'})`);
+    }
   }
 
   private async verifySignature(jwt: string): Promise<{ header: JWTHeaderParameters; claims: JWTPayload }> {
