@@ -7,6 +7,8 @@ export { INTROSPECTION_ENV_VARIABLES } from './config/environment-variables';
 export { parseIntrospectionEnv, type IntrospectionEnv } from './config/introspection-env';
 export { introspectionConfig } from './config/introspection.config';
 export { resolveIntrospectionOptions } from './config/resolve-options';
+export type { AuthorizationServerMetadata } from './discovery/authorization-server-metadata.interface';
+export { AuthorizationServerMetadataService } from './discovery/authorization-server-metadata.service';
 export { InjectIntrospectionOptions } from './decorators/inject-introspection-options.decorator';
 export { IntrospectedToken } from './decorators/introspected-token.decorator';
 export { RequireActiveToken } from './decorators/require-active-token.decorator';
@@ -34,7 +36,12 @@ export type {
   ClientAuthMethod,
   Duration,
   IntrospectionModuleOptions,
+  IntrospectionResponseFormat,
+  JwtAccessTokenOptions,
+  JwtIntrospectionResponse,
+  JwtResponseValidator,
   ResolvedIntrospectionOptions,
+  ResolvedJwtAccessTokenOptions,
 } from './interfaces/introspection-options.interface';
 export type { IntrospectionResult, IntrospectOptions } from './interfaces/introspection-result.interface';
 export type { TokenRequirements } from './interfaces/token-requirements.interface';
@@ -59,3 +66,4 @@ export {
   parseIntrospectionResponse,
   type IntrospectionHttpResponse,
 } from './result/introspection-response.parser';
+export { JWT_INTROSPECTION_MEDIA_TYPE } from './result/jwt-introspection-response.verifier';

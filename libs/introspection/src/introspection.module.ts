@@ -69,6 +69,12 @@ import { IntrospectionService } from './introspection.service';
   ],
   // Everything the guard injects, so @RequireActiveToken() resolves in
   // importing modules.
-  exports: [INTROSPECTION_RESOLVED_OPTIONS, INTROSPECTION_CLOCK, IntrospectionService, ActiveTokenGuard],
+  exports: [
+    INTROSPECTION_RESOLVED_OPTIONS,
+    INTROSPECTION_CLOCK,
+    IntrospectionService,
+    ActiveTokenGuard,
+    AuthorizationServerMetadataService,
+  ],
 })
 export class IntrospectionModule extends ConfigurableModuleClass {}

@@ -20,6 +20,8 @@ interface CacheEntry {
   readonly storedAt: number;
   /** When the entry stops being usable, by the writer's clock. */
   readonly expiresAt: number;
+  /** The signed answer (RFC 9701) the claims came in, kept for audit on cache hits too. */
+  readonly jwt?: string;
 }
 
 /**
@@ -100,6 +102,7 @@ export class IntrospectionResultCache implements OnModuleDestroy {
       claims: JSON.stringify(result.claims),
       storedAt: now,
       expiresAt: now + lifetime,
+      ...(result.jwt === undefined ? {} : { jwt: result.jwt }),
     };
     await this.call((cache) => cache.set(key, entry, lifetime));
   }
@@ -161,8 +164,13 @@ export class IntrospectionResultCache implements OnModuleDestroy {
     if (typeof value !== 'object' || value === null) {
       return 'unreadable';
     }
-    const { claims, storedAt, expiresAt } = value as Partial<CacheEntry>;
-    if (typeof claims !== 'string' || typeof storedAt !== 'number' || typeof expiresAt !== 'number') {
+    const { claims, storedAt, expiresAt, jwt } = value as Partial<CacheEntry>;
+    if (
+      typeof claims !== 'string' ||
+      typeof storedAt !== 'number' ||
+      typeof expiresAt !== 'number' ||
+      (jwt !== undefined && typeof jwt !== 'string')
+    ) {
       return 'unreadable';
     }
     const now = this.clock.now();
@@ -173,6 +181,9 @@ export class IntrospectionResultCache implements OnModuleDestroy {
     let result: IntrospectionResult;
     try {
       result = parseIntrospectionClaims(JSON.parse(claims));
+      if (jwt !== undefined) {
+        result = { ...result, jwt };
+      }
     } catch {
       return 'unreadable';
     }
