@@ -120,6 +120,31 @@ describe('discovery from the issuer', () => {
     expect(as.requests.map((r) => r.path)).toEqual([OAUTH_PATH, '/introspect']);
   });
 
+  it('discovers with options from an async factory, and exports the discovery service', async () => {
+    serve(() => metadata());
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        IntrospectionModule.forRootAsync({
+          useFactory: async () => {
+            await Promise.resolve();
+            return { issuer: as.origin, clientId: 'api', clientSecret: 'secret' };
+          },
+        }),
+      ],
+    }).compile();
+    modules.push(moduleRef);
+    await moduleRef.init();
+    expect(moduleRef.get(AuthorizationServerMetadataService).current).toMatchObject({
+      issuer: as.origin,
+      introspectionEndpoint: `${as.origin}/introspect`,
+      jwksUri: `${as.origin}/jwks`,
+      tokenEndpoint: `${as.origin}/token`,
+    });
+    await expect(moduleRef.get(IntrospectionService).introspect('t')).resolves.toMatchObject({
+      active: true,
+    });
+  });
+
   it('falls back to the OpenID Connect document when the RFC 8414 one is not found', async () => {
     serve(() => metadata(), { paths: [OIDC_PATH] });
     const moduleRef = await boot();
