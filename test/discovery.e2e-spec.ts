@@ -1,6 +1,7 @@
 import { IntrospectionConfigurationError } from '@app/introspection';
 import { JWT_INTROSPECTION_CLIENTS, TestAuthorizationServer } from './support/authorization-server';
 import { ADAPTERS, RunningDemo, startDemo } from './support/demo-app';
+import type { DemoAdapter } from '../apps/demo/src/create-demo-app';
 import { bearer, send } from './support/http';
 import { demoClients } from '../apps/demo/src/embedded-authorization-server';
 
@@ -17,40 +18,54 @@ afterAll(async () => {
   await as?.stop();
 });
 
-describe.each(ADAPTERS)('discovery from the issuer, on %s', (adapter) => {
+/**
+ * Boots the demo for the tests of the enclosing `describe` with the issuer
+ * and no INTROSPECTION_ENDPOINT: the endpoint comes from the issuer's metadata.
+ */
+function discoveringDemo(
+  adapter: DemoAdapter,
+  client: { clientId: string; clientSecret: string },
+  env: Record<string, string> = {},
+): () => RunningDemo {
   let demo: RunningDemo;
-
   beforeAll(async () => {
-    // No INTROSPECTION_ENDPOINT: the endpoint comes from the issuer's metadata.
     demo = await startDemo(adapter, {
       INTROSPECTION_ISSUER: as.issuer,
-      INTROSPECTION_CLIENT_ID: basicClient.clientId,
-      INTROSPECTION_CLIENT_SECRET: basicClient.clientSecret,
+      INTROSPECTION_CLIENT_ID: client.clientId,
+      INTROSPECTION_CLIENT_SECRET: client.clientSecret,
       INTROSPECTION_AUDIENCE: clients.audience,
+      ...env,
     });
   });
-
   afterAll(async () => {
     await demo?.close();
   });
+  return () => demo;
+}
+
+/** A token revoked at the server is refused with 401 invalid_token. */
+async function expectRevokedTokenRefused(demo: RunningDemo): Promise<void> {
+  const token = await as.mintToken();
+  await as.revoke(token);
+  const answer = await send(`${demo.url}/me`, { headers: bearer(token) });
+  expect(answer.status).toBe(401);
+  expect(answer.headers['www-authenticate']).toBe(
+    'Bearer error="invalid_token", error_description="The access token is not active."',
+  );
+}
+
+describe.each(ADAPTERS)('discovery from the issuer, on %s', (adapter) => {
+  const demo = discoveringDemo(adapter, basicClient);
 
   it('answers /me with 200 for an active token, introspected at the discovered endpoint', async () => {
     const before = await as.introspectionCount();
-    const answer = await send(`${demo.url}/me`, { headers: bearer(await as.mintToken()) });
+    const answer = await send(`${demo().url}/me`, { headers: bearer(await as.mintToken()) });
     expect(answer.status).toBe(200);
     expect(answer.json()).toMatchObject({ active: true, iss: as.issuer });
     expect(await as.introspectionCount()).toBe(before + 1);
   });
 
-  it('answers 401 invalid_token for a revoked token', async () => {
-    const token = await as.mintToken();
-    await as.revoke(token);
-    const answer = await send(`${demo.url}/me`, { headers: bearer(token) });
-    expect(answer.status).toBe(401);
-    expect(answer.headers['www-authenticate']).toBe(
-      'Bearer error="invalid_token", error_description="The access token is not active."',
-    );
-  });
+  it('answers 401 invalid_token for a revoked token', () => expectRevokedTokenRefused(demo()));
 });
 
 describe('discovery that must stop the boot', () => {
@@ -67,25 +82,13 @@ describe('discovery that must stop the boot', () => {
 
 describe.each(ADAPTERS)('JWT introspection responses (RFC 9701) from oidc-provider, on %s', (adapter) => {
   describe.each(Object.entries(JWT_INTROSPECTION_CLIENTS))('authenticating with %s', (method, client) => {
-    let demo: RunningDemo;
-
-    beforeAll(async () => {
-      demo = await startDemo(adapter, {
-        INTROSPECTION_ISSUER: as.issuer,
-        INTROSPECTION_RESPONSE_FORMAT: 'jwt',
-        INTROSPECTION_ENDPOINT_AUTH_METHOD: method,
-        INTROSPECTION_CLIENT_ID: client.clientId,
-        INTROSPECTION_CLIENT_SECRET: client.clientSecret,
-        INTROSPECTION_AUDIENCE: clients.audience,
-      });
-    });
-
-    afterAll(async () => {
-      await demo?.close();
+    const demo = discoveringDemo(adapter, client, {
+      INTROSPECTION_RESPONSE_FORMAT: 'jwt',
+      INTROSPECTION_ENDPOINT_AUTH_METHOD: method,
     });
 
     it('verifies the signed answer and keeps the JWT on the result', async () => {
-      const answer = await send(`${demo.url}/me`, { headers: bearer(await as.mintToken()) });
+      const answer = await send(`${demo().url}/me`, { headers: bearer(await as.mintToken()) });
       expect(answer.status).toBe(200);
       const result = answer.json<{ active: boolean; jwt: string; scopes: string[] }>();
       expect(result).toMatchObject({ active: true, scopes: ['read:payments'] });
@@ -100,14 +103,7 @@ describe.each(ADAPTERS)('JWT introspection responses (RFC 9701) from oidc-provid
       expect(payload.token_introspection).toMatchObject({ active: true });
     });
 
-    it('answers 401 for a revoked token, read from the signed answer', async () => {
-      const token = await as.mintToken();
-      await as.revoke(token);
-      const answer = await send(`${demo.url}/me`, { headers: bearer(token) });
-      expect(answer.status).toBe(401);
-      expect(answer.headers['www-authenticate']).toBe(
-        'Bearer error="invalid_token", error_description="The access token is not active."',
-      );
-    });
+    it('answers 401 for a revoked token, read from the signed answer', () =>
+      expectRevokedTokenRefused(demo()));
   });
 });

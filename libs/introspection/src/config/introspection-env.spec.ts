@@ -1,3 +1,4 @@
+import { DISCOVERY_AND_JWT_DEFAULTS } from '../../test-support/resolved-defaults';
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
 import { INTROSPECTION_ENV_VARIABLES } from './environment-variables';
 import { parseIntrospectionEnv } from './introspection-env';
@@ -285,19 +286,7 @@ describe('parseIntrospectionEnv', () => {
       allowMissingTokenType: true,
       maxTokenLength: 1024,
       maxResponseBytes: 65_536,
-      discovery: false,
-      discoveryRetry: false,
-      discoveryRefreshIntervalMs: 3_600_000,
-      jwksUri: undefined,
-      responseFormat: 'json',
-      responseSigningAlgorithms: undefined,
-      jwtResponseValidator: undefined,
-      responseDecryptionKey: undefined,
-      method: 'POST',
-      requestParams: {},
-      requestHeaders: {},
-      jwt: undefined,
-      acceptOpaqueTokens: true,
+      ...DISCOVERY_AND_JWT_DEFAULTS,
     });
   });
 });

@@ -1,3 +1,4 @@
+import { DISCOVERY_AND_JWT_DEFAULTS } from '../../test-support/resolved-defaults';
 import { generateKeyPairSync } from 'node:crypto';
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
 import { resolveIntrospectionOptions } from './resolve-options';
@@ -44,19 +45,7 @@ describe('resolveIntrospectionOptions', () => {
       allowMissingTokenType: false,
       maxTokenLength: 4096,
       maxResponseBytes: 65_536,
-      discovery: false,
-      discoveryRetry: false,
-      discoveryRefreshIntervalMs: 3_600_000,
-      jwksUri: undefined,
-      responseFormat: 'json',
-      responseSigningAlgorithms: undefined,
-      jwtResponseValidator: undefined,
-      responseDecryptionKey: undefined,
-      method: 'POST',
-      requestParams: {},
-      requestHeaders: {},
-      jwt: undefined,
-      acceptOpaqueTokens: true,
+      ...DISCOVERY_AND_JWT_DEFAULTS,
     });
   });
 

@@ -151,15 +151,7 @@ function endpointUrl(value: unknown): string {
   if (typeof value !== 'string') {
     throw new IntrospectionConfigurationError('endpoint', 'must be a URL string.');
   }
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new IntrospectionConfigurationError('endpoint', 'is not a valid absolute URL.');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new IntrospectionConfigurationError('endpoint', `must be an http(s) URL, not "${url.protocol}".`);
-  }
+  const url = httpUrl(value, 'endpoint');
   if (url.username || url.password) {
     // Credentials in the URL would travel in every request and could end up in logs.
     throw new IntrospectionConfigurationError(
@@ -185,20 +177,28 @@ function issuerIdentifier(value: unknown): string | undefined {
   return text;
 }
 
+function parseUrl(text: string, option: string, invalid = 'is not a valid absolute URL.'): URL {
+  try {
+    return new URL(text);
+  } catch {
+    throw new IntrospectionConfigurationError(option, invalid);
+  }
+}
+
+function httpUrl(text: string, option: string): URL {
+  const url = parseUrl(text, option);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new IntrospectionConfigurationError(option, `must be an http(s) URL, not "${url.protocol}".`);
+  }
+  return url;
+}
+
 function optionalUrl(value: unknown, option: string): string | undefined {
   const text = optionalString(value, option);
   if (text === undefined) {
     return undefined;
   }
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new IntrospectionConfigurationError(option, 'is not a valid absolute URL.');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new IntrospectionConfigurationError(option, `must be an http(s) URL, not "${url.protocol}".`);
-  }
+  httpUrl(text, option);
   // Kept as given: an issuer is compared character for character (RFC 8414 §3.3).
   return text;
 }
@@ -337,15 +337,7 @@ function redisUrl(value: unknown): string | undefined {
   if (text === undefined) {
     return undefined;
   }
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new IntrospectionConfigurationError(
-      'cacheUrl',
-      'is not a valid URL; use e.g. "redis://127.0.0.1:6379".',
-    );
-  }
+  const url = parseUrl(text, 'cacheUrl', 'is not a valid URL; use e.g. "redis://127.0.0.1:6379".');
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
     throw new IntrospectionConfigurationError('cacheUrl', 'must be a redis:// or rediss:// URL.');
   }
