@@ -10,7 +10,7 @@ import { AuthorizationServerMetadataService } from './discovery/authorization-se
 import { Clock, systemClock } from './interfaces/clock.interface';
 import type { ResolvedIntrospectionOptions } from './interfaces/introspection-options.interface';
 import { JwtAccessTokenVerifier } from './jwt-access-token/jwt-access-token.verifier';
-import { RemoteKeySets } from './keys/remote-key-sets.service';
+import { RemoteKeySetsService } from './keys/remote-key-sets.service';
 import { JwtIntrospectionResponseVerifier } from './result/jwt-introspection-response.verifier';
 import {
   INTROSPECTION_CACHE,
@@ -58,7 +58,7 @@ import { IntrospectionService } from './introspection.service';
       },
       inject: [INTROSPECTION_RESOLVED_OPTIONS, INTROSPECTION_CLOCK],
     },
-    RemoteKeySets,
+    RemoteKeySetsService,
     JwtIntrospectionResponseVerifier,
     JwtAccessTokenVerifier,
     IntrospectionResultCache,

@@ -110,15 +110,15 @@ export function validateMetadata(body: string, issuer: string, url: string): Aut
   }
   return {
     issuer,
-    introspectionEndpoint: url_(document, 'introspection_endpoint', url),
-    jwksUri: url_(document, 'jwks_uri', url),
-    tokenEndpoint: url_(document, 'token_endpoint', url),
+    introspectionEndpoint: urlMember(document, 'introspection_endpoint', url),
+    jwksUri: urlMember(document, 'jwks_uri', url),
+    tokenEndpoint: urlMember(document, 'token_endpoint', url),
     introspectionEndpointAuthMethods: strings(document, 'introspection_endpoint_auth_methods_supported', url),
     introspectionSigningAlgorithms: strings(document, 'introspection_signing_alg_values_supported', url),
   };
 }
 
-function url_(document: Record<string, unknown>, member: string, url: string): string | undefined {
+function urlMember(document: Record<string, unknown>, member: string, url: string): string | undefined {
   const value = document[member];
   if (value === undefined) {
     return undefined;

@@ -8,7 +8,11 @@ import type {
   ResolvedJwtAccessTokenOptions,
 } from '../interfaces/introspection-options.interface';
 import { INTROSPECTION_CLOCK } from '../introspection.constants';
-import { isKeySetUnavailable, keySetUnavailable, RemoteKeySets } from '../keys/remote-key-sets.service';
+import {
+  isKeySetUnavailable,
+  keySetUnavailable,
+  RemoteKeySetsService,
+} from '../keys/remote-key-sets.service';
 import { normalizeTyp } from '../result/jwt-introspection-response.verifier';
 
 /** What local validation decided about a token. */
@@ -34,7 +38,7 @@ export class JwtAccessTokenVerifier {
   private readonly jwt?: ResolvedJwtAccessTokenOptions;
 
   constructor(
-    private readonly keySets: RemoteKeySets,
+    private readonly keySets: RemoteKeySetsService,
     private readonly metadata: AuthorizationServerMetadataService,
     @InjectIntrospectionOptions() private readonly options: ResolvedIntrospectionOptions,
     @Inject(INTROSPECTION_CLOCK) private readonly clock: Clock,

@@ -16,7 +16,7 @@ const KEY_SET_MAX_AGE_MS = 10 * 60_000;
  * @internal
  */
 @Injectable()
-export class RemoteKeySets {
+export class RemoteKeySetsService {
   private readonly sets = new Map<string, JWTVerifyGetKey>();
 
   constructor(@InjectIntrospectionOptions() private readonly options: ResolvedIntrospectionOptions) {}

@@ -13,7 +13,11 @@ import type { Clock } from '../interfaces/clock.interface';
 import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
 import { INTROSPECTION_CLOCK } from '../introspection.constants';
-import { isKeySetUnavailable, keySetUnavailable, RemoteKeySets } from '../keys/remote-key-sets.service';
+import {
+  isKeySetUnavailable,
+  keySetUnavailable,
+  RemoteKeySetsService,
+} from '../keys/remote-key-sets.service';
 import {
   IntrospectionHttpResponse,
   parseIntrospectionClaims,
@@ -35,7 +39,7 @@ const DEFAULT_ALGORITHMS = ['RS256'];
 @Injectable()
 export class JwtIntrospectionResponseVerifier {
   constructor(
-    private readonly keySets: RemoteKeySets,
+    private readonly keySets: RemoteKeySetsService,
     private readonly metadata: AuthorizationServerMetadataService,
     @InjectIntrospectionOptions() private readonly options: ResolvedIntrospectionOptions,
     @Inject(INTROSPECTION_CLOCK) private readonly clock: Clock,
