@@ -1,5 +1,10 @@
 import { IntrospectionConfigurationError } from '@app/introspection';
-import { JWT_INTROSPECTION_CLIENTS, TestAuthorizationServer } from './support/authorization-server';
+import {
+  ENCRYPTED_INTROSPECTION_CLIENT,
+  ENCRYPTION_KEY,
+  JWT_INTROSPECTION_CLIENTS,
+  TestAuthorizationServer,
+} from './support/authorization-server';
 import { ADAPTERS, RunningDemo, startDemo } from './support/demo-app';
 import type { DemoAdapter } from '../apps/demo/src/create-demo-app';
 import { bearer, send } from './support/http';
@@ -106,4 +111,25 @@ describe.each(ADAPTERS)('JWT introspection responses (RFC 9701) from oidc-provid
     it('answers 401 for a revoked token, read from the signed answer', () =>
       expectRevokedTokenRefused(demo()));
   });
+});
+
+describe.each(ADAPTERS)('encrypted JWT introspection responses from oidc-provider, on %s', (adapter) => {
+  const demo = discoveringDemo(adapter, ENCRYPTED_INTROSPECTION_CLIENT, {
+    INTROSPECTION_RESPONSE_FORMAT: 'jwt',
+    INTROSPECTION_RESPONSE_DECRYPTION_KEY: ENCRYPTION_KEY.privateKey
+      .export({ type: 'pkcs8', format: 'pem' })
+      .toString(),
+  });
+
+  it('decrypts the answer and verifies the signed JWT inside', async () => {
+    const answer = await send(`${demo().url}/me`, { headers: bearer(await as.mintToken()) });
+    expect(answer.status).toBe(200);
+    const { jwt } = answer.json<{ jwt: string }>();
+    // The kept JWT is the signed one from inside the encryption.
+    expect(jwt.split('.')).toHaveLength(3);
+    expect(answer.json()).toMatchObject({ active: true, scopes: ['read:payments'] });
+  });
+
+  it('answers 401 for a revoked token, read from the encrypted answer', () =>
+    expectRevokedTokenRefused(demo()));
 });

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import {
   AuthorizationServerProcess,
@@ -23,6 +24,18 @@ export const JWT_INTROSPECTION_CLIENTS: Record<string, { clientId: string; clien
   client_secret_post: { clientId: 'jwt-introspection-post', clientSecret: 'jwt-introspection-post-secret' },
 };
 
+/**
+ * The client whose introspection answers oidc-provider signs and then
+ * encrypts to {@link ENCRYPTION_KEY}'s public half (RFC 9701 §5).
+ */
+export const ENCRYPTED_INTROSPECTION_CLIENT = {
+  clientId: 'jwt-introspection-encrypted',
+  clientSecret: 'jwt-introspection-encrypted-secret',
+};
+
+/** The private key that decrypts the answers to {@link ENCRYPTED_INTROSPECTION_CLIENT}; generated per run. */
+export const ENCRYPTION_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 });
+
 /** A running oidc-provider for the tests, with helpers to mint and revoke tokens. */
 export class TestAuthorizationServer {
   private constructor(private readonly process: AuthorizationServerProcess) {}
@@ -33,6 +46,12 @@ export class TestAuthorizationServer {
       await spawnAuthorizationServer(join(__dirname, 'oidc-test-server.mjs'), {
         TEST_HARD_SECRET: HARD_SECRET,
         TEST_JWT_INTROSPECTION_CLIENTS: JSON.stringify(JWT_INTROSPECTION_CLIENTS),
+        TEST_ENCRYPTION_JWK: JSON.stringify({
+          ...ENCRYPTION_KEY.publicKey.export({ format: 'jwk' }),
+          use: 'enc',
+          alg: 'RSA-OAEP-256',
+          kid: 'enc-1',
+        }),
       }),
     );
   }

@@ -8,6 +8,9 @@ import {
 } from '../../apps/demo/authorization-server/authorization-server.mjs';
 
 const JWT_INTROSPECTION_CLIENTS = JSON.parse(process.env.TEST_JWT_INTROSPECTION_CLIENTS ?? '{}');
+const ENCRYPTION_JWK = process.env.TEST_ENCRYPTION_JWK
+  ? JSON.parse(process.env.TEST_ENCRYPTION_JWK)
+  : undefined;
 let introspections = 0;
 let delayMs = 0;
 
@@ -94,6 +97,20 @@ await runAsChildProcess({
       token_endpoint_auth_method: method,
       introspection_signed_response_alg: 'RS256',
     })),
+    // A client whose introspection answers are signed, then encrypted to its key.
+    ...(ENCRYPTION_JWK
+      ? [
+          {
+            client_id: 'jwt-introspection-encrypted',
+            client_secret: 'jwt-introspection-encrypted-secret',
+            token_endpoint_auth_method: 'client_secret_basic',
+            introspection_signed_response_alg: 'RS256',
+            introspection_encrypted_response_alg: 'RSA-OAEP-256',
+            introspection_encrypted_response_enc: 'A128CBC-HS256',
+            jwks: { keys: [ENCRYPTION_JWK] },
+          },
+        ]
+      : []),
   ],
   use: [testControls, lookUpJwtsByJti],
   configure: persistJwtAccessTokens,

@@ -69,6 +69,8 @@ export async function startAuthorizationServer({
       introspection: { enabled: true },
       // RFC 9701 signed answers, for clients registered with introspection_signed_response_alg.
       jwtIntrospection: { enabled: true },
+      // Encrypted answers, for clients registered with introspection_encrypted_response_alg.
+      encryption: { enabled: true },
       revocation: { enabled: true },
       resourceIndicators: {
         enabled: true,
