@@ -54,7 +54,7 @@ describe('resolveIntrospectionOptions', () => {
       resolve({
         issuer: 'https://as.example.com',
         clientSecret: SECRET,
-        endpointAuthMethod: 'client_secret_post',
+        endpointAuthMethod: 'tls_client_auth',
         ttl: '1m30s',
         negativeTtl: '2s',
         cacheMaxEntries: 50,
@@ -89,7 +89,7 @@ describe('resolveIntrospectionOptions', () => {
       issuer: 'https://as.example.com',
       clientId: 'orders-api',
       clientSecret: SECRET,
-      endpointAuthMethod: 'client_secret_post',
+      endpointAuthMethod: 'tls_client_auth',
       ttlMs: 90_000,
       negativeTtlMs: 2_000,
       cacheMaxEntries: 50,
@@ -590,6 +590,19 @@ describe('resolveIntrospectionOptions', () => {
       const error = configurationError(() => resolve(overrides));
       expect(error.option).toBe(option);
       expect(error.message).toMatch(message);
+    });
+
+    it.each(['client_secret_post', 'client_secret_jwt', 'private_key_jwt'])(
+      'refuses method GET with %s, whose credentials would go into the URL',
+      (endpointAuthMethod) => {
+        const error = configurationError(() => resolve({ method: 'GET', endpointAuthMethod }));
+        expect(error.option).toBe('method');
+        expect(error.message).toContain(endpointAuthMethod);
+      },
+    );
+
+    it('accepts method GET with client_secret_basic', () => {
+      expect(resolve({ method: 'GET' }).method).toBe('GET');
     });
 
     it('refuses a responseDecryptionKey that is not a key without quoting it', () => {

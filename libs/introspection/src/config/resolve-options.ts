@@ -34,6 +34,8 @@ const RESERVED_PARAMS = new Set([
   'client_assertion',
   'client_assertion_type',
 ]);
+/** Client authentication methods that send credentials as form parameters (RFC 6749 §2.3.1, RFC 7523 §2.2). */
+const BODY_CREDENTIAL_METHODS = new Set(['client_secret_post', 'client_secret_jwt', 'private_key_jwt']);
 /** Headers the module (or a client authentication strategy) sets itself. */
 const RESERVED_HEADERS = new Set(['authorization', 'content-type', 'content-length', 'accept', 'host']);
 /** The longest delay setTimeout honours (2^31 - 1 ms); Node turns longer ones into 1 ms. */
@@ -98,6 +100,17 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     );
   }
 
+  const method = oneOf(o.method, 'method', ['POST', 'GET'] as const, 'POST');
+  const endpointAuthMethod =
+    optionalString(o.endpointAuthMethod, 'endpointAuthMethod') ?? DEFAULT_ENDPOINT_AUTH_METHOD;
+  if (method === 'GET' && BODY_CREDENTIAL_METHODS.has(endpointAuthMethod)) {
+    // A GET has no body: these credentials would land in the URL, and in every access log.
+    throw new IntrospectionConfigurationError(
+      'method',
+      `"GET" cannot be combined with endpointAuthMethod "${endpointAuthMethod}", whose credentials would travel in the query string; use POST or client_secret_basic.`,
+    );
+  }
+
   return {
     endpoint,
     issuer,
@@ -110,7 +123,7 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     responseSigningAlgorithms: algorithms(o.responseSigningAlgorithms, 'responseSigningAlgorithms'),
     jwtResponseValidator: optionalFunction(o.jwtResponseValidator, 'jwtResponseValidator'),
     responseDecryptionKey: decryptionKey(o.responseDecryptionKey),
-    method: oneOf(o.method, 'method', ['POST', 'GET'] as const, 'POST'),
+    method,
     requestParams: stringRecord(o.requestParams, 'requestParams', (name) => RESERVED_PARAMS.has(name)),
     requestHeaders: stringRecord(o.requestHeaders, 'requestHeaders', (name) =>
       RESERVED_HEADERS.has(name.toLowerCase()),
@@ -119,8 +132,7 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     acceptOpaqueTokens: boolean(o.acceptOpaqueTokens, 'acceptOpaqueTokens', true),
     clientId: requiredString(o.clientId, 'clientId'),
     clientSecret: optionalString(o.clientSecret, 'clientSecret', { secret: true }),
-    endpointAuthMethod:
-      optionalString(o.endpointAuthMethod, 'endpointAuthMethod') ?? DEFAULT_ENDPOINT_AUTH_METHOD,
+    endpointAuthMethod,
     ttlMs,
     negativeTtlMs: Math.min(
       ttlMs,
