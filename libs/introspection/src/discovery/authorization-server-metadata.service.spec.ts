@@ -181,6 +181,13 @@ describe('discovery from the issuer', () => {
     expect(error.message).toMatch(message);
   });
 
+  it('stops the boot for a document larger than maxResponseBytes', async () => {
+    serve(() => metadata({ padding: 'x'.repeat(5000) }));
+    const error = await rejectionOf(boot({ maxResponseBytes: 4096 }));
+    expect(error).toBeInstanceOf(IntrospectionConfigurationError);
+    expect(error.message).toMatch(/exceeds 4096 bytes/);
+  });
+
   it('stops the boot when neither document exists', async () => {
     serve(undefined);
     const error = await rejectionOf(boot());

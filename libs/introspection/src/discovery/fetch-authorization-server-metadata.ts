@@ -58,7 +58,7 @@ async function fetchDocument(
   { timeoutMs, maxResponseBytes }: MetadataFetchOptions,
 ): Promise<FetchedDocument> {
   let response: Response;
-  let body: string;
+  let body: string | undefined;
   try {
     response = await fetch(url, {
       headers: { Accept: 'application/json' },
@@ -66,7 +66,7 @@ async function fetchDocument(
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
     });
-    body = await response.text();
+    body = await readAtMost(response, maxResponseBytes);
   } catch (error) {
     const reason =
       error instanceof Error && error.name === 'TimeoutError'
@@ -77,13 +77,30 @@ async function fetchDocument(
   if (response.status === 429 || response.status >= 500) {
     throw new IntrospectionUnavailableError(`Discovery failed: ${url} answered HTTP ${response.status}.`);
   }
-  if (body.length > maxResponseBytes) {
+  if (body === undefined) {
     throw new IntrospectionConfigurationError(
       'issuer',
       `the metadata at ${url} exceeds ${maxResponseBytes} bytes (maxResponseBytes).`,
     );
   }
   return { url, status: response.status, body };
+}
+
+/** The body as text, or `undefined` as soon as it exceeds `max` bytes (the rest is not read). */
+async function readAtMost(response: Response, max: number): Promise<string | undefined> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body?.getReader() as ReadableStreamDefaultReader<Uint8Array> | undefined;
+  for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader?.read()) {
+    const bytes: Uint8Array = chunk.value;
+    size += bytes.byteLength;
+    if (size > max) {
+      await reader?.cancel();
+      return undefined;
+    }
+    chunks.push(bytes);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**
