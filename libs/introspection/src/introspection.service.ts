@@ -11,7 +11,7 @@ const LOCALLY_REJECTED: IntrospectionResult = Object.freeze({
   active: false,
   scopes: [],
   aud: [],
-  claims: {},
+  claims: Object.freeze({}),
 });
 
 /** One lookup of one cache key under way, shared by every concurrent caller. */

@@ -1,14 +1,11 @@
-import { Test, TestingModule } from '@nestjs/testing';
 import type { IntrospectionModuleOptions } from '../interfaces/introspection-options.interface';
-import { IntrospectionModule } from '../introspection.module';
-import { IntrospectionService } from '../introspection.service';
+import { introspectionBooter } from '../../test-support/boot-introspection';
 import { FakeAuthorizationServer } from '../../test-support/fake-authorization-server';
 
 const TOKEN = 'ToKeN+/=&x';
 
 describe('IntrospectionHttpClient compatibility options', () => {
   let as: FakeAuthorizationServer;
-  const modules: TestingModule[] = [];
 
   beforeAll(async () => {
     as = await FakeAuthorizationServer.start();
@@ -22,24 +19,15 @@ describe('IntrospectionHttpClient compatibility options', () => {
     as.answerJson(200, { active: true, token_type: 'Bearer' });
   });
 
-  afterEach(async () => {
-    await Promise.all(modules.splice(0).map((moduleRef) => moduleRef.close()));
-  });
-
+  const boot = introspectionBooter();
   async function introspect(options: Partial<IntrospectionModuleOptions>): Promise<void> {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        IntrospectionModule.forRoot({
-          endpoint: as.endpoint,
-          clientId: 'api',
-          clientSecret: 's3cret',
-          ...options,
-        }),
-      ],
-    }).compile();
-    modules.push(moduleRef);
-    await moduleRef.init();
-    await moduleRef.get(IntrospectionService).introspect(TOKEN);
+    const service = await boot({
+      endpoint: as.endpoint,
+      clientId: 'api',
+      clientSecret: 's3cret',
+      ...options,
+    });
+    await service.introspect(TOKEN);
   }
 
   it("sends GET with the parameters in the query string and no body (method: 'GET')", async () => {

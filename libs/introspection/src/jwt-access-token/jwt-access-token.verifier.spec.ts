@@ -1,11 +1,8 @@
-import { Test, TestingModule } from '@nestjs/testing';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { SignJWT, type CryptoKey, type JWK } from 'jose';
 import { IntrospectionUnavailableError } from '../errors/introspection.errors';
 import type { Clock } from '../interfaces/clock.interface';
 import type { IntrospectionModuleOptions } from '../interfaces/introspection-options.interface';
-import { INTROSPECTION_CLOCK } from '../introspection.constants';
-import { IntrospectionModule } from '../introspection.module';
-import { IntrospectionService } from '../introspection.service';
+import { introspectionBooter, rs256SigningKey } from '../../test-support/boot-introspection';
 import { closedPort, FakeAuthorizationServer } from '../../test-support/fake-authorization-server';
 import { rejectionOf } from '../../test-support/rejection-of';
 
@@ -17,7 +14,6 @@ describe('local JWT validation before introspection', () => {
   let as: FakeAuthorizationServer;
   let privateKey: CryptoKey;
   let publicJwk: JWK;
-  const modules: TestingModule[] = [];
   const clock: Clock = { now: () => NOW_MS };
 
   const sign = (claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}) =>
@@ -25,34 +21,23 @@ describe('local JWT validation before introspection', () => {
       .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: 'k', ...header })
       .sign(privateKey);
 
-  async function introspector(
-    options: Partial<IntrospectionModuleOptions> = {},
-  ): Promise<IntrospectionService> {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        IntrospectionModule.forRoot({
-          endpoint: as.endpoint,
-          issuer: as.origin,
-          jwksUri: `${as.origin}/jwks`,
-          clientId: 'api',
-          clientSecret: 'secret',
-          jwt: { audience: AUDIENCE },
-          ...options,
-        }),
-      ],
-    })
-      .overrideProvider(INTROSPECTION_CLOCK)
-      .useValue(clock)
-      .compile();
-    modules.push(moduleRef);
-    await moduleRef.init();
-    return moduleRef.get(IntrospectionService);
-  }
+  const boot = introspectionBooter();
+  const introspector = (options: Partial<IntrospectionModuleOptions> = {}) =>
+    boot(
+      {
+        endpoint: as.endpoint,
+        issuer: as.origin,
+        jwksUri: `${as.origin}/jwks`,
+        clientId: 'api',
+        clientSecret: 'secret',
+        jwt: { audience: AUDIENCE },
+        ...options,
+      },
+      clock,
+    );
 
   beforeAll(async () => {
-    const pair = await generateKeyPair('RS256');
-    privateKey = pair.privateKey;
-    publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'k' };
+    ({ privateKey, publicJwk } = await rs256SigningKey('k'));
     as = await FakeAuthorizationServer.start();
   });
 
@@ -67,10 +52,6 @@ describe('local JWT validation before introspection', () => {
         ),
       );
     });
-  });
-
-  afterEach(async () => {
-    await Promise.all(modules.splice(0).map((moduleRef) => moduleRef.close()));
   });
 
   afterAll(async () => {

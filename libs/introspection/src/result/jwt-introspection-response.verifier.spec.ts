@@ -1,12 +1,10 @@
-import { Test, TestingModule } from '@nestjs/testing';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { SignJWT, type CryptoKey, type JWK } from 'jose';
 import { IntrospectionResponseError } from '../errors/introspection.errors';
 import type {
   IntrospectionModuleOptions,
   JwtIntrospectionResponse,
 } from '../interfaces/introspection-options.interface';
-import { IntrospectionModule } from '../introspection.module';
-import { IntrospectionService } from '../introspection.service';
+import { introspectionBooter, rs256SigningKey } from '../../test-support/boot-introspection';
 import { FakeAuthorizationServer } from '../../test-support/fake-authorization-server';
 import { rejectionOf } from '../../test-support/rejection-of';
 
@@ -19,7 +17,6 @@ describe('JWT introspection responses: allow-list and jwtResponseValidator', () 
   let publicJwk: JWK;
   let answer: string;
   let advertised: string[] | undefined;
-  const modules: TestingModule[] = [];
 
   const sign = (claims: Record<string, unknown> = {}) =>
     new SignJWT({
@@ -32,29 +29,18 @@ describe('JWT introspection responses: allow-list and jwtResponseValidator', () 
       .setProtectedHeader({ alg: 'RS256', typ: 'token-introspection+jwt', kid: 'k' })
       .sign(privateKey);
 
-  async function introspector(
-    options: Partial<IntrospectionModuleOptions> = {},
-  ): Promise<IntrospectionService> {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        IntrospectionModule.forRoot({
-          issuer: as.origin,
-          clientId: CLIENT_ID,
-          clientSecret: 'secret',
-          responseFormat: 'jwt',
-          ...options,
-        }),
-      ],
-    }).compile();
-    modules.push(moduleRef);
-    await moduleRef.init();
-    return moduleRef.get(IntrospectionService);
-  }
+  const boot = introspectionBooter();
+  const introspector = (options: Partial<IntrospectionModuleOptions> = {}) =>
+    boot({
+      issuer: as.origin,
+      clientId: CLIENT_ID,
+      clientSecret: 'secret',
+      responseFormat: 'jwt',
+      ...options,
+    });
 
   beforeAll(async () => {
-    const pair = await generateKeyPair('RS256');
-    privateKey = pair.privateKey;
-    publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'k' };
+    ({ privateKey, publicJwk } = await rs256SigningKey('k'));
     as = await FakeAuthorizationServer.start();
   });
 
@@ -79,10 +65,6 @@ describe('JWT introspection responses: allow-list and jwtResponseValidator', () 
         res.end(answer);
       }
     });
-  });
-
-  afterEach(async () => {
-    await Promise.all(modules.splice(0).map((moduleRef) => moduleRef.close()));
   });
 
   afterAll(async () => {
