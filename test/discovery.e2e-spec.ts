@@ -11,7 +11,10 @@ import { bearer, send } from './support/http';
 import { demoClients } from '../apps/demo/src/embedded-authorization-server';
 
 const clients = demoClients();
-const basicClient = clients.introspectionClients.client_secret_basic;
+const basicClient = clients.introspectionClients.client_secret_basic as {
+  clientId: string;
+  clientSecret: string;
+};
 
 let as: TestAuthorizationServer;
 

@@ -9,7 +9,10 @@ import { demoClients } from '../apps/demo/src/embedded-authorization-server';
 // Introspection requests are counted at the server.
 
 const clients = demoClients();
-const apiClient = clients.introspectionClients.client_secret_basic;
+const apiClient = clients.introspectionClients.client_secret_basic as {
+  clientId: string;
+  clientSecret: string;
+};
 const INVALID_TOKEN = 'Bearer error="invalid_token", error_description="The access token is not active."';
 
 let as: TestAuthorizationServer;

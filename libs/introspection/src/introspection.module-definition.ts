@@ -1,7 +1,10 @@
 import { ConfigurableModuleBuilder, Provider, Type } from '@nestjs/common';
 import type { ClientAuthStrategy } from './client-auth/client-auth-strategy.interface';
+import { BearerTokenStrategy } from './client-auth/bearer-token.strategy';
 import { ClientSecretBasicStrategy } from './client-auth/client-secret-basic.strategy';
+import { ClientSecretJwtStrategy } from './client-auth/client-secret-jwt.strategy';
 import { ClientSecretPostStrategy } from './client-auth/client-secret-post.strategy';
+import { PrivateKeyJwtStrategy } from './client-auth/private-key-jwt.strategy';
 import type { IntrospectionModuleOptions } from './interfaces/introspection-options.interface';
 import { INTROSPECTION_CLIENT_AUTH_STRATEGIES } from './introspection.constants';
 
@@ -26,6 +29,9 @@ export interface IntrospectionModuleExtras {
 export const BUILT_IN_CLIENT_AUTH_STRATEGIES: Type<ClientAuthStrategy>[] = [
   ClientSecretBasicStrategy,
   ClientSecretPostStrategy,
+  ClientSecretJwtStrategy,
+  PrivateKeyJwtStrategy,
+  BearerTokenStrategy,
 ];
 
 export const {

@@ -5,6 +5,7 @@ import { IntrospectionResultCache } from './cache/introspection-result.cache';
 import { ClientAuthStrategyRegistry } from './client-auth/client-auth-strategy.registry';
 import { resolveIntrospectionOptions } from './config/resolve-options';
 import { ActiveTokenGuard } from './guards/active-token.guard';
+import { FormPostClient } from './http/form-post.client';
 import { IntrospectionHttpClient } from './http/introspection-http.client';
 import { AuthorizationServerMetadataService } from './discovery/authorization-server-metadata.service';
 import { Clock, systemClock } from './interfaces/clock.interface';
@@ -63,6 +64,7 @@ import { IntrospectionService } from './introspection.service';
     JwtAccessTokenVerifier,
     IntrospectionResultCache,
     ClientAuthStrategyRegistry,
+    FormPostClient,
     IntrospectionHttpClient,
     IntrospectionService,
     ActiveTokenGuard,

@@ -1,6 +1,10 @@
-import type { JsonWebKey } from 'node:crypto';
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
-import type { IntrospectionModuleOptions } from '../interfaces/introspection-options.interface';
+import type {
+  IntrospectionModuleOptions,
+  JsonWebKeyInput,
+  JwtSigningAlgorithm,
+  JwtSigningProfile,
+} from '../interfaces/introspection-options.interface';
 import { INTROSPECTION_ENV_VARIABLES as ENV } from './environment-variables';
 
 /** Environment variables as `process.env` holds them. */
@@ -13,7 +17,7 @@ export type IntrospectionEnv = Readonly<Record<string, string | undefined>>;
  * values are validated when the module boots.
  *
  * @example parseIntrospectionEnv(process.env)
- * @throws IntrospectionConfigurationError for a boolean or number that does not parse
+ * @throws IntrospectionConfigurationError for a boolean, number or JWK that does not parse
  */
 export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModuleOptions {
   const text = (name: string): string | undefined => {
@@ -28,7 +32,7 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
     jwksUri: text(ENV.jwksUri),
     responseFormat: text(ENV.responseFormat) as IntrospectionModuleOptions['responseFormat'],
     responseSigningAlgorithms: list(text(ENV.responseSigningAlgorithms)),
-    responseDecryptionKey: keyVariable(text(ENV.responseDecryptionKey)),
+    responseDecryptionKey: keyVariable('responseDecryptionKey', env[ENV.responseDecryptionKey]),
     method: text(ENV.method)?.toUpperCase() as IntrospectionModuleOptions['method'],
     requestParams: params(text(ENV.requestParams)),
     requestHeaders: jsonObject('requestHeaders', text(ENV.requestHeaders)),
@@ -38,6 +42,11 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
     // Secrets are taken verbatim: surrounding spaces may be part of them.
     clientSecret: env[ENV.clientSecret] || undefined,
     endpointAuthMethod: text(ENV.endpointAuthMethod),
+    jwtSigningProfile: signingProfile(env, text),
+    bearerToken: env[ENV.bearerToken] || undefined,
+    tokenEndpoint: text(ENV.tokenEndpoint),
+    tokenEndpointAuthMethod: text(ENV.tokenEndpointAuthMethod),
+    tokenScope: text(ENV.tokenScope),
     ttl: text(ENV.ttl),
     negativeTtl: text(ENV.negativeTtl),
     cacheMaxEntries: integerVariable('cacheMaxEntries', text(ENV.cacheMaxEntries)),
@@ -75,18 +84,6 @@ function jwtOptions(
   ) as unknown as IntrospectionModuleOptions['jwt'];
 }
 
-/** A PEM as is, or a JWK given as JSON (parsed; validated at boot). */
-function keyVariable(value: string | undefined): string | JsonWebKey | undefined {
-  if (value?.startsWith('{')) {
-    try {
-      return JSON.parse(value) as JsonWebKey;
-    } catch {
-      // Not a JWK; validation at boot will say so without quoting it.
-    }
-  }
-  return value;
-}
-
 function params(value: string | undefined): Record<string, string> | undefined {
   return value === undefined ? undefined : Object.fromEntries(new URLSearchParams(value));
 }
@@ -104,6 +101,50 @@ function jsonObject(option: keyof typeof ENV, value: string | undefined): Record
     // Reported below.
   }
   throw new IntrospectionConfigurationError(option, 'is not a JSON object, e.g. {"X-Tenant":"acme"}.');
+}
+
+/** The signing profile from `INTROSPECTION_SIGNING_*`, or `undefined` when none is set. */
+function signingProfile(
+  env: IntrospectionEnv,
+  text: (name: string) => string | undefined,
+): JwtSigningProfile | undefined {
+  const profile: JwtSigningProfile = {
+    signatureAlgorithm: text(ENV['jwtSigningProfile.signatureAlgorithm']) as JwtSigningAlgorithm | undefined,
+    key: keyVariable('jwtSigningProfile.key', env[ENV['jwtSigningProfile.key']]),
+    keyFile: text(ENV['jwtSigningProfile.keyFile']),
+    keyId: text(ENV['jwtSigningProfile.keyId']),
+    ttl: text(ENV['jwtSigningProfile.ttl']),
+    audience: text(ENV['jwtSigningProfile.audience']),
+  };
+  const set = Object.entries(profile).filter(([, value]) => value !== undefined);
+  return set.length > 0 ? Object.fromEntries(set) : undefined;
+}
+
+/**
+ * A private key variable (`INTROSPECTION_SIGNING_KEY`,
+ * `INTROSPECTION_RESPONSE_DECRYPTION_KEY`): a JWK as JSON, or a PEM. Environment files
+ * often cannot hold line breaks, so a PEM written on one line with literal
+ * `\n` separators is accepted too.
+ */
+function keyVariable(
+  option: keyof typeof ENV,
+  value: string | undefined,
+): string | JsonWebKeyInput | undefined {
+  const key = value?.trim();
+  if (!key) {
+    return undefined;
+  }
+  if (key.startsWith('{')) {
+    let jwk: unknown;
+    try {
+      jwk = JSON.parse(key);
+    } catch {
+      // The parser's message may quote the key: never pass it on.
+      throw new IntrospectionConfigurationError(ENV[option], 'starts like a JWK but is not valid JSON.');
+    }
+    return jwk as JsonWebKeyInput;
+  }
+  return key.includes('\\n') && !key.includes('\n') ? key.replaceAll('\\n', '\n') : key;
 }
 
 function list(value: string | undefined): string[] | undefined {

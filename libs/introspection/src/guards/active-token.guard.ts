@@ -88,8 +88,7 @@ export class ActiveTokenGuard implements CanActivate {
   protected onSuccess(
     request: GuardedRequest,
     result: IntrospectionResult,
-    // eslint-disable-next-line @typescript-eslint/no-unused-vars
-    context: ExecutionContext,
+    _context: ExecutionContext,
   ): void | Promise<void> {
     request[INTROSPECTION_REQUEST_PROPERTY] = result;
   }

@@ -1,13 +1,10 @@
-import { HttpService } from '@nestjs/axios';
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
-import { AxiosError } from 'axios';
-import * as http from 'node:http';
-import * as https from 'node:https';
-import { firstValueFrom } from 'rxjs';
+import { Injectable } from '@nestjs/common';
+import type { ClientAuthRequest } from '../client-auth/client-auth-strategy.interface';
 import { ClientAuthStrategyRegistry } from '../client-auth/client-auth-strategy.registry';
+import { withRejectionHint } from '../client-auth/rejection-hint';
 import { AuthorizationServerMetadataService } from '../discovery/authorization-server-metadata.service';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
-import { IntrospectionResponseError, IntrospectionUnavailableError } from '../errors/introspection.errors';
+import { IntrospectionUnavailableError } from '../errors/introspection.errors';
 import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
 import {
@@ -18,19 +15,20 @@ import {
   JWT_INTROSPECTION_MEDIA_TYPE,
   JwtIntrospectionResponseVerifier,
 } from '../result/jwt-introspection-response.verifier';
+import { FormPostClient } from './form-post.client';
+
+const TARGET = 'introspection endpoint';
 
 /**
- * Sends RFC 7662 introspection requests over keep-alive connections and
- * parses the answers. One request per call: no cache, no retry.
+ * Sends RFC 7662 introspection requests and parses the answers. One request
+ * per call, no cache; sent a second time only when the client
+ * authentication strategy renews stale credentials after a 401.
  * @internal
  */
 @Injectable()
-export class IntrospectionHttpClient implements OnModuleDestroy {
-  private readonly httpAgent = new http.Agent({ keepAlive: true });
-  private readonly httpsAgent = new https.Agent({ keepAlive: true });
-
+export class IntrospectionHttpClient {
   constructor(
-    private readonly http: HttpService,
+    private readonly http: FormPostClient,
     private readonly strategies: ClientAuthStrategyRegistry,
     private readonly metadata: AuthorizationServerMetadataService,
     private readonly jwtResponses: JwtIntrospectionResponseVerifier,
@@ -44,7 +42,7 @@ export class IntrospectionHttpClient implements OnModuleDestroy {
    */
   async introspect(token: string, tokenTypeHint: string): Promise<IntrospectionResult> {
     try {
-      return await this.request(token, tokenTypeHint);
+      return await this.exchange(token, tokenTypeHint);
     } catch (error) {
       if (error instanceof IntrospectionUnavailableError) {
         // The endpoint may have moved: let discovery look again (rate-limited).
@@ -54,101 +52,50 @@ export class IntrospectionHttpClient implements OnModuleDestroy {
     }
   }
 
-  private async request(token: string, tokenTypeHint: string): Promise<IntrospectionResult> {
+  private async exchange(token: string, tokenTypeHint: string): Promise<IntrospectionResult> {
+    const strategy = this.strategies.active;
+    const first = await this.send(token, tokenTypeHint);
+    let { response } = first;
+    if (response.status === 401 && (await strategy.onUnauthorized?.(first.request, this.options))) {
+      // Built and authenticated anew: fresh credentials, and a fresh
+      // assertion jti for strategies that sign one.
+      ({ response } = await this.send(token, tokenTypeHint));
+    }
+    try {
+      return this.options.responseFormat === 'jwt'
+        ? await this.jwtResponses.verify(response)
+        : parseIntrospectionResponse(response);
+    } catch (error) {
+      throw withRejectionHint(error, strategy, this.options);
+    }
+  }
+
+  private async send(
+    token: string,
+    tokenTypeHint: string,
+  ): Promise<{ request: ClientAuthRequest; response: IntrospectionHttpResponse }> {
     const endpoint = this.metadata.introspectionEndpoint();
     const { method, requestParams, requestHeaders, responseFormat } = this.options;
     // RFC 7662 §2.1: a form-encoded POST. URLSearchParams percent-encodes
     // "+", "/" and "=", so the server decodes the token byte for byte.
-    const body = new URLSearchParams({ ...requestParams, token, token_type_hint: tokenTypeHint });
-    const headers: Record<string, string> = {
-      ...requestHeaders,
-      // RFC 9701 §4: ask for a signed answer.
-      Accept: responseFormat === 'jwt' ? JWT_INTROSPECTION_MEDIA_TYPE : 'application/json',
+    const request: ClientAuthRequest = {
+      endpoint,
+      headers: {
+        ...requestHeaders,
+        // RFC 9701 §4: ask for a signed answer.
+        Accept: responseFormat === 'jwt' ? JWT_INTROSPECTION_MEDIA_TYPE : 'application/json',
+      },
+      body: new URLSearchParams({ ...requestParams, token, token_type_hint: tokenTypeHint }),
     };
     if (method === 'POST') {
-      headers['Content-Type'] = 'application/x-www-form-urlencoded';
+      request.headers['Content-Type'] = 'application/x-www-form-urlencoded';
     }
-    await this.strategies.active.authenticate({ endpoint, headers, body }, this.options);
+    await this.strategies.active.authenticate(request, this.options);
     const response =
       method === 'GET'
-        ? await this.send('GET', withQuery(endpoint, body), headers)
-        : await this.send('POST', endpoint, headers, body.toString());
-    return responseFormat === 'jwt'
-      ? this.jwtResponses.verify(response)
-      : parseIntrospectionResponse(response);
-  }
-
-  onModuleDestroy(): void {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
-  }
-
-  private async send(
-    method: 'GET' | 'POST',
-    url: string,
-    headers: Record<string, string>,
-    body?: string,
-  ): Promise<IntrospectionHttpResponse> {
-    const { timeoutMs, maxResponseBytes } = this.options;
-    // A total deadline, connection to last byte: axios' own `timeout` only
-    // bounds inactivity, which a slow-drip body would keep resetting.
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), timeoutMs);
-    try {
-      const response = await firstValueFrom(
-        this.http.request<string>({
-          method,
-          url,
-          data: body,
-          headers,
-          signal: deadline.signal,
-          maxRedirects: 0,
-          responseType: 'text',
-          transformResponse: [(data: string) => data],
-          validateStatus: () => true,
-          maxContentLength: maxResponseBytes,
-          // Never through a proxy picked up from HTTP_PROXY behind the
-          // application's back: the request carries the token and credentials.
-          proxy: false,
-          httpAgent: this.httpAgent,
-          httpsAgent: this.httpsAgent,
-        }),
-      );
-      return {
-        status: response.status,
-        headers: Object.fromEntries(
-          Object.entries(response.headers).map(([name, value]) => [
-            name.toLowerCase(),
-            value === undefined ? undefined : String(value),
-          ]),
-        ),
-        body: typeof response.data === 'string' ? response.data : String(response.data ?? ''),
-      };
-    } catch (error) {
-      throw this.transportError(error, deadline.signal.aborted);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private transportError(error: unknown, timedOut: boolean): Error {
-    if (timedOut) {
-      return new IntrospectionUnavailableError(
-        `The introspection endpoint did not answer within ${this.options.timeoutMs} ms.`,
-      );
-    }
-    const code = error instanceof AxiosError ? error.code : undefined;
-    if (error instanceof AxiosError && /maxContentLength/.test(error.message)) {
-      return new IntrospectionResponseError(
-        'malformed_response',
-        `The introspection endpoint's answer exceeds ${this.options.maxResponseBytes} bytes (maxResponseBytes).`,
-      );
-    }
-    // Neither the cause nor its message is kept: axios errors carry the
-    // request, whose body holds the token and maybe the client secret.
-    return new IntrospectionUnavailableError(
-      `The introspection endpoint could not be reached${code ? ` (${code})` : ''}.`,
-    );
+        ? await this.http.get(withQuery(endpoint, request.body), request.headers, TARGET)
+        : await this.http.post(endpoint, request.headers, request.body.toString(), TARGET);
+    return { request, response };
   }
 }
 
