@@ -120,6 +120,22 @@ describe('discovery from the issuer', () => {
     expect(as.requests.map((r) => r.path)).toEqual([OAUTH_PATH, '/introspect']);
   });
 
+  it('signs client_secret_jwt assertions for the issuer and sends them to the discovered endpoint', async () => {
+    serve(() => metadata());
+    const moduleRef = await boot({
+      endpointAuthMethod: 'client_secret_jwt',
+      clientSecret: 'a-client-secret-of-at-least-32-bytes',
+    });
+    await moduleRef.get(IntrospectionService).introspect('t');
+    const [introspection] = as.requestsTo('/introspect');
+    const assertion = introspection.form.get('client_assertion')!;
+    const claims = JSON.parse(Buffer.from(assertion.split('.')[1], 'base64url').toString()) as {
+      aud: unknown;
+      sub: unknown;
+    };
+    expect(claims).toMatchObject({ aud: as.origin, sub: 'api' });
+  });
+
   it('discovers with options from an async factory, and exports the discovery service', async () => {
     serve(() => metadata());
     const moduleRef = await Test.createTestingModule({

@@ -67,4 +67,30 @@ describe('IntrospectionHttpClient compatibility options', () => {
     expect(as.lastRequest.headers['x-tenant']).toBe('acme');
     expect(as.lastRequest.headers.accept).toBe('application/json');
   });
+
+  it("renews a refused bearer token and sends the GET again with the new one (method: 'GET')", async () => {
+    let issued = 0;
+    let introspections = 0;
+    as.answerWith((request, res) => {
+      if (request.path === '/token') {
+        issued++;
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ access_token: `at-${issued}`, token_type: 'Bearer', expires_in: 300 }));
+        return;
+      }
+      introspections++;
+      res.writeHead(introspections === 1 ? 401 : 200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(introspections === 1 ? { error: 'invalid_token' } : { active: false }));
+    });
+    await introspect({
+      method: 'GET',
+      endpointAuthMethod: 'bearer',
+      tokenEndpoint: `${as.origin}/token`,
+    });
+    const gets = as.requests.filter((request) => request.method === 'GET');
+    expect(gets.map((request) => request.headers.authorization)).toEqual(['Bearer at-1', 'Bearer at-2']);
+    expect(
+      gets.every((request) => new URL(request.path, as.origin).searchParams.get('token') === TOKEN),
+    ).toBe(true);
+  });
 });
