@@ -39,6 +39,7 @@ describe('parseIntrospectionEnv', () => {
     ['allowMissingTokenType', 'INTROSPECTION_ALLOW_MISSING_TOKEN_TYPE', 'true', true],
     ['maxTokenLength', 'INTROSPECTION_MAX_TOKEN_LENGTH', '8192', 8192],
     ['maxResponseBytes', 'INTROSPECTION_MAX_RESPONSE_BYTES', '131072', 131_072],
+    ['wsAuthPayloadField', 'INTROSPECTION_WS_AUTH_PAYLOAD_FIELD', 'token', 'token'],
   ];
 
   it('covers every documented variable in this table', () => {
@@ -222,6 +223,8 @@ describe('parseIntrospectionEnv', () => {
       allowMissingTokenType: true,
       maxTokenLength: 1024,
       maxResponseBytes: 65_536,
+      wsAuthPayloadField: undefined,
+      rpcAuthorizationExtractor: undefined,
     });
   });
 });

@@ -42,10 +42,13 @@ describe('resolveIntrospectionOptions', () => {
       allowMissingTokenType: false,
       maxTokenLength: 4096,
       maxResponseBytes: 65_536,
+      wsAuthPayloadField: undefined,
+      rpcAuthorizationExtractor: undefined,
     });
   });
 
   it('keeps every option that is set, with durations in milliseconds', () => {
+    const extractor = () => 'Bearer t';
     expect(
       resolve({
         issuer: 'https://as.example.com',
@@ -64,6 +67,8 @@ describe('resolveIntrospectionOptions', () => {
         allowMissingTokenType: true,
         maxTokenLength: 1024,
         maxResponseBytes: 2048,
+        wsAuthPayloadField: 'token',
+        rpcAuthorizationExtractor: extractor,
       }),
     ).toStrictEqual({
       endpoint: ENDPOINT,
@@ -85,7 +90,16 @@ describe('resolveIntrospectionOptions', () => {
       allowMissingTokenType: true,
       maxTokenLength: 1024,
       maxResponseBytes: 2048,
+      wsAuthPayloadField: 'token',
+      rpcAuthorizationExtractor: extractor,
     });
+  });
+
+  it.each([
+    ['wsAuthPayloadField', 42],
+    ['rpcAuthorizationExtractor', 'authorization'],
+  ])('refuses a %s that is not of the right type, naming it', (option, value) => {
+    expect(configurationError(() => resolve({ [option]: value })).option).toBe(option);
   });
 
   it('treats null and empty strings of optional string options as unset', () => {

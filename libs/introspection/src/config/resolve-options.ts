@@ -81,6 +81,8 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     allowMissingTokenType: boolean(o.allowMissingTokenType, 'allowMissingTokenType', false),
     maxTokenLength: positiveInteger(o.maxTokenLength, 'maxTokenLength', DEFAULT_MAX_TOKEN_LENGTH),
     maxResponseBytes: positiveInteger(o.maxResponseBytes, 'maxResponseBytes', DEFAULT_MAX_RESPONSE_BYTES),
+    wsAuthPayloadField: optionalString(o.wsAuthPayloadField, 'wsAuthPayloadField'),
+    rpcAuthorizationExtractor: optionalFunction(o.rpcAuthorizationExtractor, 'rpcAuthorizationExtractor'),
   };
 }
 
@@ -223,6 +225,16 @@ function audience(value: unknown): string[] {
     throw new IntrospectionConfigurationError('audience', 'must be a non-empty string or an array of them.');
   }
   return values;
+}
+
+function optionalFunction<T>(value: T | undefined | null, option: string): T | undefined {
+  if (value === undefined || value === null) {
+    return undefined;
+  }
+  if (typeof value !== 'function') {
+    throw new IntrospectionConfigurationError(option, `must be a function, got ${typeof value}.`);
+  }
+  return value;
 }
 
 function boolean(value: unknown, option: string, fallback: boolean): boolean {

@@ -16,6 +16,13 @@ import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-o
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
 import type { TokenRequirements } from '../interfaces/token-requirements.interface';
 import { checkTokenRequirements, ResolvedTokenRequirements } from './check-token-requirements';
+import {
+  defaultRpcAuthorization,
+  responseOf,
+  socketAuthorization,
+  toContextException,
+  tokenCarrierOf,
+} from './execution-context';
 import { countAuthorizationHeaders, extractBearerToken } from './extract-bearer-token';
 
 /** The request shape the guard reads, on Express and Fastify alike. */
@@ -33,6 +40,11 @@ export interface GuardedRequest {
  * introspects it and applies the route's requirements, answering with the
  * RFC 6750 status and `WWW-Authenticate` challenge when they are not met.
  * Fails closed: when the authorization server cannot answer, 503 or 502.
+ *
+ * Works on REST controllers, GraphQL resolvers (the HTTP request behind the
+ * GraphQL context), WebSocket gateways (the handshake; failures raise a
+ * `WsException`) and microservice handlers (`rpcAuthorizationExtractor`;
+ * failures raise an `RpcException`).
  *
  * Subclass it and override the `protected` hooks to change where the token
  * comes from or what happens on success.
@@ -67,9 +79,24 @@ export class ActiveTokenGuard implements CanActivate {
     }
   }
 
-  /** The HTTP request of this execution context. */
+  /**
+   * The request the token is read from: the HTTP request (also behind a
+   * GraphQL context), or, for WebSocket and microservice contexts, a request
+   * built from the handshake or the message.
+   */
   protected getRequest(context: ExecutionContext): GuardedRequest {
-    return context.switchToHttp().getRequest<GuardedRequest>();
+    switch (context.getType<string>()) {
+      case 'ws': {
+        const client = context.switchToWs().getClient<unknown>();
+        return { headers: { authorization: socketAuthorization(client, this.options.wsAuthPayloadField) } };
+      }
+      case 'rpc': {
+        const extract = this.options.rpcAuthorizationExtractor ?? defaultRpcAuthorization;
+        return { headers: { authorization: extract(context) } };
+      }
+      default:
+        return (tokenCarrierOf(context) ?? { headers: {} }) as unknown as GuardedRequest;
+    }
   }
 
   /**
@@ -84,19 +111,28 @@ export class ActiveTokenGuard implements CanActivate {
     );
   }
 
-  /** Called once the token is accepted; attaches the result to the request. */
+  /**
+   * Called once the token is accepted; attaches the result to the request
+   * (to the socket on gateways, to the message context on microservices),
+   * where `@IntrospectedToken()` finds it.
+   */
   protected onSuccess(
     request: GuardedRequest,
     result: IntrospectionResult,
-    // eslint-disable-next-line @typescript-eslint/no-unused-vars
     context: ExecutionContext,
   ): void | Promise<void> {
     request[INTROSPECTION_REQUEST_PROPERTY] = result;
+    const carrier = tokenCarrierOf(context);
+    if (carrier && carrier !== (request as unknown)) {
+      carrier[INTROSPECTION_REQUEST_PROPERTY] = result;
+    }
   }
 
   /**
    * Sets the challenge headers on the response and throws `exception`.
    * Headers go through the HTTP adapter, so Express and Fastify both work.
+   * On gateways and microservices, throws the `WsException` or
+   * `RpcException` carrying the same body instead.
    */
   protected throwException(context: ExecutionContext, exception: HttpException): never {
     const headers: Record<string, string> = {};
@@ -111,12 +147,14 @@ export class ActiveTokenGuard implements CanActivate {
     ) {
       headers['Retry-After'] = String(exception.retryAfter);
     }
-    const response: unknown = context.switchToHttp().getResponse();
+    const response = responseOf(context);
     const adapter = this.adapterHost.httpAdapter;
     for (const [name, value] of Object.entries(headers)) {
-      adapter.setHeader(response, name, value);
+      if (response && adapter) {
+        adapter.setHeader(response, name, value);
+      }
     }
-    throw exception;
+    throw toContextException(context, exception);
   }
 
   private getRequirements(context: ExecutionContext): ResolvedTokenRequirements {
