@@ -41,6 +41,7 @@ export type { TokenRequirements } from './interfaces/token-requirements.interfac
 export {
   DEFAULT_CACHE_MAX_ENTRIES,
   DEFAULT_ENDPOINT_AUTH_METHOD,
+  DEFAULT_INTROSPECTION_SERVER,
   DEFAULT_TOKEN_TYPE_HINT,
   INTROSPECTION_CLOCK,
   INTROSPECTION_REQUEST_PROPERTY,
@@ -59,3 +60,8 @@ export {
   parseIntrospectionResponse,
   type IntrospectionHttpResponse,
 } from './result/introspection-response.parser';
+export {
+  getIntrospectionOptionsToken,
+  getIntrospectionServiceToken,
+  InjectIntrospectionService,
+} from './introspection.tokens';

@@ -18,6 +18,8 @@ import { IntrospectionService } from './introspection.service';
 /**
  * OAuth 2.0 Token Introspection (RFC 7662) for a resource server: provides
  * {@link IntrospectionService} and the guard behind `@RequireActiveToken()`.
+ * Register it once without a name (the default authorization server) and
+ * once per additional server with `name`.
  *
  * @example
  * @Module({
@@ -49,8 +51,6 @@ import { IntrospectionService } from './introspection.service';
     IntrospectionService,
     ActiveTokenGuard,
   ],
-  // Everything the guard injects, so @RequireActiveToken() resolves in
-  // importing modules.
-  exports: [INTROSPECTION_RESOLVED_OPTIONS, INTROSPECTION_CLOCK, IntrospectionService, ActiveTokenGuard],
+  // Exports depend on the registration (default or named): see the module definition.
 })
 export class IntrospectionModule extends ConfigurableModuleClass {}

@@ -1,5 +1,5 @@
 import { CanActivate, ExecutionContext, HttpException, Inject, Injectable, Logger } from '@nestjs/common';
-import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { HttpAdapterHost, ModuleRef, Reflector } from '@nestjs/core';
 import { TokenRequirementsMetadata } from '../decorators/token-requirements.metadata';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
 import {
@@ -7,11 +7,20 @@ import {
   AuthorizationServerUnavailableException,
   BearerTokenException,
 } from '../errors/bearer-token.exceptions';
-import { IntrospectionResponseError, IntrospectionUnavailableError } from '../errors/introspection.errors';
+import {
+  IntrospectionConfigurationError,
+  IntrospectionResponseError,
+  IntrospectionUnavailableError,
+} from '../errors/introspection.errors';
 import { formatWwwAuthenticate } from '../errors/www-authenticate';
-import { INTROSPECTION_CLOCK, INTROSPECTION_REQUEST_PROPERTY } from '../introspection.constants';
+import {
+  DEFAULT_INTROSPECTION_SERVER,
+  INTROSPECTION_CLOCK,
+  INTROSPECTION_REQUEST_PROPERTY,
+} from '../introspection.constants';
 import type { Clock } from '../interfaces/clock.interface';
 import { IntrospectionService } from '../introspection.service';
+import { getIntrospectionOptionsToken, getIntrospectionServiceToken } from '../introspection.tokens';
 import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
 import type { TokenRequirements } from '../interfaces/token-requirements.interface';
@@ -35,6 +44,13 @@ export interface GuardedRequest {
   [INTROSPECTION_REQUEST_PROPERTY]?: IntrospectionResult;
 }
 
+/** What the guard applies to one route: the requirements and the registration that introspects. */
+interface RouteSettings {
+  readonly requirements: ResolvedTokenRequirements;
+  readonly introspection: IntrospectionService;
+  readonly options: ResolvedIntrospectionOptions;
+}
+
 /**
  * The guard behind `@RequireActiveToken()`: reads the bearer token,
  * introspects it and applies the route's requirements, answering with the
@@ -54,9 +70,11 @@ export class ActiveTokenGuard implements CanActivate {
   protected readonly logger = new Logger('Introspection');
   // One introspection per request even when the guard runs twice (decorator
   // on both the controller and the method).
-  private readonly results = new WeakMap<object, Promise<IntrospectionResult>>();
-  /** Requirements per route handler, then per controller (a handler may be inherited). */
-  private readonly requirements = new WeakMap<object, WeakMap<object, ResolvedTokenRequirements>>();
+  private readonly results = new WeakMap<object, Map<IntrospectionService, Promise<IntrospectionResult>>>();
+  /** Settings per route handler, then per controller (a handler may be inherited). */
+  private readonly routes = new WeakMap<object, WeakMap<object, RouteSettings>>();
+  // A property, not a constructor parameter, so subclasses' constructors stay as they are.
+  @Inject(ModuleRef) private readonly moduleRef?: ModuleRef;
 
   constructor(
     protected readonly reflector: Reflector,
@@ -68,14 +86,16 @@ export class ActiveTokenGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = this.getRequest(context);
+    let options = this.options;
     try {
-      const requirements = this.getRequirements(context);
-      const result = await this.introspectOnce(request);
-      checkTokenRequirements(result, requirements, this.clock.now());
+      const route = this.getRoute(context);
+      options = route.options;
+      const result = await this.introspectOnce(request, route);
+      checkTokenRequirements(result, route.requirements, this.clock.now());
       await this.onSuccess(request, result, context);
       return true;
     } catch (error) {
-      return this.throwException(context, this.toHttpException(error));
+      return this.throwException(context, this.toHttpException(error), options);
     }
   }
 
@@ -101,13 +121,17 @@ export class ActiveTokenGuard implements CanActivate {
 
   /**
    * The bearer token of the request.
+   * @param options the options of the registration the route uses
    * @throws BearerTokenException when there is none or it is malformed
    */
-  protected extractToken(request: GuardedRequest): string {
+  protected extractToken(
+    request: GuardedRequest,
+    options: ResolvedIntrospectionOptions = this.options,
+  ): string {
     const rawHeaders = request.rawHeaders ?? request.raw?.rawHeaders;
     return extractBearerToken(
       { authorization: request.headers.authorization, count: countAuthorizationHeaders(rawHeaders) },
-      this.options.maxTokenLength,
+      options.maxTokenLength,
     );
   }
 
@@ -133,12 +157,17 @@ export class ActiveTokenGuard implements CanActivate {
    * Headers go through the HTTP adapter, so Express and Fastify both work.
    * On gateways and microservices, throws the `WsException` or
    * `RpcException` carrying the same body instead.
+   * @param options the options of the registration the route uses (its `realm`)
    */
-  protected throwException(context: ExecutionContext, exception: HttpException): never {
+  protected throwException(
+    context: ExecutionContext,
+    exception: HttpException,
+    options: ResolvedIntrospectionOptions = this.options,
+  ): never {
     const headers: Record<string, string> = {};
     if (exception instanceof BearerTokenException) {
       headers['WWW-Authenticate'] = formatWwwAuthenticate({
-        realm: this.options.realm,
+        realm: options.realm,
         ...exception.challenge(),
       });
     } else if (
@@ -157,43 +186,75 @@ export class ActiveTokenGuard implements CanActivate {
     throw toContextException(context, exception);
   }
 
-  private getRequirements(context: ExecutionContext): ResolvedTokenRequirements {
+  private getRoute(context: ExecutionContext): RouteSettings {
     // Metadata is fixed once the app is built: resolve it once per route.
     const handler = context.getHandler();
     const controller = context.getClass();
-    let byController = this.requirements.get(handler);
+    let byController = this.routes.get(handler);
     if (!byController) {
       byController = new WeakMap();
-      this.requirements.set(handler, byController);
+      this.routes.set(handler, byController);
     }
-    let requirements = byController.get(controller);
-    if (!requirements) {
-      requirements = this.resolveRequirements(handler, controller);
-      byController.set(controller, requirements);
+    let route = byController.get(controller);
+    if (!route) {
+      route = this.resolveRoute(handler, controller);
+      byController.set(controller, route);
     }
-    return requirements;
+    return route;
   }
 
-  private resolveRequirements(handler: object, controller: object): ResolvedTokenRequirements {
+  private resolveRoute(handler: object, controller: object): RouteSettings {
     // Method settings override controller settings option by option.
     const [onMethod, onClass] = [handler, controller].map(
       (target): TokenRequirements =>
         this.reflector.get(TokenRequirementsMetadata, target as () => void) ?? {},
     );
     const merged: TokenRequirements = { ...onClass, ...definedOnly(onMethod) };
+    const { introspection, options } =
+      merged.server === undefined || merged.server === DEFAULT_INTROSPECTION_SERVER
+        ? { introspection: this.introspection, options: this.options }
+        : this.registration(merged.server);
     return {
-      scopes: merged.scopes ?? [],
-      audience: merged.audience === undefined ? this.options.audience : [merged.audience].flat(),
-      clockToleranceMs: this.options.clockToleranceMs,
-      allowMissingTokenType: this.options.allowMissingTokenType,
+      introspection,
+      options,
+      requirements: {
+        scopes: merged.scopes ?? [],
+        audience: merged.audience === undefined ? options.audience : [merged.audience].flat(),
+        clockToleranceMs: options.clockToleranceMs,
+        allowMissingTokenType: options.allowMissingTokenType,
+      },
     };
   }
 
-  private introspectOnce(request: GuardedRequest): Promise<IntrospectionResult> {
-    let result = this.results.get(request);
+  /** The service and options of the named registration `name`, wherever it was imported. */
+  private registration(name: string): Pick<RouteSettings, 'introspection' | 'options'> {
+    try {
+      const find = <T>(token: string | symbol | object) =>
+        (this.moduleRef as ModuleRef).get<T>(token as string, { strict: false });
+      return {
+        introspection: find<IntrospectionService>(getIntrospectionServiceToken(name)),
+        options: find<ResolvedIntrospectionOptions>(getIntrospectionOptionsToken(name)),
+      };
+    } catch {
+      throw new IntrospectionConfigurationError(
+        'server',
+        `no IntrospectionModule registration is named "${name}"; add IntrospectionModule.forRoot({ name: '${name}', ... }).`,
+      );
+    }
+  }
+
+  private introspectOnce(request: GuardedRequest, route: RouteSettings): Promise<IntrospectionResult> {
+    let byServer = this.results.get(request);
+    if (!byServer) {
+      byServer = new Map();
+      this.results.set(request, byServer);
+    }
+    let result = byServer.get(route.introspection);
     if (!result) {
-      result = Promise.resolve().then(() => this.introspection.introspect(this.extractToken(request)));
-      this.results.set(request, result);
+      result = Promise.resolve().then(() =>
+        route.introspection.introspect(this.extractToken(request, route.options)),
+      );
+      byServer.set(route.introspection, result);
     }
     return result;
   }
@@ -205,6 +266,11 @@ export class ActiveTokenGuard implements CanActivate {
     if (error instanceof IntrospectionUnavailableError) {
       this.logger.warn(`Token introspection unavailable, answering 503: ${error.message}`);
       return new AuthorizationServerUnavailableException(error.retryAfter);
+    }
+    if (error instanceof IntrospectionConfigurationError) {
+      // A route names a registration that does not exist: fail closed, say why.
+      this.logger.error(`Token introspection misconfigured, answering 503: ${error.message}`);
+      return new AuthorizationServerUnavailableException();
     }
     if (error instanceof IntrospectionResponseError) {
       this.logger.error(`Token introspection failed, answering 502: ${error.message}`);

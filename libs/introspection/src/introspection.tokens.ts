@@ -1,0 +1,32 @@
+import { Inject, Type } from '@nestjs/common';
+import { INTROSPECTION_RESOLVED_OPTIONS } from './introspection.constants';
+import { IntrospectionService } from './introspection.service';
+
+/**
+ * Injection token of the {@link IntrospectionService} of a registration:
+ * the class itself for the default one, a name-derived token for
+ * `IntrospectionModule.forRoot({ name })`.
+ *
+ * @example moduleRef.get(getIntrospectionServiceToken('partners'), { strict: false })
+ */
+export function getIntrospectionServiceToken(name?: string): string | Type<IntrospectionService> {
+  return name === undefined ? IntrospectionService : `IntrospectionService:${name}`;
+}
+
+/**
+ * Injection token of the validated options of a registration:
+ * `INTROSPECTION_RESOLVED_OPTIONS` for the default one, a name-derived token
+ * for `IntrospectionModule.forRoot({ name })`.
+ */
+export function getIntrospectionOptionsToken(name?: string): string | symbol {
+  return name === undefined ? INTROSPECTION_RESOLVED_OPTIONS : `IntrospectionOptions:${name}`;
+}
+
+/**
+ * Injects the {@link IntrospectionService} of a registration (the default
+ * one without a name).
+ *
+ * @example constructor(@InjectIntrospectionService('partners') partners: IntrospectionService) {}
+ */
+export const InjectIntrospectionService = (name?: string): ParameterDecorator & PropertyDecorator =>
+  Inject(getIntrospectionServiceToken(name));
