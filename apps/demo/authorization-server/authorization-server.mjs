@@ -69,7 +69,9 @@ export async function startAuthorizationServer({
         getResourceServerInfo: (ctx, resourceIndicator) => ({
           scope: DEMO_SCOPES.join(' '),
           audience: resourceIndicator,
-          accessTokenFormat: 'opaque',
+          // Opaque by default; a resource ending in ":jwt" gets JWT access
+          // tokens (tests of issuer routing read their `iss`).
+          accessTokenFormat: resourceIndicator.endsWith(':jwt') ? 'jwt' : 'opaque',
         }),
       },
     },

@@ -46,6 +46,7 @@ export {
   INTROSPECTION_CLOCK,
   INTROSPECTION_REQUEST_PROPERTY,
   INTROSPECTION_RESOLVED_OPTIONS,
+  ROUTE_BY_ISSUER,
 } from './introspection.constants';
 export { IntrospectionModule } from './introspection.module';
 export { systemClock, type Clock } from './interfaces/clock.interface';

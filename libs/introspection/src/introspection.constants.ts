@@ -52,6 +52,13 @@ export const INTROSPECTION_CACHE = Symbol('INTROSPECTION_CACHE');
 export const DEFAULT_INTROSPECTION_SERVER = 'default';
 
 /**
+ * Issuer routing: `@RequireActiveToken({ server: ROUTE_BY_ISSUER })` sends a
+ * JWT access token to the registration whose `issuer` option equals the
+ * token's `iss`; a token that is not a JWT goes to the default registration.
+ */
+export const ROUTE_BY_ISSUER = '@issuer';
+
+/**
  * Injection token of the name of a named registration
  * (`IntrospectionModule.forRoot({ name })`); absent in the default one.
  * @internal

@@ -3,6 +3,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { IntrospectedToken } from './decorators/introspected-token.decorator';
 import { RequireActiveToken } from './decorators/require-active-token.decorator';
+import { ROUTE_BY_ISSUER } from './introspection.constants';
 import { IntrospectionModule } from './introspection.module';
 import { IntrospectionService } from './introspection.service';
 import { getIntrospectionOptionsToken, InjectIntrospectionService } from './introspection.tokens';
@@ -24,6 +25,12 @@ class MixedController {
   @Get('partners')
   @RequireActiveToken({ server: 'partners', scopes: ['partner'] })
   partners(@IntrospectedToken('sub') sub: string): { sub: string } {
+    return { sub };
+  }
+
+  @Get('anyone')
+  @RequireActiveToken({ server: ROUTE_BY_ISSUER })
+  anyone(@IntrospectedToken('sub') sub: string): { sub: string } {
     return { sub };
   }
 
@@ -74,6 +81,7 @@ describe.each(['express', 'fastify'] as const)('named registrations on %s', (ada
       imports: [
         IntrospectionModule.forRoot({
           endpoint: employeesAs.endpoint,
+          issuer: 'https://employees.example',
           clientId: 'employees-api',
           clientSecret: 'employees-secret',
           realm: 'employees',
@@ -83,6 +91,7 @@ describe.each(['express', 'fastify'] as const)('named registrations on %s', (ada
         IntrospectionModule.forRoot({
           name: 'partners',
           endpoint: partnersAs.endpoint,
+          issuer: 'https://partners.example',
           clientId: 'partners-api',
           clientSecret: 'partners-secret',
           endpointAuthMethod: 'client_secret_post',
@@ -169,6 +178,22 @@ describe.each(['express', 'fastify'] as const)('named registrations on %s', (ada
     employeesAs.answerJson(200, { active: true, token_type: 'Bearer' });
     expect((await get('/catalog/internal', 'Y2F0')).status).toBe(200);
     expect(employeesAs.requests).toHaveLength(1);
+  });
+
+  it('routes a JWT access token by its iss to the registration declaring that issuer', async () => {
+    const jwt = (iss: string) =>
+      `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify({ iss })).toString('base64url')}.c2ln`;
+    expect((await get('/anyone', jwt('https://partners.example'))).json()).toEqual({ sub: 'partner' });
+    expect(partnersAs.requests).toHaveLength(1);
+    expect((await get('/anyone', jwt('https://employees.example'))).json()).toEqual({ sub: 'employee' });
+    expect(employeesAs.requests).toHaveLength(1);
+    // Not a JWT: the default registration.
+    expect((await get('/anyone', 'b3BhcXVl')).json()).toEqual({ sub: 'employee' });
+    expect(employeesAs.requests).toHaveLength(2);
+    const unknown = await get('/anyone', jwt('https://elsewhere.example'));
+    expect(unknown.status).toBe(401);
+    expect(employeesAs.requests).toHaveLength(2);
+    expect(partnersAs.requests).toHaveLength(1);
   });
 
   it('fails closed with 503 for a route naming a registration that does not exist', async () => {

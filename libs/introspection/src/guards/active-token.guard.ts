@@ -1,11 +1,12 @@
 import { CanActivate, ExecutionContext, HttpException, Inject, Injectable, Logger } from '@nestjs/common';
-import { HttpAdapterHost, ModuleRef, Reflector } from '@nestjs/core';
+import { HttpAdapterHost, ModuleRef, ModulesContainer, Reflector } from '@nestjs/core';
 import { TokenRequirementsMetadata } from '../decorators/token-requirements.metadata';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
 import {
   AuthorizationServerErrorException,
   AuthorizationServerUnavailableException,
   BearerTokenException,
+  InvalidTokenException,
 } from '../errors/bearer-token.exceptions';
 import {
   IntrospectionConfigurationError,
@@ -17,6 +18,7 @@ import {
   DEFAULT_INTROSPECTION_SERVER,
   INTROSPECTION_CLOCK,
   INTROSPECTION_REQUEST_PROPERTY,
+  ROUTE_BY_ISSUER,
 } from '../introspection.constants';
 import type { Clock } from '../interfaces/clock.interface';
 import { IntrospectionService } from '../introspection.service';
@@ -33,6 +35,7 @@ import {
   tokenCarrierOf,
 } from './execution-context';
 import { countAuthorizationHeaders, extractBearerToken } from './extract-bearer-token';
+import { IntrospectionRegistration, registrationsByIssuer, unverifiedJwtIssuer } from './issuer-routing';
 
 /** The request shape the guard reads, on Express and Fastify alike. */
 export interface GuardedRequest {
@@ -49,6 +52,8 @@ interface RouteSettings {
   readonly requirements: ResolvedTokenRequirements;
   readonly introspection: IntrospectionService;
   readonly options: ResolvedIntrospectionOptions;
+  /** Set on routes with issuer routing: the settings above are the default registration's. */
+  readonly merged?: TokenRequirements;
 }
 
 /**
@@ -75,6 +80,8 @@ export class ActiveTokenGuard implements CanActivate {
   private readonly routes = new WeakMap<object, WeakMap<object, RouteSettings>>();
   // A property, not a constructor parameter, so subclasses' constructors stay as they are.
   @Inject(ModuleRef) private readonly moduleRef?: ModuleRef;
+  @Inject(ModulesContainer) private readonly modules?: ModulesContainer;
+  private issuers?: Map<string, IntrospectionRegistration>;
 
   constructor(
     protected readonly reflector: Reflector,
@@ -88,7 +95,10 @@ export class ActiveTokenGuard implements CanActivate {
     const request = this.getRequest(context);
     let options = this.options;
     try {
-      const route = this.getRoute(context);
+      let route = this.getRoute(context);
+      if (route.merged) {
+        route = this.routeByIssuer(route.merged, this.extractToken(request, route.options));
+      }
       options = route.options;
       const result = await this.introspectOnce(request, route);
       checkTokenRequirements(result, route.requirements, this.clock.now());
@@ -210,10 +220,37 @@ export class ActiveTokenGuard implements CanActivate {
         this.reflector.get(TokenRequirementsMetadata, target as () => void) ?? {},
     );
     const merged: TokenRequirements = { ...onClass, ...definedOnly(onMethod) };
-    const { introspection, options } =
-      merged.server === undefined || merged.server === DEFAULT_INTROSPECTION_SERVER
+    const registration =
+      merged.server === undefined ||
+      merged.server === DEFAULT_INTROSPECTION_SERVER ||
+      merged.server === ROUTE_BY_ISSUER
         ? { introspection: this.introspection, options: this.options }
         : this.registration(merged.server);
+    return {
+      ...this.settings(merged, registration),
+      ...(merged.server === ROUTE_BY_ISSUER ? { merged } : {}),
+    };
+  }
+
+  /** Issuer routing: the registration whose `issuer` is the JWT's `iss`; the default one for other tokens. */
+  private routeByIssuer(merged: TokenRequirements, token: string): RouteSettings {
+    const iss = unverifiedJwtIssuer(token);
+    if (iss === undefined) {
+      return this.settings(merged, { introspection: this.introspection, options: this.options });
+    }
+    this.issuers ??= registrationsByIssuer(this.modules as ModulesContainer);
+    const registration = this.issuers.get(iss);
+    if (!registration) {
+      // No server we trust issued it: asking one would be pointless (RFC 6750 §3.1).
+      throw new InvalidTokenException('The access token was not issued by a trusted authorization server.');
+    }
+    return this.settings(merged, registration);
+  }
+
+  private settings(
+    merged: TokenRequirements,
+    { introspection, options }: IntrospectionRegistration,
+  ): RouteSettings {
     return {
       introspection,
       options,
@@ -227,7 +264,7 @@ export class ActiveTokenGuard implements CanActivate {
   }
 
   /** The service and options of the named registration `name`, wherever it was imported. */
-  private registration(name: string): Pick<RouteSettings, 'introspection' | 'options'> {
+  private registration(name: string): IntrospectionRegistration {
     try {
       const find = <T>(token: string | symbol | object) =>
         (this.moduleRef as ModuleRef).get<T>(token as string, { strict: false });
