@@ -157,6 +157,41 @@ describe('IntrospectionTestingModule wiring', () => {
     await moduleRef.close();
   });
 
+  it('stands in for a named registration next to the default one', async () => {
+    @Controller('partners')
+    @RequireActiveToken({ server: 'partners' })
+    class PartnersController {
+      @Get()
+      get(@IntrospectedToken('sub') sub: string): { sub: string } {
+        return { sub };
+      }
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        IntrospectionTestingModule.forRoot({ tokens: { employee: { active: true, sub: 'e' } } }),
+        IntrospectionTestingModule.forRoot({
+          name: 'partners',
+          realm: 'partners',
+          tokens: { partner: { active: true, sub: 'p' } },
+        }),
+      ],
+      controllers: [PartnersController],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.listen(0, '127.0.0.1');
+    try {
+      const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+      const as = (token: string) =>
+        httpRequest(`${url}/partners`, { headers: { authorization: `Bearer ${token}` } });
+      expect((await as('partner')).json()).toEqual({ sub: 'p' });
+      const refused = await as('employee');
+      expect(refused.status).toBe(401);
+      expect(refused.headers['www-authenticate']).toMatch(/^Bearer realm="partners", error="invalid_token"/);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('replaces the introspector of a whole application through overrideProvider', async () => {
     @Module({
       imports: [

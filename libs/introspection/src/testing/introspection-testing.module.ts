@@ -5,6 +5,7 @@ import { systemClock } from '../interfaces/clock.interface';
 import type { IntrospectionModuleOptions } from '../interfaces/introspection-options.interface';
 import { INTROSPECTION_CLOCK, INTROSPECTION_RESOLVED_OPTIONS } from '../introspection.constants';
 import { IntrospectionService } from '../introspection.service';
+import { getIntrospectionOptionsToken, getIntrospectionServiceToken } from '../introspection.tokens';
 import {
   TestingIntrospectionAnswer,
   TestingIntrospectionAnswerFunction,
@@ -29,6 +30,11 @@ export interface IntrospectionTestingOptions extends Omit<
    * @default false
    */
   isGlobal?: boolean;
+  /**
+   * Stands in for a named registration (`IntrospectionModule.forRoot({ name })`)
+   * instead of the default one; import one kit module per registration.
+   */
+  name?: string;
 }
 
 /**
@@ -47,21 +53,28 @@ export interface IntrospectionTestingOptions extends Omit<
 export class IntrospectionTestingModule {
   /** The module with the declared `tokens` and `answer`, and the options the guard applies. */
   static forRoot(options: IntrospectionTestingOptions = {}): DynamicModule {
-    const { tokens, answer, isGlobal, ...moduleOptions } = options;
+    const { tokens, answer, isGlobal, name, ...moduleOptions } = options;
     const introspector = new TestingIntrospectionService(tokens, answer);
+    if (name !== undefined) {
+      const serviceToken = getIntrospectionServiceToken(name);
+      const optionsToken = getIntrospectionOptionsToken(name);
+      return {
+        module: IntrospectionTestingModule,
+        global: isGlobal ?? false,
+        providers: [
+          { provide: optionsToken, useFactory: () => testingOptions(moduleOptions) },
+          { provide: serviceToken, useValue: introspector },
+        ],
+        exports: [optionsToken, serviceToken],
+      };
+    }
     return {
       module: IntrospectionTestingModule,
       global: isGlobal ?? false,
       providers: [
         {
           provide: INTROSPECTION_RESOLVED_OPTIONS,
-          // The same validation as production: a bad option fails the test module's boot.
-          useFactory: () =>
-            resolveIntrospectionOptions({
-              ...moduleOptions,
-              endpoint: 'http://introspection.testing.invalid/',
-              clientId: 'introspection-testing',
-            }),
+          useFactory: () => testingOptions(moduleOptions),
         },
         { provide: INTROSPECTION_CLOCK, useValue: systemClock },
         { provide: TestingIntrospectionService, useValue: introspector },
@@ -77,4 +90,15 @@ export class IntrospectionTestingModule {
       ],
     };
   }
+}
+
+/** The same validation as production: a bad option fails the test module's boot. */
+function testingOptions(
+  options: Omit<IntrospectionTestingOptions, 'tokens' | 'answer' | 'isGlobal' | 'name'>,
+) {
+  return resolveIntrospectionOptions({
+    ...options,
+    endpoint: 'http://introspection.testing.invalid/',
+    clientId: 'introspection-testing',
+  });
 }
