@@ -35,6 +35,7 @@ export type {
   Duration,
   IntrospectionModuleOptions,
   ResolvedIntrospectionOptions,
+  RpcAuthorizationExtractor,
 } from './interfaces/introspection-options.interface';
 export type { IntrospectionResult, IntrospectOptions } from './interfaces/introspection-result.interface';
 export type { TokenRequirements } from './interfaces/token-requirements.interface';

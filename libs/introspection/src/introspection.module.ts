@@ -53,4 +53,15 @@ import { IntrospectionService } from './introspection.service';
   ],
   // Exports depend on the registration (default or named): see the module definition.
 })
-export class IntrospectionModule extends ConfigurableModuleClass {}
+export class IntrospectionModule extends ConfigurableModuleClass {
+  /**
+   * Registers the module with options given directly, plus the extras
+   * (`isGlobal`, `clientAuthStrategies`, `name`).
+   */
+  declare static forRoot: typeof ConfigurableModuleClass.forRoot;
+  /**
+   * Registers the module with options from a factory (`useFactory` with
+   * `inject`, `useClass` or `useExisting`, and `imports`), plus the extras.
+   */
+  declare static forRootAsync: typeof ConfigurableModuleClass.forRootAsync;
+}
