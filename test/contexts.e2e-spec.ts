@@ -4,7 +4,6 @@ import { Controller, INestApplication, Module } from '@nestjs/common';
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { GraphQLModule, Query, Resolver } from '@nestjs/graphql';
 import { ClientProxy, ClientProxyFactory, MessagePattern, Transport } from '@nestjs/microservices';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { Test } from '@nestjs/testing';
@@ -15,6 +14,7 @@ import { demoClients } from '../apps/demo/src/embedded-authorization-server';
 import { TestAuthorizationServer } from './support/authorization-server';
 import { ADAPTERS } from './support/demo-app';
 import { bearer, send } from './support/http';
+import { listen } from '../libs/introspection/test-support/listen';
 
 // @RequireActiveToken() outside REST controllers: a GraphQL resolver, a
 // socket.io gateway and a TCP microservice handler, all against oidc-provider.
@@ -110,16 +110,12 @@ describe.each(ADAPTERS)('@RequireActiveToken() in other execution contexts, on %
     class ContextsModule {}
 
     const moduleRef = await Test.createTestingModule({ imports: [ContextsModule] }).compile();
-    app =
-      adapter === 'fastify'
-        ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
-        : moduleRef.createNestApplication({ logger: false });
-    app.useWebSocketAdapter(new IoAdapter(app));
     const port = await freePort();
-    app.connectMicroservice({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
-    await app.startAllMicroservices();
-    await app.listen(0, '127.0.0.1');
-    url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    ({ app, url } = await listen(moduleRef, adapter, async (created) => {
+      created.useWebSocketAdapter(new IoAdapter(created));
+      created.connectMicroservice({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
+      await created.startAllMicroservices();
+    }));
     rpc = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
   });
 

@@ -1,5 +1,4 @@
 import { Controller, Get, INestApplication } from '@nestjs/common';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import {
   IntrospectedToken,
@@ -11,6 +10,7 @@ import { demoClients } from '../apps/demo/src/embedded-authorization-server';
 import { TestAuthorizationServer } from './support/authorization-server';
 import { ADAPTERS } from './support/demo-app';
 import { bearer, send } from './support/http';
+import { listen } from '../libs/introspection/test-support/listen';
 
 // Two oidc-provider instances trusted by one application: the default
 // registration (employees) and a named one (partners), plus issuer routing.
@@ -75,15 +75,7 @@ describe.each(ADAPTERS)('several authorization servers on %s', (adapter) => {
       ],
       controllers: [SitesController],
     }).compile();
-    app =
-      adapter === 'fastify'
-        ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
-        : moduleRef.createNestApplication({ logger: false });
-    await app.listen(0, '127.0.0.1');
-    if (adapter === 'fastify') {
-      await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
-    }
-    url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    ({ app, url } = await listen(moduleRef, adapter));
   });
 
   afterAll(() => app?.close());

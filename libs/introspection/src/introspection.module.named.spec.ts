@@ -1,5 +1,4 @@
 import { Controller, Get, INestApplication, Injectable, Module } from '@nestjs/common';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { IntrospectedToken } from './decorators/introspected-token.decorator';
 import { RequireActiveToken } from './decorators/require-active-token.decorator';
@@ -9,6 +8,7 @@ import { IntrospectionService } from './introspection.service';
 import { getIntrospectionOptionsToken, InjectIntrospectionService } from './introspection.tokens';
 import { FakeAuthorizationServer } from '../test-support/fake-authorization-server';
 import { httpRequest } from '../test-support/http-request';
+import { listen } from '../test-support/listen';
 
 // Several authorization servers in one application: the default
 // registration next to a named one, each with its own endpoint, credentials,
@@ -103,15 +103,7 @@ describe.each(['express', 'fastify'] as const)('named registrations on %s', (ada
       controllers: [MixedController, CatalogController],
       providers: [BothServers],
     }).compile();
-    app =
-      adapter === 'fastify'
-        ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
-        : moduleRef.createNestApplication({ logger: false });
-    await app.listen(0, '127.0.0.1');
-    if (adapter === 'fastify') {
-      await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
-    }
-    url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    ({ app, url } = await listen(moduleRef, adapter));
   });
 
   beforeEach(() => {

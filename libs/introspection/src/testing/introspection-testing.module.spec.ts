@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Controller, Get, INestApplication, Module } from '@nestjs/common';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import * as introspection from '@app/introspection';
 import {
@@ -13,6 +12,7 @@ import {
 } from '@app/introspection';
 import { IntrospectionTestingModule, TestingIntrospectionService } from '@app/introspection/testing';
 import { httpRequest } from '../../test-support/http-request';
+import { listen } from '../../test-support/listen';
 
 // The controller test the README shows: a user's controller, tested with the
 // kit instead of an authorization server, on both HTTP adapters.
@@ -65,15 +65,7 @@ describe.each(['express', 'fastify'] as const)('IntrospectionTestingModule on %s
       ],
       controllers: [PaymentsController],
     }).compile();
-    app =
-      adapter === 'fastify'
-        ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
-        : moduleRef.createNestApplication({ logger: false });
-    await app.listen(0, '127.0.0.1');
-    if (adapter === 'fastify') {
-      await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
-    }
-    url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    ({ app, url } = await listen(moduleRef, adapter));
     introspector = app.get(TestingIntrospectionService);
   });
 
