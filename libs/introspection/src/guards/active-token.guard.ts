@@ -92,9 +92,10 @@ export class ActiveTokenGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = this.getRequest(context);
     let options = this.options;
     try {
+      // Inside the try: a custom rpcAuthorizationExtractor that throws still fails closed.
+      const request = this.getRequest(context);
       let route = this.getRoute(context);
       if (route.merged) {
         route = this.routeByIssuer(route.merged, this.extractToken(request, route.options));
