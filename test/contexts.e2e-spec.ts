@@ -1,5 +1,3 @@
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { Controller, INestApplication, Module } from '@nestjs/common';
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { GraphQLModule, Query, Resolver } from '@nestjs/graphql';
@@ -14,6 +12,7 @@ import { demoClients } from '../apps/demo/src/embedded-authorization-server';
 import { TestAuthorizationServer } from './support/authorization-server';
 import { ADAPTERS } from './support/demo-app';
 import { bearer, send } from './support/http';
+import { closedPort } from '../libs/introspection/test-support/fake-authorization-server';
 import { listen } from '../libs/introspection/test-support/listen';
 
 // @RequireActiveToken() outside REST controllers: a GraphQL resolver, a
@@ -21,6 +20,12 @@ import { listen } from '../libs/introspection/test-support/listen';
 
 const clients = demoClients();
 const REALM = 'contexts';
+/** The body every transport carries when the authorization server cannot answer. */
+const UNAVAILABLE = {
+  statusCode: 503,
+  error: 'temporarily_unavailable',
+  error_description: 'The authorization server is unavailable; try again later.',
+};
 
 @Resolver()
 class PaymentsResolver {
@@ -34,6 +39,12 @@ class PaymentsResolver {
   @RequireActiveToken({ scopes: ['write:payments'] })
   refund(): string {
     return 'refunded';
+  }
+
+  @Query(() => String)
+  @RequireActiveToken({ server: 'down' })
+  unavailable(): string {
+    return 'unreachable';
   }
 }
 
@@ -50,6 +61,12 @@ class PaymentsGateway {
   refund(): { refunded: boolean } {
     return { refunded: true };
   }
+
+  @SubscribeMessage('unavailable')
+  @RequireActiveToken({ server: 'down' })
+  unavailable(): string {
+    return 'unreachable';
+  }
 }
 
 @Controller()
@@ -64,6 +81,12 @@ class PaymentsHandler {
   @RequireActiveToken({ scopes: ['write:payments'] })
   refund(): { refunded: boolean } {
     return { refunded: true };
+  }
+
+  @MessagePattern('unavailable')
+  @RequireActiveToken({ server: 'down' })
+  unavailable(): string {
+    return 'unreachable';
   }
 }
 
@@ -96,6 +119,13 @@ describe.each(ADAPTERS)('@RequireActiveToken() in other execution contexts, on %
           realm: REALM,
           wsAuthPayloadField: 'token',
         }),
+        // An authorization server that cannot be reached: every transport fails closed.
+        IntrospectionModule.forRoot({
+          name: 'down',
+          endpoint: `http://127.0.0.1:${await closedPort()}/introspect`,
+          clientId: 'api',
+          clientSecret: 'secret',
+        }),
         GraphQLModule.forRoot<ApolloDriverConfig>({
           driver: ApolloDriver,
           autoSchemaFile: true,
@@ -110,7 +140,7 @@ describe.each(ADAPTERS)('@RequireActiveToken() in other execution contexts, on %
     class ContextsModule {}
 
     const moduleRef = await Test.createTestingModule({ imports: [ContextsModule] }).compile();
-    const port = await freePort();
+    const port = await closedPort();
     ({ app, url } = await listen(moduleRef, adapter, async (created) => {
       created.useWebSocketAdapter(new IoAdapter(created));
       created.connectMicroservice({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
@@ -164,6 +194,15 @@ describe.each(ADAPTERS)('@RequireActiveToken() in other execution contexts, on %
           scope: 'write:payments',
         },
       });
+    });
+
+    it('fails closed when the authorization server cannot answer', async () => {
+      const answer = await query('{ unavailable }', bearer(readToken));
+      expect(answer.json<{ data: unknown }>().data).toBeNull();
+      expect(
+        answer.json<{ errors: Array<{ extensions: { originalError: unknown } }> }>().errors[0].extensions
+          .originalError,
+      ).toEqual(UNAVAILABLE);
     });
 
     it('refuses a revoked token with invalid_token', async () => {
@@ -232,6 +271,16 @@ describe.each(ADAPTERS)('@RequireActiveToken() in other execution contexts, on %
     });
   });
 
+  it('fails closed on a gateway when the authorization server cannot answer', async () => {
+    const socket = io(url, { transports: ['websocket'], auth: { token: readToken } });
+    sockets.push(socket);
+    const exception = await new Promise<unknown>((resolve) => {
+      socket.once('exception', resolve);
+      socket.emit('unavailable', {});
+    });
+    expect(exception).toEqual(UNAVAILABLE);
+  });
+
   describe('microservice handler', () => {
     const call = (pattern: string, data: unknown) =>
       firstValueFrom(rpc.send<unknown>(pattern, data)).then(
@@ -242,6 +291,12 @@ describe.each(ADAPTERS)('@RequireActiveToken() in other execution contexts, on %
     it('reads the token from the message payload by default', async () => {
       expect(await call('whoami', { authorization: `Bearer ${readToken}` })).toEqual({
         answer: { clientId: clients.tokenClient.clientId },
+      });
+    });
+
+    it('fails closed when the authorization server cannot answer', async () => {
+      expect(await call('unavailable', { authorization: `Bearer ${readToken}` })).toEqual({
+        error: UNAVAILABLE,
       });
     });
 
@@ -267,12 +322,3 @@ describe.each(ADAPTERS)('@RequireActiveToken() in other execution contexts, on %
     });
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
