@@ -1,4 +1,5 @@
 import { ConfigurableModuleBuilder, Provider, Type } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
 import type { ClientAuthStrategy } from './client-auth/client-auth-strategy.interface';
 import { ClientSecretBasicStrategy } from './client-auth/client-secret-basic.strategy';
 import { ClientSecretPostStrategy } from './client-auth/client-secret-post.strategy';
@@ -106,7 +107,21 @@ function namedRegistration(name: unknown): { providers: Provider[]; exports: Arr
   const optionsToken = getIntrospectionOptionsToken(name);
   return {
     providers: [
-      { provide: INTROSPECTION_REGISTRATION_NAME, useValue: name },
+      {
+        provide: INTROSPECTION_REGISTRATION_NAME,
+        // Two registrations under one name would make @RequireActiveToken({ server }) pick one at random.
+        useFactory: (modules: ModulesContainer) => {
+          const holders = [...modules.values()].filter((module) => module.providers.has(serviceToken));
+          if (holders.length > 1) {
+            throw new IntrospectionConfigurationError(
+              'name',
+              `"${name}" is registered ${holders.length} times; give each authorization server its own name.`,
+            );
+          }
+          return name;
+        },
+        inject: [ModulesContainer],
+      },
       { provide: serviceToken, useExisting: IntrospectionService },
       { provide: optionsToken, useExisting: INTROSPECTION_RESOLVED_OPTIONS },
     ],

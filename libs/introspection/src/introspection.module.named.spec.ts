@@ -227,6 +227,19 @@ describe('named registration wiring', () => {
     ).rejects.toThrow(/IntrospectionService/);
   });
 
+  it('refuses two registrations under the same name at boot', async () => {
+    const partners = () =>
+      IntrospectionModule.forRoot({
+        name: 'partners',
+        endpoint: 'http://as.invalid/',
+        clientId: 'c',
+        clientSecret: 's',
+      });
+    await expect(Test.createTestingModule({ imports: [partners(), partners()] }).compile()).rejects.toThrow(
+      /"partners" is registered 2 times/,
+    );
+  });
+
   it('works with forRootAsync', async () => {
     @Module({})
     class Empty {}
