@@ -5,6 +5,7 @@ import { ClientSecretBasicStrategy } from './client-auth/client-secret-basic.str
 import { ClientSecretPostStrategy } from './client-auth/client-secret-post.strategy';
 import { IntrospectionConfigurationError } from './errors/introspection.errors';
 import { ActiveTokenGuard } from './guards/active-token.guard';
+import { RegistrationNamesCheck } from './guards/registration-names.check';
 import type { IntrospectionModuleOptions } from './interfaces/introspection-options.interface';
 import {
   DEFAULT_INTROSPECTION_SERVER,
@@ -74,7 +75,7 @@ export const {
           ...(definition.providers ?? []),
           ...strategies,
           strategiesProvider,
-          ...(named?.providers ?? []),
+          ...(named?.providers ?? [RegistrationNamesCheck]),
         ],
         // Everything the guard injects, so @RequireActiveToken() resolves in
         // importing modules; a named registration exports only its own tokens.

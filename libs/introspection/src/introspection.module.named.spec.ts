@@ -33,12 +33,6 @@ class MixedController {
   anyone(@IntrospectedToken('sub') sub: string): { sub: string } {
     return { sub };
   }
-
-  @Get('nowhere')
-  @RequireActiveToken({ server: 'nowhere' })
-  nowhere(): string {
-    return 'unreachable';
-  }
 }
 
 // The whole controller goes to the partners' server; one route overrides it.
@@ -188,13 +182,6 @@ describe.each(['express', 'fastify'] as const)('named registrations on %s', (ada
     expect(partnersAs.requests).toHaveLength(1);
   });
 
-  it('fails closed with 503 for a route naming a registration that does not exist', async () => {
-    const answer = await get('/nowhere');
-    expect(answer.status).toBe(503);
-    expect(employeesAs.requests).toHaveLength(0);
-    expect(partnersAs.requests).toHaveLength(0);
-  });
-
   it('injects each registration: the default by class, a named one by name', () => {
     const both = app.get(BothServers);
     expect(both.employees).toBeInstanceOf(IntrospectionService);
@@ -225,6 +212,34 @@ describe('named registration wiring', () => {
         providers: [NeedsDefault],
       }).compile(),
     ).rejects.toThrow(/IntrospectionService/);
+  });
+
+  it('stops the boot when a route names a registration that does not exist, naming the route', async () => {
+    @Controller()
+    class NowhereController {
+      @Get('nowhere')
+      @RequireActiveToken({ server: 'nowhere' })
+      nowhere(): string {
+        return 'unreachable';
+      }
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        IntrospectionModule.forRoot({ endpoint: 'http://as.invalid/', clientId: 'c', clientSecret: 's' }),
+        IntrospectionModule.forRoot({
+          name: 'partners',
+          endpoint: 'http://as.invalid/',
+          clientId: 'c',
+          clientSecret: 's',
+        }),
+      ],
+      controllers: [NowhereController],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await expect(app.init()).rejects.toThrow(
+      /server: 'nowhere' \}\) on NowhereController\.nowhere names no registration.*one of: partners/,
+    );
+    await app.close();
   });
 
   it('refuses two registrations under the same name at boot', async () => {

@@ -10,7 +10,7 @@ import { IntrospectionService } from './introspection.service';
  * @example moduleRef.get(getIntrospectionServiceToken('partners'), { strict: false })
  */
 export function getIntrospectionServiceToken(name?: string): string | Type<IntrospectionService> {
-  return name === undefined ? IntrospectionService : `IntrospectionService:${name}`;
+  return name === undefined ? IntrospectionService : `${SERVICE_TOKEN_PREFIX}${name}`;
 }
 
 /**
@@ -20,6 +20,19 @@ export function getIntrospectionServiceToken(name?: string): string | Type<Intro
  */
 export function getIntrospectionOptionsToken(name?: string): string | symbol {
   return name === undefined ? INTROSPECTION_RESOLVED_OPTIONS : `IntrospectionOptions:${name}`;
+}
+
+const SERVICE_TOKEN_PREFIX = 'IntrospectionService:';
+
+/**
+ * The registration name a provider token stands for, when it is the service
+ * token of a named registration.
+ * @internal
+ */
+export function registrationNameOf(token: unknown): string | undefined {
+  return typeof token === 'string' && token.startsWith(SERVICE_TOKEN_PREFIX)
+    ? token.slice(SERVICE_TOKEN_PREFIX.length)
+    : undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { resolveIntrospectionOptions } from '../config/resolve-options';
 import { ActiveTokenGuard } from '../guards/active-token.guard';
+import { RegistrationNamesCheck } from '../guards/registration-names.check';
 import { systemClock } from '../interfaces/clock.interface';
 import type { IntrospectionModuleOptions } from '../interfaces/introspection-options.interface';
 import { INTROSPECTION_CLOCK, INTROSPECTION_RESOLVED_OPTIONS } from '../introspection.constants';
@@ -80,6 +81,7 @@ export class IntrospectionTestingModule {
         { provide: TestingIntrospectionService, useValue: introspector },
         { provide: IntrospectionService, useExisting: TestingIntrospectionService },
         ActiveTokenGuard,
+        RegistrationNamesCheck,
       ],
       exports: [
         INTROSPECTION_RESOLVED_OPTIONS,
