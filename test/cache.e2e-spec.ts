@@ -22,7 +22,7 @@ function env(extra: Record<string, string>): Record<string, string> {
   return {
     INTROSPECTION_ENDPOINT: as.introspectionEndpoint,
     INTROSPECTION_CLIENT_ID: clients.introspectionClients.client_secret_basic.clientId,
-    INTROSPECTION_CLIENT_SECRET: clients.introspectionClients.client_secret_basic.clientSecret,
+    INTROSPECTION_CLIENT_SECRET: clients.introspectionClients.client_secret_basic.clientSecret!,
     INTROSPECTION_AUDIENCE: clients.audience,
     INTROSPECTION_REALM: 'demo',
     ...extra,
@@ -130,7 +130,12 @@ describe.each(ADAPTERS)('response cache on %s', (adapter) => {
   });
 
   it('shares answers between two instances through Redis', async () => {
-    const shared = env({ INTROSPECTION_TTL: '60s', INTROSPECTION_CACHE_URL: REDIS_URL });
+    // A generous store deadline: a loaded CI machine must not turn a slow read into a miss.
+    const shared = env({
+      INTROSPECTION_TTL: '60s',
+      INTROSPECTION_CACHE_URL: REDIS_URL,
+      INTROSPECTION_CACHE_TIMEOUT: '2s',
+    });
     const first = await startDemo(adapter, shared);
     const second = await startDemo(adapter, shared);
     try {

@@ -1,10 +1,25 @@
-import { TestAuthorizationServer, HARD_SECRET } from './support/authorization-server';
+import {
+  HARD_SECRET,
+  TEST_SIGNING_KEYS,
+  TestAuthorizationServer,
+  TestSigningKey,
+} from './support/authorization-server';
 import { ADAPTERS, RunningDemo, startDemo } from './support/demo-app';
 import { bearer, send } from './support/http';
 import { demoClients } from '../apps/demo/src/embedded-authorization-server';
 
 const clients = demoClients();
 const REALM = 'demo';
+
+const secretOf = (method: string): string => clients.introspectionClients[method].clientSecret!;
+
+const privateKeyJwt = (alg: string, key: TestSigningKey): Record<string, string> => ({
+  INTROSPECTION_ENDPOINT_AUTH_METHOD: 'private_key_jwt',
+  INTROSPECTION_CLIENT_ID: clients.introspectionClients.private_key_jwt.clientId,
+  INTROSPECTION_SIGNING_ALGORITHM: alg,
+  INTROSPECTION_SIGNING_KEY: key.pem,
+  INTROSPECTION_SIGNING_KEY_ID: key.kid,
+});
 
 /** The client authentication methods the demo is exercised with, configured by env only. */
 const AUTH_METHODS: Array<[label: string, env: Record<string, string>]> = [
@@ -13,7 +28,7 @@ const AUTH_METHODS: Array<[label: string, env: Record<string, string>]> = [
     {
       INTROSPECTION_ENDPOINT_AUTH_METHOD: 'client_secret_basic',
       INTROSPECTION_CLIENT_ID: clients.introspectionClients.client_secret_basic.clientId,
-      INTROSPECTION_CLIENT_SECRET: clients.introspectionClients.client_secret_basic.clientSecret,
+      INTROSPECTION_CLIENT_SECRET: secretOf('client_secret_basic'),
     },
   ],
   [
@@ -21,7 +36,7 @@ const AUTH_METHODS: Array<[label: string, env: Record<string, string>]> = [
     {
       INTROSPECTION_ENDPOINT_AUTH_METHOD: 'client_secret_post',
       INTROSPECTION_CLIENT_ID: clients.introspectionClients.client_secret_post.clientId,
-      INTROSPECTION_CLIENT_SECRET: clients.introspectionClients.client_secret_post.clientSecret,
+      INTROSPECTION_CLIENT_SECRET: secretOf('client_secret_post'),
     },
   ],
   [
@@ -32,6 +47,18 @@ const AUTH_METHODS: Array<[label: string, env: Record<string, string>]> = [
       INTROSPECTION_CLIENT_SECRET: HARD_SECRET,
     },
   ],
+  [
+    'client_secret_jwt (HS256)',
+    {
+      INTROSPECTION_ENDPOINT_AUTH_METHOD: 'client_secret_jwt',
+      INTROSPECTION_CLIENT_ID: clients.introspectionClients.client_secret_jwt.clientId,
+      INTROSPECTION_CLIENT_SECRET: secretOf('client_secret_jwt'),
+    },
+  ],
+  ['private_key_jwt with an RSA key (RS256)', privateKeyJwt('RS256', TEST_SIGNING_KEYS.rsa)],
+  ['private_key_jwt with an RSA key (PS256)', privateKeyJwt('PS256', TEST_SIGNING_KEYS.rsa)],
+  ['private_key_jwt with an EC key (ES256)', privateKeyJwt('ES256', TEST_SIGNING_KEYS.ec)],
+  ['private_key_jwt with an Ed25519 key (EdDSA)', privateKeyJwt('EdDSA', TEST_SIGNING_KEYS.ed25519)],
 ];
 
 let as: TestAuthorizationServer;
@@ -225,7 +252,7 @@ describe.each(ADAPTERS)('demo API on %s', (adapter) => {
         demoEnv(
           {
             INTROSPECTION_CLIENT_ID: 'demo-api',
-            INTROSPECTION_CLIENT_SECRET: clients.introspectionClients.client_secret_basic.clientSecret,
+            INTROSPECTION_CLIENT_SECRET: secretOf('client_secret_basic'),
           },
           { INTROSPECTION_TIMEOUT: '300ms' },
         ),
@@ -252,7 +279,7 @@ describe.each(ADAPTERS)('demo API on %s', (adapter) => {
       const demo = await startDemo(adapter, {
         ...demoEnv({
           INTROSPECTION_CLIENT_ID: 'demo-api',
-          INTROSPECTION_CLIENT_SECRET: clients.introspectionClients.client_secret_basic.clientSecret,
+          INTROSPECTION_CLIENT_SECRET: secretOf('client_secret_basic'),
         }),
         INTROSPECTION_ENDPOINT: own.introspectionEndpoint,
       });

@@ -1,3 +1,4 @@
+import { createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import {
   AuthorizationServerProcess,
@@ -14,6 +15,49 @@ import { send } from './http';
  */
 export const HARD_SECRET = 'p:a%s+s w&rd/=';
 
+/** Secret of the `bearer-api` client, which obtains its own token for the bearer method. */
+export const BEARER_CLIENT_SECRET = 'bearer-api-secret';
+
+/** A key pair generated for this test run; the server knows the public half under `kid`. */
+export interface TestSigningKey {
+  readonly kid: string;
+  readonly privateKey: KeyObject;
+  /** PKCS #8 PEM of the private key, as INTROSPECTION_SIGNING_KEY takes it. */
+  readonly pem: string;
+}
+
+function testKey(kid: string, pair: { privateKey: KeyObject }): TestSigningKey {
+  return {
+    kid,
+    privateKey: pair.privateKey,
+    pem: pair.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+  };
+}
+
+/**
+ * Keys of the private_key_jwt client, generated per test run (never
+ * committed): the server is given their public JWKs.
+ */
+export const TEST_SIGNING_KEYS = {
+  rsa: testKey('rsa-2048', generateKeyPairSync('rsa', { modulusLength: 2048 })),
+  ec: testKey('ec-p256', generateKeyPairSync('ec', { namedCurve: 'P-256' })),
+  ed25519: testKey('ed25519', generateKeyPairSync('ed25519')),
+};
+
+/** A key the server does not hold, under the kid of one it does. */
+export const WRONG_SIGNING_KEY = testKey('ec-p256', generateKeyPairSync('ec', { namedCurve: 'P-256' }));
+
+/** One request the server received at /token or /token/introspection, as it came over the wire. */
+export interface RecordedRequest {
+  path: '/token' | '/token/introspection';
+  clientId?: string;
+  /** The Authorization scheme, if any (never the credentials). */
+  authorization?: string;
+  /** The raw form body. */
+  body: string;
+  status?: number;
+}
+
 /** A running oidc-provider for the tests, with helpers to mint and revoke tokens. */
 export class TestAuthorizationServer {
   private constructor(private readonly process: AuthorizationServerProcess) {}
@@ -23,6 +67,13 @@ export class TestAuthorizationServer {
     return new TestAuthorizationServer(
       await spawnAuthorizationServer(join(__dirname, 'oidc-test-server.mjs'), {
         TEST_HARD_SECRET: HARD_SECRET,
+        TEST_BEARER_CLIENT_SECRET: BEARER_CLIENT_SECRET,
+        TEST_PRIVATE_KEY_JWT_JWKS: JSON.stringify({
+          keys: Object.values(TEST_SIGNING_KEYS).map(({ kid, privateKey }) => ({
+            ...createPublicKey(privateKey).export({ format: 'jwk' }),
+            kid,
+          })),
+        }),
       }),
     );
   }
@@ -35,17 +86,35 @@ export class TestAuthorizationServer {
     return `${this.issuer}/token/introspection`;
   }
 
-  /** Obtains an access token with the client credentials grant. */
-  async mintToken(scope = 'read:payments', resource?: string): Promise<string> {
-    const { tokenClient } = demoClients();
-    const body = new URLSearchParams({ grant_type: 'client_credentials', scope });
+  get tokenEndpoint(): string {
+    return `${this.issuer}/token`;
+  }
+
+  /** Every token and introspection request received so far, oldest first. */
+  async requests(): Promise<RecordedRequest[]> {
+    return (await send(`${this.issuer}/__test/requests`)).json<RecordedRequest[]>();
+  }
+
+  /**
+   * Obtains an access token with the client credentials grant, for the
+   * demo's token client unless another `client` is given.
+   */
+  async mintToken(
+    scope = 'read:payments',
+    resource?: string,
+    client: { clientId: string; clientSecret: string } = demoClients().tokenClient,
+  ): Promise<string> {
+    const body = new URLSearchParams({ grant_type: 'client_credentials' });
+    if (scope) {
+      body.set('scope', scope);
+    }
     if (resource) {
       body.set('resource', resource);
     }
     const answer = await send(`${this.issuer}/token`, {
       method: 'POST',
       headers: {
-        authorization: basic(tokenClient.clientId, tokenClient.clientSecret),
+        authorization: basic(client.clientId, client.clientSecret),
         'content-type': 'application/x-www-form-urlencoded',
       },
       body: body.toString(),
@@ -56,13 +125,15 @@ export class TestAuthorizationServer {
     return answer.json<{ access_token: string }>().access_token;
   }
 
-  /** Revokes a token at the server (RFC 7009). */
-  async revoke(token: string): Promise<void> {
-    const { tokenClient } = demoClients();
+  /**
+   * Revokes a token at the server (RFC 7009), as the client it was issued to
+   * (by default the demo's token client).
+   */
+  async revoke(token: string, client = demoClients().tokenClient): Promise<void> {
     const answer = await send(`${this.issuer}/token/revocation`, {
       method: 'POST',
       headers: {
-        authorization: basic(tokenClient.clientId, tokenClient.clientSecret),
+        authorization: basic(client.clientId, client.clientSecret),
         'content-type': 'application/x-www-form-urlencoded',
       },
       body: new URLSearchParams({ token }).toString(),

@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, LoggerService } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Clock, INTROSPECTION_CLOCK } from '@app/introspection';
@@ -18,17 +18,20 @@ export interface RunningDemo {
  * INTROSPECTION_* variables are cleared for the duration of the boot).
  * With `clock`, the module's clock is replaced, the way an application's own
  * tests would do it, so that cache expiry is tested without sleeping.
+ * Logs are dropped unless a `logger` is given.
  */
 export async function startDemo(
   adapter: DemoAdapter,
   env: Record<string, string>,
-  { clock }: { clock?: Clock } = {},
+  { clock, logger }: { clock?: Clock; logger?: LoggerService } = {},
 ): Promise<RunningDemo> {
   const saved = introspectionEnv();
   setIntrospectionEnv(env);
   let app: INestApplication;
   try {
-    app = clock ? await createWithClock(adapter, clock) : await createDemoApp(adapter, { logger: false });
+    app = clock
+      ? await createWithClock(adapter, clock, logger)
+      : await createDemoApp(adapter, { logger: logger ?? false });
     await app.listen(0, '127.0.0.1');
   } finally {
     setIntrospectionEnv(saved);
@@ -40,14 +43,18 @@ export async function startDemo(
   return { app, url, close: () => app.close() };
 }
 
-async function createWithClock(adapter: DemoAdapter, clock: Clock): Promise<INestApplication> {
+async function createWithClock(
+  adapter: DemoAdapter,
+  clock: Clock,
+  logger?: LoggerService,
+): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
     .overrideProvider(INTROSPECTION_CLOCK)
     .useValue(clock)
     .compile();
   return adapter === 'fastify'
-    ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
-    : moduleRef.createNestApplication({ logger: false });
+    ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: logger ?? false })
+    : moduleRef.createNestApplication({ logger: logger ?? false });
 }
 
 /** A clock the test moves by hand. */
@@ -76,4 +83,14 @@ function setIntrospectionEnv(env: Record<string, string>): void {
     delete process.env[name];
   }
   Object.assign(process.env, env);
+}
+
+/** A logger that keeps every message, to check what the module logs (and what it never does). */
+export class RecordingLogger implements LoggerService {
+  readonly messages: string[] = [];
+  log = (message: unknown) => void this.messages.push(String(message));
+  error = (message: unknown) => void this.messages.push(String(message));
+  warn = (message: unknown) => void this.messages.push(String(message));
+  debug = (message: unknown) => void this.messages.push(String(message));
+  verbose = (message: unknown) => void this.messages.push(String(message));
 }

@@ -15,34 +15,82 @@ export const DEMO_AUDIENCE = demo.audience;
 export const DEMO_SCOPES = demo.scopes;
 
 /**
+ * Signature algorithms accepted for JWT client assertions: all the library
+ * produces (oidc-provider's default list is HS256, RS256, PS256, ES256, EdDSA).
+ */
+export const CLIENT_AUTH_SIGNING_ALGS = [
+  'HS256',
+  'HS384',
+  'HS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
+
+/**
  * The demo's clients (development credentials only): one per
  * client-authentication method for the API to introspect with, plus a
  * client that obtains access tokens with the client credentials grant.
+ *
+ * The private_key_jwt client is registered only when its public keys are
+ * given (a JWKS as JSON in `privateKeyJwtJwks`, by default the
+ * DEMO_PRIVATE_KEY_JWT_JWKS environment variable): the demo generates its
+ * development key pair at start and passes the public half here.
  */
-export const DEMO_CLIENTS = [
-  ...Object.entries(demo.introspectionClients).map(([method, client]) => ({
-    client_id: client.clientId,
-    client_secret: client.clientSecret,
-    token_endpoint_auth_method: method,
-  })),
-  {
+export function demoClients(privateKeyJwtJwks = process.env.DEMO_PRIVATE_KEY_JWT_JWKS) {
+  return [
+    ...Object.entries(demo.introspectionClients).flatMap(([method, client]) => {
+      if (method === 'private_key_jwt') {
+        return privateKeyJwtJwks
+          ? [
+              {
+                client_id: client.clientId,
+                token_endpoint_auth_method: method,
+                jwks: JSON.parse(privateKeyJwtJwks),
+              },
+            ]
+          : [];
+      }
+      return [
+        {
+          client_id: client.clientId,
+          client_secret: client.clientSecret,
+          token_endpoint_auth_method: method,
+        },
+      ];
+    }),
+    tokenClient(),
+  ];
+}
+
+function tokenClient() {
+  return {
     client_id: demo.tokenClient.clientId,
     client_secret: demo.tokenClient.clientSecret,
     token_endpoint_auth_method: 'client_secret_basic',
     grant_types: ['client_credentials'],
     scope: DEMO_SCOPES.join(' '),
-  },
-];
+  };
+}
 
 /**
  * Starts the server. `use` adds Koa middleware in front of the provider's
- * routes (the tests count and slow down introspection requests with it).
+ * routes (the tests count and slow down introspection requests with it);
+ * `configuration` is merged into oidc-provider's configuration.
  */
 export async function startAuthorizationServer({
   port = 0,
   host = '127.0.0.1',
-  clients = DEMO_CLIENTS,
+  clients = demoClients(),
   use = [],
+  configuration = {},
 } = {}) {
   const server = createServer();
   await new Promise((resolve, reject) => {
@@ -58,6 +106,7 @@ export async function startAuthorizationServer({
       ...client,
     })),
     scopes: ['openid', ...DEMO_SCOPES],
+    enabledJWA: { clientAuthSigningAlgValues: CLIENT_AUTH_SIGNING_ALGS },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
@@ -75,6 +124,7 @@ export async function startAuthorizationServer({
         }),
       },
     },
+    ...configuration,
   });
   for (const middleware of use) {
     provider.use(middleware);

@@ -8,7 +8,8 @@ export interface DemoClients {
   audience: string;
   scopes: string[];
   tokenClient: { clientId: string; clientSecret: string };
-  introspectionClients: Record<string, { clientId: string; clientSecret: string }>;
+  /** One client per method; private_key_jwt's has no secret (its public key is registered at start). */
+  introspectionClients: Record<string, { clientId: string; clientSecret?: string }>;
 }
 
 /** A running authorization server child process. */

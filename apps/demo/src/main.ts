@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import { createDemoApp, DemoAdapter } from './create-demo-app';
+import { developmentSigningKey } from './development-signing-key';
 import {
   authorizationServerDir,
   demoClients,
@@ -32,7 +33,6 @@ async function bootstrap(): Promise<void> {
  * INTROSPECTION_ENDPOINT_AUTH_METHOD.
  */
 async function startEmbeddedAuthorizationServer(): Promise<string> {
-  const server = await spawnAuthorizationServer(join(authorizationServerDir(), 'main.mjs'));
   const clients = demoClients();
   const method = process.env.INTROSPECTION_ENDPOINT_AUTH_METHOD ?? 'client_secret_basic';
   const client = clients.introspectionClients[method];
@@ -41,19 +41,30 @@ async function startEmbeddedAuthorizationServer(): Promise<string> {
       `The embedded authorization server has no client for INTROSPECTION_ENDPOINT_AUTH_METHOD="${method}"; it has: ${Object.keys(clients.introspectionClients).join(', ')}.`,
     );
   }
+  // private_key_jwt: the server learns the public key of the API's
+  // (generated or configured) development key.
+  const signingKey = method === 'private_key_jwt' ? developmentSigningKey() : undefined;
+  const server = await spawnAuthorizationServer(
+    join(authorizationServerDir(), 'main.mjs'),
+    signingKey ? { DEMO_PRIVATE_KEY_JWT_JWKS: JSON.stringify({ keys: [signingKey.publicJwk] }) } : {},
+  );
+  const clientSecret = process.env.INTROSPECTION_CLIENT_SECRET ?? client.clientSecret;
   Object.assign(process.env, {
     INTROSPECTION_ENDPOINT: `${server.issuer}/token/introspection`,
     INTROSPECTION_ISSUER: server.issuer,
     INTROSPECTION_CLIENT_ID: process.env.INTROSPECTION_CLIENT_ID ?? client.clientId,
-    INTROSPECTION_CLIENT_SECRET: process.env.INTROSPECTION_CLIENT_SECRET ?? client.clientSecret,
+    ...(clientSecret === undefined ? {} : { INTROSPECTION_CLIENT_SECRET: clientSecret }),
     INTROSPECTION_AUDIENCE: process.env.INTROSPECTION_AUDIENCE ?? clients.audience,
     INTROSPECTION_REALM: process.env.INTROSPECTION_REALM ?? 'demo',
     // Answers are reused for 10 s, so a revoked token is refused at most 10 s later.
     INTROSPECTION_TTL: process.env.INTROSPECTION_TTL ?? '10s',
+    ...signingKey?.env,
   });
   const stop = () => void server.stop();
   process.once('exit', stop);
-  logger.log(`Embedded development authorization server (oidc-provider) at ${server.issuer}`);
+  logger.log(
+    `Embedded development authorization server (oidc-provider) at ${server.issuer}, client "${process.env.INTROSPECTION_CLIENT_ID}" (${method})`,
+  );
   return server.issuer;
 }
 

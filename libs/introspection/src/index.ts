@@ -1,7 +1,10 @@
 export type { ClientAuthRequest, ClientAuthStrategy } from './client-auth/client-auth-strategy.interface';
 export { ClientAuthStrategyRegistry } from './client-auth/client-auth-strategy.registry';
+export { BearerTokenStrategy } from './client-auth/bearer-token.strategy';
 export { ClientSecretBasicStrategy } from './client-auth/client-secret-basic.strategy';
+export { ClientSecretJwtStrategy } from './client-auth/client-secret-jwt.strategy';
 export { ClientSecretPostStrategy } from './client-auth/client-secret-post.strategy';
+export { PrivateKeyJwtStrategy } from './client-auth/private-key-jwt.strategy';
 export { parseDuration } from './config/duration';
 export { INTROSPECTION_ENV_VARIABLES } from './config/environment-variables';
 export { parseIntrospectionEnv, type IntrospectionEnv } from './config/introspection-env';
@@ -34,15 +37,22 @@ export type {
   ClientAuthMethod,
   Duration,
   IntrospectionModuleOptions,
+  JsonWebKeyInput,
+  JwtSigningAlgorithm,
+  JwtSigningProfile,
   ResolvedIntrospectionOptions,
+  ResolvedJwtSigningProfile,
   RpcAuthorizationExtractor,
 } from './interfaces/introspection-options.interface';
 export type { IntrospectionResult, IntrospectOptions } from './interfaces/introspection-result.interface';
 export type { TokenRequirements } from './interfaces/token-requirements.interface';
 export {
   DEFAULT_CACHE_MAX_ENTRIES,
+  CLIENT_ASSERTION_TYP,
+  DEFAULT_CLIENT_ASSERTION_TTL,
   DEFAULT_ENDPOINT_AUTH_METHOD,
   DEFAULT_INTROSPECTION_SERVER,
+  DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD,
   DEFAULT_TOKEN_TYPE_HINT,
   INTROSPECTION_CLOCK,
   INTROSPECTION_REQUEST_PROPERTY,

@@ -70,3 +70,17 @@ export const INTROSPECTION_REGISTRATION_NAME = Symbol('INTROSPECTION_REGISTRATIO
  * control time; the cache and the guard's `exp`/`nbf` checks read it.
  */
 export const INTROSPECTION_CLOCK = Symbol('INTROSPECTION_CLOCK');
+/** Method that authenticates the token request of the `bearer` method when none is configured. */
+export const DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD = 'client_secret_basic';
+
+/** Lifetime of a JWT client assertion when `jwtSigningProfile.ttl` is not set. */
+export const DEFAULT_CLIENT_ASSERTION_TTL = '60s';
+
+/** `typ` header of a JWT client assertion (RFC 10070). */
+export const CLIENT_ASSERTION_TYP = 'client-authentication+jwt';
+
+/**
+ * `client_assertion_type` of a JWT client assertion (RFC 7523 §2.2).
+ * @internal
+ */
+export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';

@@ -1,8 +1,11 @@
 import { ConfigurableModuleBuilder, Provider, Type } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import type { ClientAuthStrategy } from './client-auth/client-auth-strategy.interface';
+import { BearerTokenStrategy } from './client-auth/bearer-token.strategy';
 import { ClientSecretBasicStrategy } from './client-auth/client-secret-basic.strategy';
+import { ClientSecretJwtStrategy } from './client-auth/client-secret-jwt.strategy';
 import { ClientSecretPostStrategy } from './client-auth/client-secret-post.strategy';
+import { PrivateKeyJwtStrategy } from './client-auth/private-key-jwt.strategy';
 import { IntrospectionConfigurationError } from './errors/introspection.errors';
 import { ActiveTokenGuard } from './guards/active-token.guard';
 import { RegistrationNamesCheck } from './guards/registration-names.check';
@@ -48,6 +51,9 @@ export interface IntrospectionModuleExtras {
 export const BUILT_IN_CLIENT_AUTH_STRATEGIES: Type<ClientAuthStrategy>[] = [
   ClientSecretBasicStrategy,
   ClientSecretPostStrategy,
+  ClientSecretJwtStrategy,
+  PrivateKeyJwtStrategy,
+  BearerTokenStrategy,
 ];
 
 export const {

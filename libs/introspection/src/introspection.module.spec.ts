@@ -157,7 +157,7 @@ class IssuerBoundStrategy implements ClientAuthStrategy {
     if (options.issuer === undefined) {
       throw new IntrospectionConfigurationError(
         'issuer',
-        'is required when endpointAuthMethod is "issuer_bound".',
+        'is required by the "issuer_bound" client authentication method.',
       );
     }
   }
@@ -245,6 +245,7 @@ describe('IntrospectionModule', () => {
       const moduleRef = await boot({ imports: [IntrospectionModule.forRoot(options())] });
 
       expect(moduleRef.get<ResolvedIntrospectionOptions>(INTROSPECTION_RESOLVED_OPTIONS)).toEqual({
+        tokenEndpointAuthMethod: 'client_secret_basic',
         endpoint: as.endpoint,
         clientId: CLIENT_ID,
         clientSecret: SECRET,
@@ -569,7 +570,14 @@ describe('IntrospectionModule', () => {
       });
 
       const registry = moduleRef.get(ClientAuthStrategyRegistry, { strict: false });
-      expect(registry.methods()).toEqual(['client_secret_basic', 'client_secret_post', 'api_key']);
+      expect(registry.methods()).toEqual([
+        'client_secret_basic',
+        'client_secret_post',
+        'client_secret_jwt',
+        'private_key_jwt',
+        'bearer',
+        'api_key',
+      ]);
       await expectWorkingIntrospection(moduleRef);
       expect(as.lastRequest.headers['x-api-key']).toBeUndefined();
       expect(as.lastRequest.form.get('client_secret')).toBe(SECRET);
@@ -613,7 +621,7 @@ describe('IntrospectionModule', () => {
         boot({
           imports: [
             IntrospectionModule.forRoot({
-              ...options({ endpointAuthMethod: 'private_key_jwt' }),
+              ...options({ endpointAuthMethod: 'tls_client_auth' }),
               clientAuthStrategies: [ApiKeyStrategy],
             }),
           ],
@@ -622,8 +630,10 @@ describe('IntrospectionModule', () => {
 
       expect(error).toBeInstanceOf(IntrospectionConfigurationError);
       expect((error as IntrospectionConfigurationError).option).toBe('endpointAuthMethod');
-      expect(error.message).toContain('"private_key_jwt"');
-      expect(error.message).toContain('client_secret_basic, client_secret_post, api_key');
+      expect(error.message).toContain('"tls_client_auth"');
+      expect(error.message).toContain(
+        'client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, bearer, api_key',
+      );
       expectSecretNotRevealed(error);
     });
 
@@ -678,21 +688,21 @@ describe('IntrospectionModule', () => {
       ['a missing clientId', { clientId: undefined }, 'clientId', /is required/],
       [
         'an unknown endpointAuthMethod',
-        { endpointAuthMethod: 'private_key_jwt' },
+        { endpointAuthMethod: 'tls_client_auth' },
         'endpointAuthMethod',
-        /"private_key_jwt" is not a registered method; registered: client_secret_basic, client_secret_post\./,
+        /"tls_client_auth" is not a registered method; registered: client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, bearer\./,
       ],
       [
         'no clientSecret for client_secret_basic',
         { clientSecret: undefined },
         'clientSecret',
-        /is required when endpointAuthMethod is "client_secret_basic"/,
+        /is required by the "client_secret_basic" client authentication method/,
       ],
       [
         'no clientSecret for client_secret_post',
         { clientSecret: undefined, endpointAuthMethod: 'client_secret_post' },
         'clientSecret',
-        /is required when endpointAuthMethod is "client_secret_post"/,
+        /is required by the "client_secret_post" client authentication method/,
       ],
       [
         'a clientSecret that is no string',

@@ -5,6 +5,7 @@ import { IntrospectionResultCache } from './cache/introspection-result.cache';
 import { ClientAuthStrategyRegistry } from './client-auth/client-auth-strategy.registry';
 import { resolveIntrospectionOptions } from './config/resolve-options';
 import { ActiveTokenGuard } from './guards/active-token.guard';
+import { FormPostClient } from './http/form-post.client';
 import { IntrospectionHttpClient } from './http/introspection-http.client';
 import { systemClock } from './interfaces/clock.interface';
 import {
@@ -47,6 +48,7 @@ import { IntrospectionService } from './introspection.service';
     },
     IntrospectionResultCache,
     ClientAuthStrategyRegistry,
+    FormPostClient,
     IntrospectionHttpClient,
     IntrospectionService,
     ActiveTokenGuard,

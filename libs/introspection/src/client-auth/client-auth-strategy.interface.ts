@@ -49,4 +49,29 @@ export interface ClientAuthStrategy {
    * assertion `jti` belong here.
    */
   authenticate(request: ClientAuthRequest, options: ResolvedIntrospectionOptions): void | Promise<void>;
+
+  /**
+   * Called when the endpoint answered HTTP 401 to a request this strategy
+   * authenticated (`request` as `authenticate()` left it). Return `true` when
+   * the credentials may have gone stale and were renewed (e.g. a cached access
+   * token): the request is then built again, authenticated with a new call
+   * to `authenticate()` and sent once more. Once: a second 401 is final.
+   * Return `false`, or leave the hook out, and the 401 is reported as a
+   * rejection of the client credentials (the guard answers 502).
+   *
+   * Concurrent requests may report the same stale credentials: renew once,
+   * not once per call.
+   */
+  onUnauthorized?(
+    request: ClientAuthRequest,
+    options: ResolvedIntrospectionOptions,
+  ): boolean | Promise<boolean>;
+
+  /**
+   * What to check when the server rejects this method's credentials, added
+   * to the error that is logged with the 502, e.g. `check that the server
+   * holds the public key "k1" for client "api"`. Names settings and public
+   * values only, never a secret.
+   */
+  rejectionHint?(options: ResolvedIntrospectionOptions): string | undefined;
 }

@@ -94,7 +94,7 @@ describe('ClientSecretBasicStrategy', () => {
       expect(error).toBeInstanceOf(IntrospectionConfigurationError);
       expect((error as IntrospectionConfigurationError).option).toBe('clientSecret');
       expect((error as IntrospectionConfigurationError).message).toBe(
-        'Invalid introspection configuration, option "clientSecret" (env INTROSPECTION_CLIENT_SECRET): is required when endpointAuthMethod is "client_secret_basic".',
+        'Invalid introspection configuration, option "clientSecret" (env INTROSPECTION_CLIENT_SECRET): is required by the "client_secret_basic" client authentication method.',
       );
     });
   });

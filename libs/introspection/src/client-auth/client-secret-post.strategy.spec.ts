@@ -75,7 +75,7 @@ describe('ClientSecretPostStrategy', () => {
       expect(error).toBeInstanceOf(IntrospectionConfigurationError);
       expect((error as IntrospectionConfigurationError).option).toBe('clientSecret');
       expect((error as IntrospectionConfigurationError).message).toBe(
-        'Invalid introspection configuration, option "clientSecret" (env INTROSPECTION_CLIENT_SECRET): is required when endpointAuthMethod is "client_secret_post".',
+        'Invalid introspection configuration, option "clientSecret" (env INTROSPECTION_CLIENT_SECRET): is required by the "client_secret_post" client authentication method.',
       );
     });
   });

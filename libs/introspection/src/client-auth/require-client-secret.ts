@@ -10,7 +10,7 @@ export function requireClientSecret(options: ResolvedIntrospectionOptions): stri
   if (options.clientSecret === undefined) {
     throw new IntrospectionConfigurationError(
       'clientSecret',
-      `is required when endpointAuthMethod is "${options.endpointAuthMethod}".`,
+      `is required by the "${options.endpointAuthMethod}" client authentication method.`,
     );
   }
   return options.clientSecret;

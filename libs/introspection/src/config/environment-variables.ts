@@ -1,8 +1,22 @@
-import type { IntrospectionModuleOptions } from '../interfaces/introspection-options.interface';
+import type {
+  IntrospectionModuleOptions,
+  JwtSigningProfile,
+} from '../interfaces/introspection-options.interface';
+
+/** Signing profile settings that have an environment variable (claims and headers do not). */
+type EnvSigningSetting = keyof Pick<
+  JwtSigningProfile,
+  'signatureAlgorithm' | 'key' | 'keyFile' | 'keyId' | 'ttl' | 'audience'
+>;
+
+/** Options set by one environment variable each, nested ones by their dotted path. */
+type EnvOption =
+  Exclude<keyof IntrospectionModuleOptions, 'jwtSigningProfile'> | `jwtSigningProfile.${EnvSigningSetting}`;
 
 /**
  * The environment variable that sets each module option, as read by
- * {@link parseIntrospectionEnv}.
+ * {@link parseIntrospectionEnv}; signing profile settings under their dotted
+ * path (`'jwtSigningProfile.key'`).
  */
 export const INTROSPECTION_ENV_VARIABLES = {
   endpoint: 'INTROSPECTION_ENDPOINT',
@@ -10,6 +24,16 @@ export const INTROSPECTION_ENV_VARIABLES = {
   clientId: 'INTROSPECTION_CLIENT_ID',
   clientSecret: 'INTROSPECTION_CLIENT_SECRET',
   endpointAuthMethod: 'INTROSPECTION_ENDPOINT_AUTH_METHOD',
+  'jwtSigningProfile.signatureAlgorithm': 'INTROSPECTION_SIGNING_ALGORITHM',
+  'jwtSigningProfile.key': 'INTROSPECTION_SIGNING_KEY',
+  'jwtSigningProfile.keyFile': 'INTROSPECTION_SIGNING_KEY_FILE',
+  'jwtSigningProfile.keyId': 'INTROSPECTION_SIGNING_KEY_ID',
+  'jwtSigningProfile.ttl': 'INTROSPECTION_SIGNING_TTL',
+  'jwtSigningProfile.audience': 'INTROSPECTION_SIGNING_AUDIENCE',
+  bearerToken: 'INTROSPECTION_BEARER_TOKEN',
+  tokenEndpoint: 'INTROSPECTION_TOKEN_ENDPOINT',
+  tokenEndpointAuthMethod: 'INTROSPECTION_TOKEN_ENDPOINT_AUTH_METHOD',
+  tokenScope: 'INTROSPECTION_TOKEN_SCOPE',
   ttl: 'INTROSPECTION_TTL',
   negativeTtl: 'INTROSPECTION_NEGATIVE_TTL',
   cacheMaxEntries: 'INTROSPECTION_CACHE_MAX_ENTRIES',
@@ -24,7 +48,4 @@ export const INTROSPECTION_ENV_VARIABLES = {
   maxTokenLength: 'INTROSPECTION_MAX_TOKEN_LENGTH',
   maxResponseBytes: 'INTROSPECTION_MAX_RESPONSE_BYTES',
   wsAuthPayloadField: 'INTROSPECTION_WS_AUTH_PAYLOAD_FIELD',
-} as const satisfies Record<
-  Exclude<keyof IntrospectionModuleOptions, 'cache' | 'rpcAuthorizationExtractor'>,
-  string
->;
+} as const satisfies Record<Exclude<EnvOption, 'cache' | 'rpcAuthorizationExtractor'>, string>;

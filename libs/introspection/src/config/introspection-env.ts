@@ -1,5 +1,10 @@
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
-import type { IntrospectionModuleOptions } from '../interfaces/introspection-options.interface';
+import type {
+  IntrospectionModuleOptions,
+  JsonWebKeyInput,
+  JwtSigningAlgorithm,
+  JwtSigningProfile,
+} from '../interfaces/introspection-options.interface';
 import { INTROSPECTION_ENV_VARIABLES as ENV } from './environment-variables';
 
 /** Environment variables as `process.env` holds them. */
@@ -12,7 +17,7 @@ export type IntrospectionEnv = Readonly<Record<string, string | undefined>>;
  * values are validated when the module boots.
  *
  * @example parseIntrospectionEnv(process.env)
- * @throws IntrospectionConfigurationError for a boolean or number that does not parse
+ * @throws IntrospectionConfigurationError for a boolean, number or JWK that does not parse
  */
 export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModuleOptions {
   const text = (name: string): string | undefined => {
@@ -26,6 +31,11 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
     // Secrets are taken verbatim: surrounding spaces may be part of them.
     clientSecret: env[ENV.clientSecret] || undefined,
     endpointAuthMethod: text(ENV.endpointAuthMethod),
+    jwtSigningProfile: signingProfile(env, text),
+    bearerToken: env[ENV.bearerToken] || undefined,
+    tokenEndpoint: text(ENV.tokenEndpoint),
+    tokenEndpointAuthMethod: text(ENV.tokenEndpointAuthMethod),
+    tokenScope: text(ENV.tokenScope),
     ttl: text(ENV.ttl),
     negativeTtl: text(ENV.negativeTtl),
     cacheMaxEntries: integerVariable('cacheMaxEntries', text(ENV.cacheMaxEntries)),
@@ -44,6 +54,49 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
   return Object.fromEntries(
     Object.entries(options).filter(([, value]) => value !== undefined),
   ) as IntrospectionModuleOptions;
+}
+
+/** The signing profile from `INTROSPECTION_SIGNING_*`, or `undefined` when none is set. */
+function signingProfile(
+  env: IntrospectionEnv,
+  text: (name: string) => string | undefined,
+): JwtSigningProfile | undefined {
+  const profile: JwtSigningProfile = {
+    signatureAlgorithm: text(ENV['jwtSigningProfile.signatureAlgorithm']) as JwtSigningAlgorithm | undefined,
+    key: signingKey(env[ENV['jwtSigningProfile.key']]),
+    keyFile: text(ENV['jwtSigningProfile.keyFile']),
+    keyId: text(ENV['jwtSigningProfile.keyId']),
+    ttl: text(ENV['jwtSigningProfile.ttl']),
+    audience: text(ENV['jwtSigningProfile.audience']),
+  };
+  const set = Object.entries(profile).filter(([, value]) => value !== undefined);
+  return set.length > 0 ? Object.fromEntries(set) : undefined;
+}
+
+/**
+ * `INTROSPECTION_SIGNING_KEY`: a JWK as JSON, or a PEM. Environment files
+ * often cannot hold line breaks, so a PEM written on one line with literal
+ * `\n` separators is accepted too.
+ */
+function signingKey(value: string | undefined): string | JsonWebKeyInput | undefined {
+  const key = value?.trim();
+  if (!key) {
+    return undefined;
+  }
+  if (key.startsWith('{')) {
+    let jwk: unknown;
+    try {
+      jwk = JSON.parse(key);
+    } catch {
+      // The parser's message may quote the key: never pass it on.
+      throw new IntrospectionConfigurationError(
+        ENV['jwtSigningProfile.key'],
+        'starts like a JWK but is not valid JSON.',
+      );
+    }
+    return jwk as JsonWebKeyInput;
+  }
+  return key.includes('\\n') && !key.includes('\n') ? key.replaceAll('\\n', '\n') : key;
 }
 
 function list(value: string | undefined): string[] | undefined {

@@ -5,15 +5,24 @@ import {
   DEFAULT_ENDPOINT_AUTH_METHOD,
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_MAX_TOKEN_LENGTH,
+  DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD,
   DEFAULT_TOKEN_TYPE_HINT,
 } from '../introspection.constants';
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
 import type {
-  Duration,
   IntrospectionModuleOptions,
   ResolvedIntrospectionOptions,
 } from '../interfaces/introspection-options.interface';
-import { parseDuration } from './duration';
+import {
+  boolean,
+  duration,
+  optionalFunction,
+  optionalHttpUrl,
+  optionalString,
+  positiveInteger,
+  requiredString,
+} from './option-values';
+import { resolveJwtSigningProfile } from './resolve-jwt-signing-profile';
 
 const DEFAULT_TIMEOUT = '5s';
 const DEFAULT_NEGATIVE_TTL = '10s';
@@ -64,6 +73,13 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     clientSecret: optionalString(o.clientSecret, 'clientSecret', { secret: true }),
     endpointAuthMethod:
       optionalString(o.endpointAuthMethod, 'endpointAuthMethod') ?? DEFAULT_ENDPOINT_AUTH_METHOD,
+    jwtSigningProfile: resolveJwtSigningProfile(o.jwtSigningProfile),
+    bearerToken: optionalString(o.bearerToken, 'bearerToken', { secret: true }),
+    tokenEndpoint: optionalHttpUrl(o.tokenEndpoint, 'tokenEndpoint'),
+    tokenEndpointAuthMethod:
+      optionalString(o.tokenEndpointAuthMethod, 'tokenEndpointAuthMethod') ??
+      DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD,
+    tokenScope: optionalString(o.tokenScope, 'tokenScope'),
     ttlMs,
     negativeTtlMs: Math.min(
       ttlMs,
@@ -87,35 +103,14 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
 }
 
 function endpointUrl(value: unknown): string {
-  if (value === undefined || value === null || value === '') {
+  const url = optionalHttpUrl(value, 'endpoint');
+  if (url === undefined) {
     throw new IntrospectionConfigurationError(
       'endpoint',
       "is required: set it to the URL of the authorization server's introspection endpoint (env INTROSPECTION_ENDPOINT).",
     );
   }
-  if (typeof value !== 'string') {
-    throw new IntrospectionConfigurationError('endpoint', 'must be a URL string.');
-  }
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new IntrospectionConfigurationError('endpoint', 'is not a valid absolute URL.');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new IntrospectionConfigurationError('endpoint', `must be an http(s) URL, not "${url.protocol}".`);
-  }
-  if (url.username || url.password) {
-    // Credentials in the URL would travel in every request and could end up in logs.
-    throw new IntrospectionConfigurationError(
-      'endpoint',
-      'must not contain credentials; use clientId and clientSecret instead.',
-    );
-  }
-  if (value.includes('#')) {
-    throw new IntrospectionConfigurationError('endpoint', 'must not contain a fragment (RFC 6749 §3.2).');
-  }
-  return url.href;
+  return url;
 }
 
 function redisUrl(value: unknown): string | undefined {
@@ -171,39 +166,6 @@ function given<T>(value: T | null | undefined | ''): T | undefined {
   return value === undefined || value === null || value === '' ? undefined : value;
 }
 
-function duration(value: Duration, option: string): number {
-  const ms = parseDuration(value);
-  if (ms === undefined) {
-    const shown = typeof value === 'string' ? `"${value}"` : typeof value;
-    throw new IntrospectionConfigurationError(
-      option,
-      `${shown} is not a duration; use a number of seconds or a string such as "500ms", "90s" or "1m30s".`,
-    );
-  }
-  return ms;
-}
-
-function requiredString(value: unknown, option: string): string {
-  const result = optionalString(value, option);
-  if (result === undefined) {
-    throw new IntrospectionConfigurationError(option, 'is required.');
-  }
-  return result;
-}
-
-function optionalString(value: unknown, option: string, { secret = false } = {}): string | undefined {
-  if (value === undefined || value === null || value === '') {
-    return undefined;
-  }
-  if (typeof value !== 'string') {
-    throw new IntrospectionConfigurationError(
-      option,
-      secret ? 'must be a string.' : `must be a string, got ${typeof value}.`,
-    );
-  }
-  return value;
-}
-
 function realm(value: unknown): string | undefined {
   const result = optionalString(value, 'realm');
   // RFC 7235 §2.2: realm is a quoted-string; refuse what we would have to escape.
@@ -225,34 +187,4 @@ function audience(value: unknown): string[] {
     throw new IntrospectionConfigurationError('audience', 'must be a non-empty string or an array of them.');
   }
   return values;
-}
-
-function optionalFunction<T>(value: T | undefined | null, option: string): T | undefined {
-  if (value === undefined || value === null) {
-    return undefined;
-  }
-  if (typeof value !== 'function') {
-    throw new IntrospectionConfigurationError(option, `must be a function, got ${typeof value}.`);
-  }
-  return value;
-}
-
-function boolean(value: unknown, option: string, fallback: boolean): boolean {
-  if (value === undefined || value === null) {
-    return fallback;
-  }
-  if (typeof value !== 'boolean') {
-    throw new IntrospectionConfigurationError(option, 'must be true or false.');
-  }
-  return value;
-}
-
-function positiveInteger(value: unknown, option: string, fallback: number): number {
-  if (value === undefined || value === null) {
-    return fallback;
-  }
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new IntrospectionConfigurationError(option, 'must be a positive whole number.');
-  }
-  return value;
 }

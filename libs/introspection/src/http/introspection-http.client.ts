@@ -1,31 +1,26 @@
-import { HttpService } from '@nestjs/axios';
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
-import { AxiosError } from 'axios';
-import * as http from 'node:http';
-import * as https from 'node:https';
-import { firstValueFrom } from 'rxjs';
+import { Injectable } from '@nestjs/common';
+import type { ClientAuthRequest } from '../client-auth/client-auth-strategy.interface';
 import { ClientAuthStrategyRegistry } from '../client-auth/client-auth-strategy.registry';
+import { withRejectionHint } from '../client-auth/rejection-hint';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
-import { IntrospectionResponseError, IntrospectionUnavailableError } from '../errors/introspection.errors';
 import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
 import {
   IntrospectionHttpResponse,
   parseIntrospectionResponse,
 } from '../result/introspection-response.parser';
+import { FormPostClient } from './form-post.client';
 
 /**
- * Sends RFC 7662 introspection requests over keep-alive connections and
- * parses the answers. One request per call: no cache, no retry.
+ * Sends RFC 7662 introspection requests and parses the answers. One request
+ * per call, no cache; sent a second time only when the client
+ * authentication strategy renews stale credentials after a 401.
  * @internal
  */
 @Injectable()
-export class IntrospectionHttpClient implements OnModuleDestroy {
-  private readonly httpAgent = new http.Agent({ keepAlive: true });
-  private readonly httpsAgent = new https.Agent({ keepAlive: true });
-
+export class IntrospectionHttpClient {
   constructor(
-    private readonly http: HttpService,
+    private readonly http: FormPostClient,
     private readonly strategies: ClientAuthStrategyRegistry,
     @InjectIntrospectionOptions() private readonly options: ResolvedIntrospectionOptions,
   ) {}
@@ -36,84 +31,40 @@ export class IntrospectionHttpClient implements OnModuleDestroy {
    * @throws IntrospectionResponseError when the answer is not usable
    */
   async introspect(token: string, tokenTypeHint: string): Promise<IntrospectionResult> {
+    const strategy = this.strategies.active;
+    const first = await this.send(token, tokenTypeHint);
+    let { response } = first;
+    if (response.status === 401 && (await strategy.onUnauthorized?.(first.request, this.options))) {
+      // Built and authenticated anew: fresh credentials, and a fresh
+      // assertion jti for strategies that sign one.
+      ({ response } = await this.send(token, tokenTypeHint));
+    }
+    try {
+      return parseIntrospectionResponse(response);
+    } catch (error) {
+      throw withRejectionHint(error, strategy, this.options);
+    }
+  }
+
+  private async send(
+    token: string,
+    tokenTypeHint: string,
+  ): Promise<{ request: ClientAuthRequest; response: IntrospectionHttpResponse }> {
     const { endpoint } = this.options;
     // RFC 7662 §2.1: a form-encoded POST. URLSearchParams percent-encodes
     // "+", "/" and "=", so the server decodes the token byte for byte.
-    const body = new URLSearchParams({ token, token_type_hint: tokenTypeHint });
-    const headers: Record<string, string> = {
-      Accept: 'application/json',
-      'Content-Type': 'application/x-www-form-urlencoded',
+    const request: ClientAuthRequest = {
+      endpoint,
+      headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token, token_type_hint: tokenTypeHint }),
     };
-    await this.strategies.active.authenticate({ endpoint, headers, body }, this.options);
-    return parseIntrospectionResponse(await this.post(endpoint, headers, body.toString()));
-  }
-
-  onModuleDestroy(): void {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
-  }
-
-  private async post(
-    url: string,
-    headers: Record<string, string>,
-    body: string,
-  ): Promise<IntrospectionHttpResponse> {
-    const { timeoutMs, maxResponseBytes } = this.options;
-    // A total deadline, connection to last byte: axios' own `timeout` only
-    // bounds inactivity, which a slow-drip body would keep resetting.
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), timeoutMs);
-    try {
-      const response = await firstValueFrom(
-        this.http.post<string>(url, body, {
-          headers,
-          signal: deadline.signal,
-          maxRedirects: 0,
-          responseType: 'text',
-          transformResponse: [(data: string) => data],
-          validateStatus: () => true,
-          maxContentLength: maxResponseBytes,
-          // Never through a proxy picked up from HTTP_PROXY behind the
-          // application's back: the request carries the token and credentials.
-          proxy: false,
-          httpAgent: this.httpAgent,
-          httpsAgent: this.httpsAgent,
-        }),
-      );
-      return {
-        status: response.status,
-        headers: Object.fromEntries(
-          Object.entries(response.headers).map(([name, value]) => [
-            name.toLowerCase(),
-            value === undefined ? undefined : String(value),
-          ]),
-        ),
-        body: typeof response.data === 'string' ? response.data : String(response.data ?? ''),
-      };
-    } catch (error) {
-      throw this.transportError(error, deadline.signal.aborted);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private transportError(error: unknown, timedOut: boolean): Error {
-    if (timedOut) {
-      return new IntrospectionUnavailableError(
-        `The introspection endpoint did not answer within ${this.options.timeoutMs} ms.`,
-      );
-    }
-    const code = error instanceof AxiosError ? error.code : undefined;
-    if (error instanceof AxiosError && /maxContentLength/.test(error.message)) {
-      return new IntrospectionResponseError(
-        'malformed_response',
-        `The introspection endpoint's answer exceeds ${this.options.maxResponseBytes} bytes (maxResponseBytes).`,
-      );
-    }
-    // Neither the cause nor its message is kept: axios errors carry the
-    // request, whose body holds the token and maybe the client secret.
-    return new IntrospectionUnavailableError(
-      `The introspection endpoint could not be reached${code ? ` (${code})` : ''}.`,
+    await this.strategies.active.authenticate(request, this.options);
+    const response = await this.http.post(
+      endpoint,
+      request.headers,
+      request.body.toString(),
+      'introspection endpoint',
     );
+    return { request, response };
   }
 }

@@ -18,7 +18,112 @@ export type ClientAuthMethod =
   | 'client_secret_post'
   | 'client_secret_jwt'
   | 'private_key_jwt'
+  | 'bearer'
   | (string & NonNullable<unknown>);
+
+/**
+ * Signature algorithm of a JWT client assertion (RFC 7518 §3.1). HMAC
+ * algorithms (`HS*`) serve `client_secret_jwt`, the others `private_key_jwt`.
+ * `none` is never produced.
+ */
+export type JwtSigningAlgorithm =
+  | 'HS256'
+  | 'HS384'
+  | 'HS512'
+  | 'RS256'
+  | 'RS384'
+  | 'RS512'
+  | 'PS256'
+  | 'PS384'
+  | 'PS512'
+  | 'ES256'
+  | 'ES384'
+  | 'ES512'
+  | 'EdDSA';
+
+/**
+ * A private key as a JSON Web Key (RFC 7517), e.g. `{ kty: 'EC', crv: 'P-256', x, y, d }`.
+ * Only private keys can sign; a public JWK is refused at boot.
+ */
+export type JsonWebKeyInput = Readonly<Record<string, unknown>>;
+
+/**
+ * How JWT client assertions are built and signed for `client_secret_jwt` and
+ * `private_key_jwt` (RFC 7523 §3 as updated by RFC 10070, OpenID Connect
+ * Core §9), after Couper's `jwt_signing_profile` block.
+ *
+ * @example
+ * jwtSigningProfile: {
+ *   signatureAlgorithm: 'ES256',
+ *   keyFile: '/run/secrets/introspection-key.pem',
+ *   keyId: 'orders-api-2025',
+ * }
+ */
+export interface JwtSigningProfile {
+  /**
+   * Signature algorithm. `client_secret_jwt`: `HS256` (default), `HS384` or
+   * `HS512`. `private_key_jwt` (required): `RS256`/`RS384`/`RS512`,
+   * `PS256`/`PS384`/`PS512` (RSA keys of 2048 bits or more),
+   * `ES256`/`ES384`/`ES512` or `EdDSA` (Ed25519).
+   * Env: `INTROSPECTION_SIGNING_ALGORITHM`.
+   */
+  signatureAlgorithm?: JwtSigningAlgorithm;
+
+  /**
+   * The private key of `private_key_jwt`: a PEM string (PKCS #8, PKCS #1 or
+   * SEC 1, unencrypted) or a private JWK. Never logged.
+   * Env: `INTROSPECTION_SIGNING_KEY` (PEM, or JWK as JSON).
+   */
+  key?: string | JsonWebKeyInput;
+
+  /**
+   * Path of a file holding the private key, PEM or JWK JSON; read once at boot.
+   * Env: `INTROSPECTION_SIGNING_KEY_FILE`.
+   */
+  keyFile?: string;
+
+  /**
+   * `kid` header of the assertion, naming the key among those the server holds
+   * for the client. Defaults to the `kid` of a JWK key; omitted otherwise.
+   * Env: `INTROSPECTION_SIGNING_KEY_ID`.
+   */
+  keyId?: string;
+
+  /**
+   * Lifetime of one assertion (`exp - iat`), in whole seconds or a duration
+   * string such as `"60s"`. Env: `INTROSPECTION_SIGNING_TTL`.
+   * @default '60s'
+   */
+  ttl?: Duration;
+
+  /**
+   * `aud` of the assertion. By default the `issuer` option, as RFC 10070
+   * requires; set this for servers that want the token endpoint or the
+   * introspection endpoint URL instead. Env: `INTROSPECTION_SIGNING_AUDIENCE`.
+   */
+  audience?: string;
+
+  /**
+   * Additional claims. They cannot replace `iss`, `sub`, `aud`, `jti`, `iat`
+   * or `exp`: setting one of those fails at boot.
+   * @default {}
+   */
+  claims?: Readonly<Record<string, unknown>>;
+
+  /**
+   * Additional JOSE header parameters. `alg` cannot be set here (it is
+   * `signatureAlgorithm`), nor `typ` and `kid` (see `typ` and `keyId`).
+   * @default {}
+   */
+  headers?: Readonly<Record<string, unknown>>;
+
+  /**
+   * `typ` header. `null` leaves it out, for servers that predate RFC 10070
+   * and refuse unknown types.
+   * @default 'client-authentication+jwt'
+   */
+  typ?: string | null;
+}
 
 /**
  * Options of {@link IntrospectionModule}, named after the attributes of
@@ -60,6 +165,40 @@ export interface IntrospectionModuleOptions {
    * @default 'client_secret_basic'
    */
   endpointAuthMethod?: ClientAuthMethod;
+
+  /**
+   * How JWT client assertions are signed, for `client_secret_jwt` (optional)
+   * and `private_key_jwt` (required). Env: `INTROSPECTION_SIGNING_*`.
+   */
+  jwtSigningProfile?: JwtSigningProfile;
+
+  /**
+   * `bearer` method: a fixed access token sent as `Authorization: Bearer` to
+   * the introspection endpoint. Prefer `tokenEndpoint`, which renews the
+   * token. Never logged. Env: `INTROSPECTION_BEARER_TOKEN`.
+   */
+  bearerToken?: string;
+
+  /**
+   * `bearer` method: URL of the token endpoint where the module obtains its
+   * own access token with the `client_credentials` grant (RFC 6749 §4.4).
+   * Env: `INTROSPECTION_TOKEN_ENDPOINT`.
+   */
+  tokenEndpoint?: string;
+
+  /**
+   * `bearer` method: how the token request authenticates the client, by
+   * method name (any registered method but `bearer`).
+   * Env: `INTROSPECTION_TOKEN_ENDPOINT_AUTH_METHOD`.
+   * @default 'client_secret_basic'
+   */
+  tokenEndpointAuthMethod?: ClientAuthMethod;
+
+  /**
+   * `bearer` method: `scope` of the token request, when the server wants one
+   * for introspection. Env: `INTROSPECTION_TOKEN_SCOPE`.
+   */
+  tokenScope?: string;
 
   /**
    * How long an introspection answer may be reused. Absent or non-positive:
@@ -196,6 +335,12 @@ export interface ResolvedIntrospectionOptions {
   readonly clientId: string;
   readonly clientSecret?: string;
   readonly endpointAuthMethod: ClientAuthMethod;
+  /** The signing profile, when one was configured. */
+  readonly jwtSigningProfile?: ResolvedJwtSigningProfile;
+  readonly bearerToken?: string;
+  readonly tokenEndpoint?: string;
+  readonly tokenEndpointAuthMethod: ClientAuthMethod;
+  readonly tokenScope?: string;
   /** Cache time-to-live in milliseconds; 0 disables caching. */
   readonly ttlMs: number;
   /** Time-to-live of inactive answers in milliseconds (at most `ttlMs`). */
@@ -214,4 +359,20 @@ export interface ResolvedIntrospectionOptions {
   readonly maxResponseBytes: number;
   readonly wsAuthPayloadField?: string;
   readonly rpcAuthorizationExtractor?: RpcAuthorizationExtractor;
+}
+
+/** A {@link JwtSigningProfile} after validation, with defaults applied. */
+export interface ResolvedJwtSigningProfile {
+  /** Undefined when not configured; each method applies its own default or requirement. */
+  readonly signatureAlgorithm?: JwtSigningAlgorithm;
+  readonly key?: string | JsonWebKeyInput;
+  readonly keyFile?: string;
+  readonly keyId?: string;
+  /** Lifetime of one assertion, in whole seconds. */
+  readonly ttlSeconds: number;
+  readonly audience?: string;
+  readonly claims: Readonly<Record<string, unknown>>;
+  readonly headers: Readonly<Record<string, unknown>>;
+  /** `undefined` when the header is left out. */
+  readonly typ?: string;
 }

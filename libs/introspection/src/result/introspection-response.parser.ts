@@ -33,7 +33,7 @@ export function parseIntrospectionResponse(response: IntrospectionHttpResponse):
       parseRetryAfter(response.headers['retry-after']),
     );
   }
-  const error = errorCode(response.body);
+  const error = oauthErrorCode(response.body);
   // oidc-provider (and others) answer 400 unsupported_token_type for tokens
   // they cannot even parse, e.g. any JWT-shaped string. That is a verdict on
   // the token: reading it as an outage would let anyone turn garbage into 5xx.
@@ -158,7 +158,12 @@ const KNOWN_ERROR_CODES = new Set([
   'temporarily_unavailable',
 ]);
 
-function errorCode(body: string): string | undefined {
+/**
+ * The `error` code of an OAuth error response body (RFC 6749 §5.2), when it
+ * is JSON and the code is one registered for OAuth endpoints; `undefined` otherwise.
+ * @internal
+ */
+export function oauthErrorCode(body: string): string | undefined {
   try {
     const value: unknown = JSON.parse(body);
     if (typeof value === 'object' && value !== null && 'error' in value) {

@@ -16,7 +16,17 @@ import {
 /** Options of {@link IntrospectionTestingModule.forRoot}. */
 export interface IntrospectionTestingOptions extends Omit<
   IntrospectionModuleOptions,
-  'endpoint' | 'clientId' | 'clientSecret' | 'endpointAuthMethod' | 'cache' | 'cacheUrl'
+  | 'endpoint'
+  | 'clientId'
+  | 'clientSecret'
+  | 'endpointAuthMethod'
+  | 'jwtSigningProfile'
+  | 'bearerToken'
+  | 'tokenEndpoint'
+  | 'tokenEndpointAuthMethod'
+  | 'tokenScope'
+  | 'cache'
+  | 'cacheUrl'
 > {
   /**
    * The answer of the authorization server for each token, by token.

@@ -1,0 +1,144 @@
+import { IntrospectionConfigurationError } from '../errors/introspection.errors';
+import type { Duration } from '../interfaces/introspection-options.interface';
+import { parseDuration } from './duration';
+
+// Run-time checks of single option values, shared by the option resolvers.
+// Each throws an IntrospectionConfigurationError naming the option; values
+// marked secret are never quoted.
+
+/**
+ * A duration option in milliseconds.
+ * @internal
+ */
+export function duration(value: Duration, option: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    const shown = typeof value === 'string' ? `"${value}"` : typeof value;
+    throw new IntrospectionConfigurationError(
+      option,
+      `${shown} is not a duration; use a number of seconds or a string such as "500ms", "90s" or "1m30s".`,
+    );
+  }
+  return ms;
+}
+
+/**
+ * A non-empty string option.
+ * @internal
+ */
+export function requiredString(value: unknown, option: string): string {
+  const result = optionalString(value, option);
+  if (result === undefined) {
+    throw new IntrospectionConfigurationError(option, 'is required.');
+  }
+  return result;
+}
+
+/**
+ * A string option; `undefined` when absent or empty.
+ * @internal
+ */
+export function optionalString(value: unknown, option: string, { secret = false } = {}): string | undefined {
+  if (value === undefined || value === null || value === '') {
+    return undefined;
+  }
+  if (typeof value !== 'string') {
+    throw new IntrospectionConfigurationError(
+      option,
+      secret ? 'must be a string.' : `must be a string, got ${typeof value}.`,
+    );
+  }
+  return value;
+}
+
+/**
+ * An http(s) URL option without credentials or fragment; `undefined` when absent.
+ * @internal
+ */
+export function optionalHttpUrl(value: unknown, option: string): string | undefined {
+  if (value === undefined || value === null || value === '') {
+    return undefined;
+  }
+  if (typeof value !== 'string') {
+    throw new IntrospectionConfigurationError(option, 'must be a URL string.');
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new IntrospectionConfigurationError(option, 'is not a valid absolute URL.');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new IntrospectionConfigurationError(option, `must be an http(s) URL, not "${url.protocol}".`);
+  }
+  if (url.username || url.password) {
+    // Credentials in the URL would travel in every request and could end up in logs.
+    throw new IntrospectionConfigurationError(
+      option,
+      'must not contain credentials; use clientId and clientSecret instead.',
+    );
+  }
+  if (value.includes('#')) {
+    throw new IntrospectionConfigurationError(option, 'must not contain a fragment (RFC 6749 §3.2).');
+  }
+  return url.href;
+}
+
+/**
+ * A boolean option.
+ * @internal
+ */
+export function boolean(value: unknown, option: string, fallback: boolean): boolean {
+  if (value === undefined || value === null) {
+    return fallback;
+  }
+  if (typeof value !== 'boolean') {
+    throw new IntrospectionConfigurationError(option, 'must be true or false.');
+  }
+  return value;
+}
+
+/**
+ * A positive whole number option.
+ * @internal
+ */
+export function positiveInteger(value: unknown, option: string, fallback: number): number {
+  if (value === undefined || value === null) {
+    return fallback;
+  }
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new IntrospectionConfigurationError(option, 'must be a positive whole number.');
+  }
+  return value;
+}
+
+/**
+ * A plain object option (not an array, not null); `undefined` when absent.
+ * @internal
+ */
+export function optionalObject(
+  value: unknown,
+  option: string,
+): Readonly<Record<string, unknown>> | undefined {
+  if (value === undefined || value === null) {
+    return undefined;
+  }
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new IntrospectionConfigurationError(option, 'must be an object.');
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * A function option; `undefined` when absent.
+ * @internal
+ */
+export function optionalFunction<T>(value: T | undefined | null, option: string): T | undefined {
+  if (value === undefined || value === null) {
+    return undefined;
+  }
+  if (typeof value !== 'function') {
+    throw new IntrospectionConfigurationError(option, `must be a function, got ${typeof value}.`);
+  }
+  return value;
+}
