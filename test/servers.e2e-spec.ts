@@ -1,5 +1,6 @@
 import { Controller, Get, INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { decodeJwt } from 'jose';
 import {
   IntrospectedToken,
   IntrospectionModule,
@@ -53,11 +54,16 @@ afterAll(async () => {
   await Promise.all([employeesAs?.stop(), partnersAs?.stop()]);
 });
 
-const registration = (as: TestAuthorizationServer, realm: string) => ({
+const registration = (
+  as: TestAuthorizationServer,
+  realm: string,
+  method: 'client_secret_basic' | 'client_secret_jwt' = 'client_secret_basic',
+) => ({
   endpoint: as.introspectionEndpoint,
   issuer: as.issuer,
-  clientId: clients.introspectionClients.client_secret_basic.clientId,
-  clientSecret: clients.introspectionClients.client_secret_basic.clientSecret,
+  clientId: clients.introspectionClients[method].clientId,
+  clientSecret: clients.introspectionClients[method].clientSecret,
+  endpointAuthMethod: method,
   realm,
 });
 
@@ -71,7 +77,12 @@ describe.each(ADAPTERS)('several authorization servers on %s', (adapter) => {
     const moduleRef = await Test.createTestingModule({
       imports: [
         IntrospectionModule.forRoot(registration(employeesAs, 'employees')),
-        IntrospectionModule.forRoot({ name: 'partners', ...registration(partnersAs, 'partners') }),
+        // The named registration authenticates with a JWT assertion: its own
+        // strategies, with its own issuer as the assertion's audience.
+        IntrospectionModule.forRoot({
+          name: 'partners',
+          ...registration(partnersAs, 'partners', 'client_secret_jwt'),
+        }),
       ],
       controllers: [SitesController],
     }).compile();
@@ -94,6 +105,25 @@ describe.each(ADAPTERS)('several authorization servers on %s', (adapter) => {
     expect((await get('/employees', partnerToken)).headers['www-authenticate']).toBe(
       'Bearer realm="employees", error="invalid_token", error_description="The access token is not active."',
     );
+  });
+
+  it("signs the named registration's client assertions for its own issuer, a fresh jti each time", async () => {
+    const partnersJwtClient = clients.introspectionClients.client_secret_jwt.clientId;
+    const from = (await partnersAs.requests()).length;
+    const token = await partnersAs.mintToken();
+    expect((await get('/partners', token)).status).toBe(200);
+    expect((await get('/partners', token)).status).toBe(200);
+    const assertions = (await partnersAs.requests())
+      .slice(from)
+      .filter((request) => request.path === '/token/introspection')
+      .map((request) => new URLSearchParams(request.body).get('client_assertion'));
+    expect(assertions).toHaveLength(2);
+    const claims = assertions.map((assertion) => decodeJwt(assertion!));
+    for (const claim of claims) {
+      expect(claim).toMatchObject({ iss: partnersJwtClient, sub: partnersJwtClient, aud: partnersAs.issuer });
+    }
+    expect(claims[0].jti).not.toBe(claims[1].jti);
+    expect(partnersAs.issuer).not.toBe(employeesAs.issuer);
   });
 
   describe('issuer routing', () => {
