@@ -127,7 +127,10 @@ export async function startAuthorizationServer({
         getResourceServerInfo: (ctx, resourceIndicator) => ({
           scope: DEMO_SCOPES.join(' '),
           audience: resourceIndicator,
-          accessTokenFormat: resourceIndicator === DEMO_JWT_AUDIENCE ? 'jwt' : 'opaque',
+          // Opaque by default; the demo's JWT audience and any resource ending
+          // in ":jwt" get JWT access tokens (tests of issuer routing read their `iss`).
+          accessTokenFormat:
+            resourceIndicator === DEMO_JWT_AUDIENCE || resourceIndicator.endsWith(':jwt') ? 'jwt' : 'opaque',
         }),
       },
     },

@@ -49,6 +49,7 @@ export type {
   ResolvedIntrospectionOptions,
   ResolvedJwtAccessTokenOptions,
   ResolvedJwtSigningProfile,
+  RpcAuthorizationExtractor,
 } from './interfaces/introspection-options.interface';
 export type { IntrospectionResult, IntrospectOptions } from './interfaces/introspection-result.interface';
 export type { TokenRequirements } from './interfaces/token-requirements.interface';
@@ -57,11 +58,13 @@ export {
   CLIENT_ASSERTION_TYP,
   DEFAULT_CLIENT_ASSERTION_TTL,
   DEFAULT_ENDPOINT_AUTH_METHOD,
+  DEFAULT_INTROSPECTION_SERVER,
   DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD,
   DEFAULT_TOKEN_TYPE_HINT,
   INTROSPECTION_CLOCK,
   INTROSPECTION_REQUEST_PROPERTY,
   INTROSPECTION_RESOLVED_OPTIONS,
+  ROUTE_BY_ISSUER,
 } from './introspection.constants';
 export { IntrospectionModule } from './introspection.module';
 export { systemClock, type Clock } from './interfaces/clock.interface';
@@ -77,3 +80,8 @@ export {
   type IntrospectionHttpResponse,
 } from './result/introspection-response.parser';
 export { JWT_INTROSPECTION_MEDIA_TYPE } from './result/jwt-introspection-response.verifier';
+export {
+  getIntrospectionOptionsToken,
+  getIntrospectionServiceToken,
+  InjectIntrospectionService,
+} from './introspection.tokens';

@@ -24,6 +24,8 @@ import { IntrospectionService } from './introspection.service';
 /**
  * OAuth 2.0 Token Introspection (RFC 7662) for a resource server: provides
  * {@link IntrospectionService} and the guard behind `@RequireActiveToken()`.
+ * Register it once without a name (the default authorization server) and
+ * once per additional server with `name`.
  *
  * @example
  * @Module({
@@ -69,14 +71,17 @@ import { IntrospectionService } from './introspection.service';
     IntrospectionService,
     ActiveTokenGuard,
   ],
-  // Everything the guard injects, so @RequireActiveToken() resolves in
-  // importing modules.
-  exports: [
-    INTROSPECTION_RESOLVED_OPTIONS,
-    INTROSPECTION_CLOCK,
-    IntrospectionService,
-    ActiveTokenGuard,
-    AuthorizationServerMetadataService,
-  ],
+  // Exports depend on the registration (default or named): see the module definition.
 })
-export class IntrospectionModule extends ConfigurableModuleClass {}
+export class IntrospectionModule extends ConfigurableModuleClass {
+  /**
+   * Registers the module with options given directly, plus the extras
+   * (`isGlobal`, `clientAuthStrategies`, `name`).
+   */
+  declare static forRoot: typeof ConfigurableModuleClass.forRoot;
+  /**
+   * Registers the module with options from a factory (`useFactory` with
+   * `inject`, `useClass` or `useExisting`, and `imports`), plus the extras.
+   */
+  declare static forRootAsync: typeof ConfigurableModuleClass.forRootAsync;
+}

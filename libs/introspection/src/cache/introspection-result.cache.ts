@@ -1,10 +1,14 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
 import type { Clock } from '../interfaces/clock.interface';
 import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
-import { INTROSPECTION_CACHE, INTROSPECTION_CLOCK } from '../introspection.constants';
+import {
+  INTROSPECTION_CACHE,
+  INTROSPECTION_CLOCK,
+  INTROSPECTION_REGISTRATION_NAME,
+} from '../introspection.constants';
 import { parseIntrospectionClaims } from '../result/introspection-response.parser';
 import { introspectionCacheKey } from './cache-key';
 import { cacheLifetimeMs } from './cache-lifetime';
@@ -41,6 +45,7 @@ export class IntrospectionResultCache implements OnModuleDestroy {
     @Inject(INTROSPECTION_CACHE) private readonly cache: Cache | null,
     @InjectIntrospectionOptions() private readonly options: ResolvedIntrospectionOptions,
     @Inject(INTROSPECTION_CLOCK) private readonly clock: Clock,
+    @Optional() @Inject(INTROSPECTION_REGISTRATION_NAME) private readonly namespace?: string,
   ) {
     if (!cache && (options.cacheUrl || options.cache)) {
       this.logger.warn(
@@ -74,6 +79,7 @@ export class IntrospectionResultCache implements OnModuleDestroy {
       endpoint: this.options.endpoint ?? `issuer:${this.options.issuer}`,
       clientId: this.options.clientId,
       tokenTypeHint,
+      namespace: this.namespace,
     });
   }
 

@@ -64,4 +64,5 @@ export const INTROSPECTION_ENV_VARIABLES = {
   allowMissingTokenType: 'INTROSPECTION_ALLOW_MISSING_TOKEN_TYPE',
   maxTokenLength: 'INTROSPECTION_MAX_TOKEN_LENGTH',
   maxResponseBytes: 'INTROSPECTION_MAX_RESPONSE_BYTES',
-} as const satisfies Record<Exclude<EnvOption, 'cache'>, string>;
+  wsAuthPayloadField: 'INTROSPECTION_WS_AUTH_PAYLOAD_FIELD',
+} as const satisfies Record<Exclude<EnvOption, 'cache' | 'rpcAuthorizationExtractor'>, string>;

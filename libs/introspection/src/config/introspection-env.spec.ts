@@ -65,6 +65,7 @@ describe('parseIntrospectionEnv', () => {
     ],
     ['requestHeaders', 'INTROSPECTION_REQUEST_HEADERS', '{"X-Tenant":"acme"}', { 'X-Tenant': 'acme' }],
     ['acceptOpaqueTokens', 'INTROSPECTION_ACCEPT_OPAQUE_TOKENS', 'false', false],
+    ['wsAuthPayloadField', 'INTROSPECTION_WS_AUTH_PAYLOAD_FIELD', 'token', 'token'],
   ];
   /** The `jwt` block's variables, read together (the block exists once its audience is set). */
   const jwtVariables = {
@@ -298,6 +299,8 @@ describe('parseIntrospectionEnv', () => {
       maxTokenLength: 1024,
       maxResponseBytes: 65_536,
       ...DISCOVERY_AND_JWT_DEFAULTS,
+      wsAuthPayloadField: undefined,
+      rpcAuthorizationExtractor: undefined,
     });
   });
 });

@@ -60,6 +60,7 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
     allowMissingTokenType: booleanVariable('allowMissingTokenType', text(ENV.allowMissingTokenType)),
     maxTokenLength: integerVariable('maxTokenLength', text(ENV.maxTokenLength)),
     maxResponseBytes: integerVariable('maxResponseBytes', text(ENV.maxResponseBytes)),
+    wsAuthPayloadField: text(ENV.wsAuthPayloadField),
   };
   return Object.fromEntries(
     Object.entries(options).filter(([, value]) => value !== undefined),

@@ -51,10 +51,13 @@ describe('resolveIntrospectionOptions', () => {
       maxTokenLength: 4096,
       maxResponseBytes: 65_536,
       ...DISCOVERY_AND_JWT_DEFAULTS,
+      wsAuthPayloadField: undefined,
+      rpcAuthorizationExtractor: undefined,
     });
   });
 
   it('keeps every option that is set, with durations in milliseconds', () => {
+    const extractor = () => 'Bearer t';
     expect(
       resolve({
         issuer: 'https://as.example.com',
@@ -88,6 +91,8 @@ describe('resolveIntrospectionOptions', () => {
           jwksUri: 'https://keys.example.com',
         },
         acceptOpaqueTokens: false,
+        wsAuthPayloadField: 'token',
+        rpcAuthorizationExtractor: extractor,
       }),
     ).toStrictEqual({
       endpoint: ENDPOINT,
@@ -132,7 +137,16 @@ describe('resolveIntrospectionOptions', () => {
         types: ['at+jwt', 'JWT'],
       },
       acceptOpaqueTokens: false,
+      wsAuthPayloadField: 'token',
+      rpcAuthorizationExtractor: extractor,
     });
+  });
+
+  it.each([
+    ['wsAuthPayloadField', 42],
+    ['rpcAuthorizationExtractor', 'authorization'],
+  ])('refuses a %s that is not of the right type, naming it', (option, value) => {
+    expect(configurationError(() => resolve({ [option]: value })).option).toBe(option);
   });
 
   it('treats null and empty strings of optional string options as unset', () => {

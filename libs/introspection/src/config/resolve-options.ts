@@ -19,6 +19,7 @@ import type {
 import {
   boolean,
   duration,
+  optionalFunction,
   optionalHttpUrl,
   optionalString,
   positiveInteger,
@@ -165,6 +166,8 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     allowMissingTokenType: boolean(o.allowMissingTokenType, 'allowMissingTokenType', false),
     maxTokenLength: positiveInteger(o.maxTokenLength, 'maxTokenLength', DEFAULT_MAX_TOKEN_LENGTH),
     maxResponseBytes: positiveInteger(o.maxResponseBytes, 'maxResponseBytes', DEFAULT_MAX_RESPONSE_BYTES),
+    wsAuthPayloadField: optionalString(o.wsAuthPayloadField, 'wsAuthPayloadField'),
+    rpcAuthorizationExtractor: optionalFunction(o.rpcAuthorizationExtractor, 'rpcAuthorizationExtractor'),
   };
 }
 
@@ -226,16 +229,6 @@ function oneOf<T extends string>(value: unknown, option: string, allowed: readon
       option,
       `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}.`,
     );
-  }
-  return value as T;
-}
-
-function optionalFunction<T>(value: unknown, option: string): T | undefined {
-  if (value === undefined || value === null) {
-    return undefined;
-  }
-  if (typeof value !== 'function') {
-    throw new IntrospectionConfigurationError(option, 'must be a function.');
   }
   return value as T;
 }

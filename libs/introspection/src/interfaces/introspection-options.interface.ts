@@ -1,3 +1,4 @@
+import type { ExecutionContext } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
 import type { Keyv } from 'keyv';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
@@ -444,7 +445,30 @@ export interface IntrospectionModuleOptions {
    * @default 65536
    */
   maxResponseBytes?: number;
+
+  /**
+   * On WebSocket gateways: the member of the socket.io handshake `auth`
+   * payload that holds the bearer token (browsers cannot set headers on a
+   * WebSocket), used when the handshake has no `Authorization` header.
+   * Unset: only the `Authorization` header is read.
+   * @example 'token' // io(url, { auth: { token } })
+   */
+  wsAuthPayloadField?: string;
+
+  /**
+   * On microservice handlers: reads the `Authorization` value (`Bearer <token>`)
+   * of a message. The default reads gRPC metadata `authorization`, then the
+   * payload's `authorization` member, then its `headers.authorization`.
+   * @example (context) => context.switchToRpc().getData<{ auth?: string }>().auth
+   */
+  rpcAuthorizationExtractor?: RpcAuthorizationExtractor;
 }
+
+/**
+ * Reads the `Authorization` value (`Bearer <token>`) of a microservice
+ * message; `undefined` when the message carries none.
+ */
+export type RpcAuthorizationExtractor = (context: ExecutionContext) => string | undefined;
 
 /**
  * Module options after validation, with defaults applied and durations in
@@ -494,6 +518,8 @@ export interface ResolvedIntrospectionOptions {
   readonly allowMissingTokenType: boolean;
   readonly maxTokenLength: number;
   readonly maxResponseBytes: number;
+  readonly wsAuthPayloadField?: string;
+  readonly rpcAuthorizationExtractor?: RpcAuthorizationExtractor;
 }
 
 /** {@link JwtAccessTokenOptions} after validation. */
