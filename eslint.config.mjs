@@ -5,7 +5,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'docs/api/**'] },
+  { ignores: ['**/dist/**', 'node_modules/**', 'coverage/**', 'docs/api/**', '**/*.tgz'] },
   eslint.configs.recommended,
   {
     files: ['**/*.ts'],
@@ -28,6 +28,10 @@ export default tseslint.config(
   {
     files: ['**/*.mjs'],
     languageOptions: { globals: globals.node },
+  },
+  {
+    files: ['**/*.js'],
+    languageOptions: { globals: globals.node, sourceType: 'commonjs' },
   },
   prettier,
 );

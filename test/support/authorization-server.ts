@@ -16,6 +16,27 @@ import { recordSecret } from './log-capture';
  */
 export const HARD_SECRET = 'p:a%s+s w&rd/=';
 
+/** Clients registered with `introspection_signed_response_alg: RS256` (RFC 9701), per authentication method. */
+export const JWT_INTROSPECTION_CLIENTS: Record<string, { clientId: string; clientSecret: string }> = {
+  client_secret_basic: {
+    clientId: 'jwt-introspection-basic',
+    clientSecret: 'jwt-introspection-basic-secret',
+  },
+  client_secret_post: { clientId: 'jwt-introspection-post', clientSecret: 'jwt-introspection-post-secret' },
+};
+
+/**
+ * The client whose introspection answers oidc-provider signs and then
+ * encrypts to {@link ENCRYPTION_KEY}'s public half (RFC 9701 §5).
+ */
+export const ENCRYPTED_INTROSPECTION_CLIENT = {
+  clientId: 'jwt-introspection-encrypted',
+  clientSecret: 'jwt-introspection-encrypted-secret',
+};
+
+/** The private key that decrypts the answers to {@link ENCRYPTED_INTROSPECTION_CLIENT}; generated per run. */
+export const ENCRYPTION_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 });
+
 /** Secret of the `bearer-api` client, which obtains its own token for the bearer method. */
 export const BEARER_CLIENT_SECRET = 'bearer-api-secret';
 
@@ -71,6 +92,13 @@ export class TestAuthorizationServer {
       await spawnAuthorizationServer(join(__dirname, 'oidc-test-server.mjs'), {
         TEST_HARD_SECRET: HARD_SECRET,
         ...(port === undefined ? {} : { AUTH_SERVER_PORT: String(port) }),
+        TEST_JWT_INTROSPECTION_CLIENTS: JSON.stringify(JWT_INTROSPECTION_CLIENTS),
+        TEST_ENCRYPTION_JWK: JSON.stringify({
+          ...ENCRYPTION_KEY.publicKey.export({ format: 'jwk' }),
+          use: 'enc',
+          alg: 'RSA-OAEP-256',
+          kid: 'enc-1',
+        }),
         TEST_BEARER_CLIENT_SECRET: BEARER_CLIENT_SECRET,
         TEST_PRIVATE_KEY_JWT_JWKS: JSON.stringify({
           keys: Object.values(TEST_SIGNING_KEYS).map(({ kid, privateKey }) => ({

@@ -9,6 +9,10 @@ import {
   runAsChildProcess,
 } from '../../apps/demo/authorization-server/authorization-server.mjs';
 
+const JWT_INTROSPECTION_CLIENTS = JSON.parse(process.env.TEST_JWT_INTROSPECTION_CLIENTS ?? '{}');
+const ENCRYPTION_JWK = process.env.TEST_ENCRYPTION_JWK
+  ? JSON.parse(process.env.TEST_ENCRYPTION_JWK)
+  : undefined;
 let introspections = 0;
 let delayMs = 0;
 /** @type {Array<{ path: string, clientId?: string, authorization?: string, body: string, status?: number }>} */
@@ -62,11 +66,7 @@ async function testControls(ctx, next) {
  * it from `req.body` (it says so once with a warning on stderr).
  */
 async function recordRequest(ctx) {
-  const chunks = [];
-  for await (const chunk of ctx.req) {
-    chunks.push(chunk);
-  }
-  const body = Buffer.concat(chunks).toString('utf8');
+  const body = await readBody(ctx.req);
   ctx.req.body = body;
   const entry = {
     path: ctx.path,
@@ -78,6 +78,14 @@ async function recordRequest(ctx) {
   return entry;
 }
 
+async function readBody(req) {
+  const chunks = [];
+  for await (const chunk of req) {
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 function clientIdOf(authorization, params) {
   if (authorization?.startsWith('Basic ')) {
     return decodeURIComponent(Buffer.from(authorization.slice(6), 'base64').toString().split(':')[0]);
@@ -87,6 +95,51 @@ function clientIdOf(authorization, params) {
     return JSON.parse(Buffer.from(assertion.split('.')[1], 'base64url').toString()).sub;
   }
   return params.get('client_id') ?? undefined;
+}
+
+// oidc-provider neither stores nor introspects JWT access tokens (RFC 9068):
+// it refuses any JWT at its introspection and revocation endpoints
+// (reject_structured_tokens.js). Servers that issue revocable JWT access
+// tokens keep a record by jti; this test server does the same, so the tests
+// can introspect and revoke them: a JWT access token is stored under its jti
+// when issued, and a JWT sent to introspection or revocation is looked up by
+// its jti. Only tokens this server issued are ever found that way.
+function persistJwtAccessTokens(provider) {
+  provider.on('client_credentials.issued', (token) => {
+    const now = Math.floor(Date.now() / 1000);
+    const payload = { iat: token.iat ?? now, exp: token.exp ?? now + token.expiration };
+    for (const key of token.constructor.IN_PAYLOAD) {
+      if (token[key] !== undefined) {
+        payload[key] = token[key];
+      }
+    }
+    void token.adapter.upsert(token.jti, payload, payload.exp - now);
+  });
+}
+
+async function lookUpJwtsByJti(ctx, next) {
+  if (ctx.method !== 'POST' || !['/token/introspection', '/token/revocation'].includes(ctx.path)) {
+    return next();
+  }
+  // testControls may have read the body already (it records introspection requests).
+  const params = new URLSearchParams(
+    typeof ctx.req.body === 'string' ? ctx.req.body : await readBody(ctx.req),
+  );
+  const token = params.get('token') ?? '';
+  const segments = token.split('.');
+  if (segments.length === 3) {
+    try {
+      const { jti } = JSON.parse(Buffer.from(segments[1], 'base64url').toString('utf8'));
+      if (typeof jti === 'string') {
+        params.set('token', jti);
+      }
+    } catch {
+      // Not a JWT after all: passed on unchanged.
+    }
+  }
+  // oidc-provider reads an already read body from ctx.req.body.
+  ctx.req.body = params.toString();
+  return next();
 }
 
 await runAsChildProcess({
@@ -101,6 +154,27 @@ await runAsChildProcess({
       client_secret: process.env.TEST_HARD_SECRET,
       token_endpoint_auth_method: 'client_secret_basic',
     },
+    // Clients that receive signed introspection responses (RFC 9701).
+    ...Object.entries(JWT_INTROSPECTION_CLIENTS).map(([method, client]) => ({
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+      token_endpoint_auth_method: method,
+      introspection_signed_response_alg: 'RS256',
+    })),
+    // A client whose introspection answers are signed, then encrypted to its key.
+    ...(ENCRYPTION_JWK
+      ? [
+          {
+            client_id: 'jwt-introspection-encrypted',
+            client_secret: 'jwt-introspection-encrypted-secret',
+            token_endpoint_auth_method: 'client_secret_basic',
+            introspection_signed_response_alg: 'RS256',
+            introspection_encrypted_response_alg: 'RSA-OAEP-256',
+            introspection_encrypted_response_enc: 'A128CBC-HS256',
+            jwks: { keys: [ENCRYPTION_JWK] },
+          },
+        ]
+      : []),
     // The client of the bearer method: it obtains its own access token to
     // call a bearer-protected introspection endpoint.
     {
@@ -110,7 +184,8 @@ await runAsChildProcess({
       grant_types: ['client_credentials'],
     },
   ],
-  use: [testControls],
+  use: [testControls, lookUpJwtsByJti],
+  configure: persistJwtAccessTokens,
   configuration: {
     ttl: {
       ClientCredentials: (_ctx, _token, client) =>

@@ -11,6 +11,9 @@ const demo = JSON.parse(readFileSync(new URL('./demo-clients.json', import.meta.
 /** The resource server's audience, given to every token by default. */
 export const DEMO_AUDIENCE = demo.audience;
 
+/** A resource whose access tokens are JWTs (RFC 9068), for local validation before introspection. */
+export const DEMO_JWT_AUDIENCE = demo.jwtAudience;
+
 /** Scopes the demo's routes require. */
 export const DEMO_SCOPES = demo.scopes;
 
@@ -83,7 +86,8 @@ function tokenClient() {
 /**
  * Starts the server. `use` adds Koa middleware in front of the provider's
  * routes (the tests count and slow down introspection requests with it);
- * `configuration` is merged into oidc-provider's configuration.
+ * `configuration` is merged into oidc-provider's configuration; `configure`
+ * is called with the provider (e.g. to listen to its events).
  */
 export async function startAuthorizationServer({
   port = 0,
@@ -91,6 +95,7 @@ export async function startAuthorizationServer({
   clients = demoClients(),
   use = [],
   configuration = {},
+  configure = () => {},
 } = {}) {
   const server = createServer();
   await new Promise((resolve, reject) => {
@@ -111,6 +116,10 @@ export async function startAuthorizationServer({
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
+      // RFC 9701 signed answers, for clients registered with introspection_signed_response_alg.
+      jwtIntrospection: { enabled: true },
+      // Encrypted answers, for clients registered with introspection_encrypted_response_alg.
+      encryption: { enabled: true },
       revocation: { enabled: true },
       resourceIndicators: {
         enabled: true,
@@ -118,7 +127,10 @@ export async function startAuthorizationServer({
         getResourceServerInfo: (ctx, resourceIndicator) => ({
           scope: DEMO_SCOPES.join(' '),
           audience: resourceIndicator,
-          accessTokenFormat: 'opaque',
+          // Opaque by default; the demo's JWT audience and any resource ending
+          // in ":jwt" get JWT access tokens (tests of issuer routing read their `iss`).
+          accessTokenFormat:
+            resourceIndicator === DEMO_JWT_AUDIENCE || resourceIndicator.endsWith(':jwt') ? 'jwt' : 'opaque',
         }),
       },
     },
@@ -127,6 +139,7 @@ export async function startAuthorizationServer({
   for (const middleware of use) {
     provider.use(middleware);
   }
+  configure(provider);
   server.on('request', provider.callback());
   return {
     issuer,

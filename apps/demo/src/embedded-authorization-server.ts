@@ -6,6 +6,8 @@ import { createInterface } from 'node:readline';
 /** The demo's development clients, shared with the authorization server script. */
 export interface DemoClients {
   audience: string;
+  /** A resource whose access tokens are JWTs. */
+  jwtAudience: string;
   scopes: string[];
   tokenClient: { clientId: string; clientSecret: string };
   /** One client per method; private_key_jwt's has no secret (its public key is registered at start). */

@@ -10,6 +10,8 @@ export { INTROSPECTION_ENV_VARIABLES, INTROSPECTION_TLS_ENV_VARIABLES } from './
 export { parseIntrospectionEnv, type IntrospectionEnv } from './config/introspection-env';
 export { introspectionConfig } from './config/introspection.config';
 export { resolveIntrospectionOptions } from './config/resolve-options';
+export type { AuthorizationServerMetadata } from './discovery/authorization-server-metadata.interface';
+export { AuthorizationServerMetadataService } from './discovery/authorization-server-metadata.service';
 export { InjectIntrospectionOptions } from './decorators/inject-introspection-options.decorator';
 export { IntrospectedToken } from './decorators/introspected-token.decorator';
 export { RequireActiveToken } from './decorators/require-active-token.decorator';
@@ -49,12 +51,18 @@ export type {
   ClientAuthMethod,
   Duration,
   IntrospectionModuleOptions,
+  IntrospectionResponseFormat,
   IntrospectionTlsOptions,
   JsonWebKeyInput,
+  JwtAccessTokenOptions,
+  JwtIntrospectionResponse,
+  JwtResponseValidator,
   JwtSigningAlgorithm,
   JwtSigningProfile,
   ResolvedIntrospectionOptions,
+  ResolvedJwtAccessTokenOptions,
   ResolvedJwtSigningProfile,
+  RpcAuthorizationExtractor,
 } from './interfaces/introspection-options.interface';
 export type { IntrospectionResult, IntrospectOptions } from './interfaces/introspection-result.interface';
 export type { TokenRequirements } from './interfaces/token-requirements.interface';
@@ -63,11 +71,13 @@ export {
   CLIENT_ASSERTION_TYP,
   DEFAULT_CLIENT_ASSERTION_TTL,
   DEFAULT_ENDPOINT_AUTH_METHOD,
+  DEFAULT_INTROSPECTION_SERVER,
   DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD,
   DEFAULT_TOKEN_TYPE_HINT,
   INTROSPECTION_CLOCK,
   INTROSPECTION_REQUEST_PROPERTY,
   INTROSPECTION_RESOLVED_OPTIONS,
+  ROUTE_BY_ISSUER,
 } from './introspection.constants';
 export { IntrospectionModule } from './introspection.module';
 export { systemClock, type Clock } from './interfaces/clock.interface';
@@ -82,3 +92,11 @@ export {
   parseIntrospectionResponse,
   type IntrospectionHttpResponse,
 } from './result/introspection-response.parser';
+export { JWT_INTROSPECTION_MEDIA_TYPE } from './result/jwt-introspection-response.verifier';
+export {
+  getIntrospectionEventsToken,
+  getIntrospectionHealthToken,
+  getIntrospectionOptionsToken,
+  getIntrospectionServiceToken,
+  InjectIntrospectionService,
+} from './introspection.tokens';

@@ -45,6 +45,27 @@ export const DEFAULT_CACHE_MAX_ENTRIES = 10_000;
 export const INTROSPECTION_CACHE = Symbol('INTROSPECTION_CACHE');
 
 /**
+ * The name by which `@RequireActiveToken({ server })` designates the default
+ * (unnamed) registration, e.g. on a method under a controller that names
+ * another server. No named registration may take it.
+ */
+export const DEFAULT_INTROSPECTION_SERVER = 'default';
+
+/**
+ * Issuer routing: `@RequireActiveToken({ server: ROUTE_BY_ISSUER })` sends a
+ * JWT access token to the registration whose `issuer` option equals the
+ * token's `iss`; a token that is not a JWT goes to the default registration.
+ */
+export const ROUTE_BY_ISSUER = '@issuer';
+
+/**
+ * Injection token of the name of a named registration
+ * (`IntrospectionModule.forRoot({ name })`); absent in the default one.
+ * @internal
+ */
+export const INTROSPECTION_REGISTRATION_NAME = Symbol('INTROSPECTION_REGISTRATION_NAME');
+
+/**
  * Injection token of the module's {@link Clock}. Override it in tests to
  * control time; the cache and the guard's `exp`/`nbf` checks read it.
  */

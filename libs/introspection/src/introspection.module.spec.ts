@@ -269,6 +269,14 @@ describe('IntrospectionModule', () => {
         circuitBreakerThreshold: 5,
         circuitBreakerCooldownMs: 10_000,
         staleIfErrorMs: 0,
+        discovery: false,
+        discoveryRetry: false,
+        discoveryRefreshIntervalMs: 3_600_000,
+        responseFormat: 'json',
+        method: 'POST',
+        requestParams: {},
+        requestHeaders: {},
+        acceptOpaqueTokens: true,
       });
     });
   });

@@ -9,7 +9,12 @@ import { IntrospectionHealth } from './health/introspection-health';
 import { ActiveTokenGuard } from './guards/active-token.guard';
 import { FormPostClient } from './http/form-post.client';
 import { IntrospectionHttpClient } from './http/introspection-http.client';
-import { systemClock } from './interfaces/clock.interface';
+import { AuthorizationServerMetadataService } from './discovery/authorization-server-metadata.service';
+import { Clock, systemClock } from './interfaces/clock.interface';
+import type { ResolvedIntrospectionOptions } from './interfaces/introspection-options.interface';
+import { JwtAccessTokenVerifier } from './jwt-access-token/jwt-access-token.verifier';
+import { RemoteKeySetsService } from './keys/remote-key-sets.service';
+import { JwtIntrospectionResponseVerifier } from './result/jwt-introspection-response.verifier';
 import {
   INTROSPECTION_CACHE,
   INTROSPECTION_CLOCK,
@@ -22,6 +27,8 @@ import { CircuitBreakers } from './resilience/circuit-breakers';
 /**
  * OAuth 2.0 Token Introspection (RFC 7662) for a resource server: provides
  * {@link IntrospectionService} and the guard behind `@RequireActiveToken()`.
+ * Register it once without a name (the default authorization server) and
+ * once per additional server with `name`.
  *
  * @example
  * @Module({
@@ -47,6 +54,19 @@ import { CircuitBreakers } from './resilience/circuit-breakers';
       useFactory: createIntrospectionCache,
       inject: [INTROSPECTION_RESOLVED_OPTIONS],
     },
+    {
+      // Discovery (RFC 8414) finishes before anything that needs the endpoint is built.
+      provide: AuthorizationServerMetadataService,
+      useFactory: async (options: ResolvedIntrospectionOptions, clock: Clock) => {
+        const metadata = new AuthorizationServerMetadataService(options, clock);
+        await metadata.start();
+        return metadata;
+      },
+      inject: [INTROSPECTION_RESOLVED_OPTIONS, INTROSPECTION_CLOCK],
+    },
+    RemoteKeySetsService,
+    JwtIntrospectionResponseVerifier,
+    JwtAccessTokenVerifier,
     IntrospectionResultCache,
     ClientAuthStrategyRegistry,
     IntrospectionEvents,
@@ -57,15 +77,17 @@ import { CircuitBreakers } from './resilience/circuit-breakers';
     IntrospectionHealth,
     ActiveTokenGuard,
   ],
-  // Everything the guard injects, so @RequireActiveToken() resolves in
-  // importing modules.
-  exports: [
-    INTROSPECTION_RESOLVED_OPTIONS,
-    INTROSPECTION_CLOCK,
-    IntrospectionService,
-    IntrospectionEvents,
-    IntrospectionHealth,
-    ActiveTokenGuard,
-  ],
+  // Exports depend on the registration (default or named): see the module definition.
 })
-export class IntrospectionModule extends ConfigurableModuleClass {}
+export class IntrospectionModule extends ConfigurableModuleClass {
+  /**
+   * Registers the module with options given directly, plus the extras
+   * (`isGlobal`, `clientAuthStrategies`, `name`).
+   */
+  declare static forRoot: typeof ConfigurableModuleClass.forRoot;
+  /**
+   * Registers the module with options from a factory (`useFactory` with
+   * `inject`, `useClass` or `useExisting`, and `imports`), plus the extras.
+   */
+  declare static forRootAsync: typeof ConfigurableModuleClass.forRootAsync;
+}

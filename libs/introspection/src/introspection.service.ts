@@ -6,6 +6,15 @@ import { IntrospectionEvents } from './events/introspection-events';
 import { IntrospectionHttpClient } from './http/introspection-http.client';
 import type { ResolvedIntrospectionOptions } from './interfaces/introspection-options.interface';
 import type { IntrospectionResult, IntrospectOptions } from './interfaces/introspection-result.interface';
+import { JwtAccessTokenVerifier } from './jwt-access-token/jwt-access-token.verifier';
+
+/** The answer for a token refused by local JWT validation: inactive, nothing else known. */
+const LOCALLY_REJECTED: IntrospectionResult = Object.freeze({
+  active: false,
+  scopes: [],
+  aud: [],
+  claims: Object.freeze({}),
+});
 
 /** One lookup of one cache key under way, shared by every concurrent caller. */
 interface Flight {
@@ -30,11 +39,14 @@ export class IntrospectionService {
     private readonly client: IntrospectionHttpClient,
     private readonly cache: IntrospectionResultCache,
     private readonly events: IntrospectionEvents,
+    private readonly localJwt: JwtAccessTokenVerifier,
     @InjectIntrospectionOptions() private readonly options: ResolvedIntrospectionOptions,
   ) {}
 
   /**
-   * Introspects `token`. Resolves with the validated answer, active or not;
+   * Introspects `token`. With the `jwt` option, a JWT is first verified
+   * locally and resolves as inactive, without a request, when it fails.
+   * Resolves with the validated answer, active or not;
    * rejects when there is no usable answer, never resolving to "inactive"
    * for an outage. With caching on, concurrent calls for the same token share
    * one lookup and one request (single flight), and share its error too.
@@ -47,6 +59,20 @@ export class IntrospectionService {
    */
   async introspect(token: string, options: IntrospectOptions = {}): Promise<IntrospectionResult> {
     assertToken(token);
+    if (!this.localJwt.enabled) {
+      return this.introspectRemotely(token, options);
+    }
+    // Couper's model: a JWT is verified locally first; one that fails costs
+    // no introspection request, one that passes is introspected for revocation.
+    const verdict = await this.localJwt.check(token);
+    if (verdict.kind === 'rejected') {
+      return LOCALLY_REJECTED;
+    }
+    const result = await this.introspectRemotely(token, options);
+    return verdict.kind === 'verified' ? { ...result, accessTokenClaims: verdict.claims } : result;
+  }
+
+  private async introspectRemotely(token: string, options: IntrospectOptions): Promise<IntrospectionResult> {
     const tokenTypeHint = options.tokenTypeHint ?? this.options.tokenTypeHint;
     if (!this.cache.enabled) {
       return this.client.introspect(token, tokenTypeHint);

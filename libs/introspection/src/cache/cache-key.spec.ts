@@ -27,4 +27,10 @@ describe('introspectionCacheKey', () => {
     const b = introspectionCacheKey('', { ...scope, clientId: 'ab' });
     expect(a).not.toBe(b);
   });
+
+  it("puts a named registration's entries under their own prefix, with the same digest", () => {
+    const plain = introspectionCacheKey(TOKEN, scope);
+    const named = introspectionCacheKey(TOKEN, { ...scope, namespace: 'partners' });
+    expect(named).toBe(plain.replace('introspection:v1:', 'introspection:v1:partners:'));
+  });
 });

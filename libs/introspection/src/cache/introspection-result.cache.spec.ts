@@ -83,6 +83,14 @@ describe('IntrospectionResultCache', () => {
     expect(await cache.read('k')).toBeUndefined();
   });
 
+  it('keeps the signed answer (RFC 9701) of a cached result, for audit on cache hits', async () => {
+    const { cache } = setUp();
+    await cache.write('k', { ...answer({ active: true }), jwt: 'header.payload.signature' });
+    expect(await cache.read('k')).toMatchObject({ active: true, jwt: 'header.payload.signature' });
+    await cache.write('plain', answer({ active: true }));
+    expect(await cache.read('plain')).not.toHaveProperty('jwt');
+  });
+
   it('keeps inactive answers for negativeTtl only', async () => {
     const { cache, clock } = setUp({ ttl: '60s', negativeTtl: '2s' });
     await cache.write('k', answer({ active: false }));

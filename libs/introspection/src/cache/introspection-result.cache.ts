@@ -1,10 +1,14 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
 import type { Clock } from '../interfaces/clock.interface';
 import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
-import { INTROSPECTION_CACHE, INTROSPECTION_CLOCK } from '../introspection.constants';
+import {
+  INTROSPECTION_CACHE,
+  INTROSPECTION_CLOCK,
+  INTROSPECTION_REGISTRATION_NAME,
+} from '../introspection.constants';
 import { parseIntrospectionClaims } from '../result/introspection-response.parser';
 import { introspectionCacheKey } from './cache-key';
 import { cacheLifetimeMs } from './cache-lifetime';
@@ -35,6 +39,8 @@ interface CacheEntry {
    * answer (`staleIfError`), by the writer's clock; absent when it may not.
    */
   readonly staleUntil?: number;
+  /** The signed answer (RFC 9701) the claims came in, kept for audit on cache hits too. */
+  readonly jwt?: string;
 }
 
 /**
@@ -54,6 +60,7 @@ export class IntrospectionResultCache implements OnModuleDestroy {
     @Inject(INTROSPECTION_CACHE) private readonly cache: Cache | null,
     @InjectIntrospectionOptions() private readonly options: ResolvedIntrospectionOptions,
     @Inject(INTROSPECTION_CLOCK) private readonly clock: Clock,
+    @Optional() @Inject(INTROSPECTION_REGISTRATION_NAME) private readonly namespace?: string,
   ) {
     if (!cache && (options.cacheUrl || options.cache)) {
       this.logger.warn(
@@ -83,9 +90,11 @@ export class IntrospectionResultCache implements OnModuleDestroy {
   /** The key of a token under the current configuration. */
   key(token: string, tokenTypeHint: string): string {
     return introspectionCacheKey(token, {
-      endpoint: this.options.endpoint,
+      // A discovered endpoint is keyed by the issuer it was discovered from.
+      endpoint: this.options.endpoint ?? `issuer:${this.options.issuer}`,
       clientId: this.options.clientId,
       tokenTypeHint,
+      namespace: this.namespace,
     });
   }
 
@@ -133,6 +142,7 @@ export class IntrospectionResultCache implements OnModuleDestroy {
       storedAt: now,
       expiresAt: now + lifetime,
       ...(staleFor > 0 ? { staleUntil: now + lifetime + staleFor } : {}),
+      ...(result.jwt === undefined ? {} : { jwt: result.jwt }),
     };
     await this.call((cache) => cache.set(key, entry, lifetime + staleFor));
   }
@@ -201,8 +211,13 @@ export class IntrospectionResultCache implements OnModuleDestroy {
     if (typeof value !== 'object' || value === null) {
       return 'unreadable';
     }
-    const { claims, storedAt, expiresAt, staleUntil } = value as Partial<CacheEntry>;
-    if (typeof claims !== 'string' || typeof storedAt !== 'number' || typeof expiresAt !== 'number') {
+    const { claims, storedAt, expiresAt, staleUntil, jwt } = value as Partial<CacheEntry>;
+    if (
+      typeof claims !== 'string' ||
+      typeof storedAt !== 'number' ||
+      typeof expiresAt !== 'number' ||
+      (jwt !== undefined && typeof jwt !== 'string')
+    ) {
       return 'unreadable';
     }
     const now = this.clock.now();
@@ -214,6 +229,9 @@ export class IntrospectionResultCache implements OnModuleDestroy {
     let result: IntrospectionResult;
     try {
       result = parseIntrospectionClaims(JSON.parse(claims));
+      if (jwt !== undefined) {
+        result = { ...result, jwt };
+      }
     } catch {
       return 'unreadable';
     }

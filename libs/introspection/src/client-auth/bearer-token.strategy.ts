@@ -30,6 +30,8 @@ interface CachedToken {
 
 interface TokenRequestSettings {
   readonly strategy: ClientAuthStrategy;
+  /** The token endpoint URL. */
+  readonly endpoint: string;
   /** The module options as the token request sees them: its endpoint and method. */
   readonly options: ResolvedIntrospectionOptions;
 }
@@ -154,7 +156,7 @@ export class BearerTokenStrategy implements ClientAuthStrategy {
       endpointAuthMethod: method,
     };
     await strategy.init?.(tokenOptions);
-    return { strategy, options: tokenOptions };
+    return { strategy, endpoint: tokenEndpoint, options: tokenOptions };
   }
 
   /** The cached token, or a new one; concurrent callers share one token request. */
@@ -170,9 +172,9 @@ export class BearerTokenStrategy implements ClientAuthStrategy {
 
   /** RFC 6749 §4.4: a client credentials grant at the token endpoint. */
   private async requestToken(): Promise<CachedToken> {
-    const { strategy, options } = this.tokenRequest!;
+    const { strategy, endpoint, options } = this.tokenRequest!;
     const request: ClientAuthRequest = {
-      endpoint: options.endpoint,
+      endpoint,
       headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'client_credentials' }),
     };
@@ -184,7 +186,7 @@ export class BearerTokenStrategy implements ClientAuthStrategy {
     // request errs on the early side.
     const sentAt = Date.now();
     const response = await this.http.post(
-      options.endpoint,
+      endpoint,
       request.headers,
       request.body.toString(),
       'token endpoint',

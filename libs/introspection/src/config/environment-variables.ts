@@ -1,5 +1,6 @@
 import type {
   IntrospectionModuleOptions,
+  JwtAccessTokenOptions,
   JwtSigningProfile,
 } from '../interfaces/introspection-options.interface';
 
@@ -11,7 +12,9 @@ type EnvSigningSetting = keyof Pick<
 
 /** Options set by one environment variable each, nested ones by their dotted path. */
 type EnvOption =
-  Exclude<keyof IntrospectionModuleOptions, 'jwtSigningProfile'> | `jwtSigningProfile.${EnvSigningSetting}`;
+  | Exclude<keyof IntrospectionModuleOptions, 'jwtSigningProfile' | 'jwt' | 'jwtResponseValidator'>
+  | `jwtSigningProfile.${EnvSigningSetting}`
+  | `jwt.${keyof JwtAccessTokenOptions}`;
 
 /**
  * The environment variable that sets each module option, as read by
@@ -22,6 +25,20 @@ type EnvOption =
 export const INTROSPECTION_ENV_VARIABLES = {
   endpoint: 'INTROSPECTION_ENDPOINT',
   issuer: 'INTROSPECTION_ISSUER',
+  discoveryRetry: 'INTROSPECTION_DISCOVERY_RETRY',
+  discoveryRefreshInterval: 'INTROSPECTION_DISCOVERY_REFRESH_INTERVAL',
+  jwksUri: 'INTROSPECTION_JWKS_URI',
+  responseFormat: 'INTROSPECTION_RESPONSE_FORMAT',
+  responseSigningAlgorithms: 'INTROSPECTION_RESPONSE_SIGNING_ALGORITHMS',
+  responseDecryptionKey: 'INTROSPECTION_RESPONSE_DECRYPTION_KEY',
+  method: 'INTROSPECTION_METHOD',
+  requestParams: 'INTROSPECTION_REQUEST_PARAMS',
+  requestHeaders: 'INTROSPECTION_REQUEST_HEADERS',
+  'jwt.audience': 'INTROSPECTION_JWT_AUDIENCE',
+  'jwt.algorithms': 'INTROSPECTION_JWT_ALGORITHMS',
+  'jwt.types': 'INTROSPECTION_JWT_TYPES',
+  'jwt.jwksUri': 'INTROSPECTION_JWT_JWKS_URI',
+  acceptOpaqueTokens: 'INTROSPECTION_ACCEPT_OPAQUE_TOKENS',
   clientId: 'INTROSPECTION_CLIENT_ID',
   clientSecret: 'INTROSPECTION_CLIENT_SECRET',
   endpointAuthMethod: 'INTROSPECTION_ENDPOINT_AUTH_METHOD',
@@ -48,13 +65,14 @@ export const INTROSPECTION_ENV_VARIABLES = {
   allowMissingTokenType: 'INTROSPECTION_ALLOW_MISSING_TOKEN_TYPE',
   maxTokenLength: 'INTROSPECTION_MAX_TOKEN_LENGTH',
   maxResponseBytes: 'INTROSPECTION_MAX_RESPONSE_BYTES',
+  wsAuthPayloadField: 'INTROSPECTION_WS_AUTH_PAYLOAD_FIELD',
   allowInsecureHttp: 'INTROSPECTION_ALLOW_INSECURE_HTTP',
   retries: 'INTROSPECTION_RETRIES',
   retryBackoff: 'INTROSPECTION_RETRY_BACKOFF',
   circuitBreakerThreshold: 'INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD',
   circuitBreakerCooldown: 'INTROSPECTION_CIRCUIT_BREAKER_COOLDOWN',
   staleIfError: 'INTROSPECTION_STALE_IF_ERROR',
-} as const satisfies Record<Exclude<EnvOption, 'cache' | 'tls'>, string>;
+} as const satisfies Record<Exclude<EnvOption, 'cache' | 'tls' | 'rpcAuthorizationExtractor'>, string>;
 
 /** The environment variables of the `tls` option's members, as read by {@link parseIntrospectionEnv}. */
 export const INTROSPECTION_TLS_ENV_VARIABLES = {

@@ -1,3 +1,7 @@
+import {
+  DISCOVERY_AND_JWT_DEFAULTS,
+  TRANSPORT_AND_RESILIENCE_DEFAULTS,
+} from '../../test-support/resolved-defaults';
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
 import { INTROSPECTION_ENV_VARIABLES } from './environment-variables';
 import { parseIntrospectionEnv } from './introspection-env';
@@ -45,7 +49,40 @@ describe('parseIntrospectionEnv', () => {
     ['circuitBreakerThreshold', 'INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD', '3', 3],
     ['circuitBreakerCooldown', 'INTROSPECTION_CIRCUIT_BREAKER_COOLDOWN', '30s', '30s'],
     ['staleIfError', 'INTROSPECTION_STALE_IF_ERROR', '5m', '5m'],
+    ['discoveryRetry', 'INTROSPECTION_DISCOVERY_RETRY', 'on', true],
+    ['discoveryRefreshInterval', 'INTROSPECTION_DISCOVERY_REFRESH_INTERVAL', '30m', '30m'],
+    ['jwksUri', 'INTROSPECTION_JWKS_URI', 'https://as.example.com/jwks', 'https://as.example.com/jwks'],
+    ['responseFormat', 'INTROSPECTION_RESPONSE_FORMAT', 'jwt', 'jwt'],
+    [
+      'responseSigningAlgorithms',
+      'INTROSPECTION_RESPONSE_SIGNING_ALGORITHMS',
+      'RS256, ES256',
+      ['RS256', 'ES256'],
+    ],
+    ['method', 'INTROSPECTION_METHOD', 'get', 'GET'],
+    [
+      'responseDecryptionKey',
+      'INTROSPECTION_RESPONSE_DECRYPTION_KEY',
+      '{"kty":"oct","k":"AAAA"}',
+      { kty: 'oct', k: 'AAAA' },
+    ],
+    [
+      'requestParams',
+      'INTROSPECTION_REQUEST_PARAMS',
+      'response_as_jwt=true&x=a%20b',
+      { response_as_jwt: 'true', x: 'a b' },
+    ],
+    ['requestHeaders', 'INTROSPECTION_REQUEST_HEADERS', '{"X-Tenant":"acme"}', { 'X-Tenant': 'acme' }],
+    ['acceptOpaqueTokens', 'INTROSPECTION_ACCEPT_OPAQUE_TOKENS', 'false', false],
+    ['wsAuthPayloadField', 'INTROSPECTION_WS_AUTH_PAYLOAD_FIELD', 'token', 'token'],
   ];
+  /** The `jwt` block's variables, read together (the block exists once its audience is set). */
+  const jwtVariables = {
+    'jwt.audience': 'INTROSPECTION_JWT_AUDIENCE',
+    'jwt.algorithms': 'INTROSPECTION_JWT_ALGORITHMS',
+    'jwt.types': 'INTROSPECTION_JWT_TYPES',
+    'jwt.jwksUri': 'INTROSPECTION_JWT_JWKS_URI',
+  };
 
   it('reads the tls members verbatim from INTROSPECTION_TLS_*', () => {
     const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
@@ -62,11 +99,44 @@ describe('parseIntrospectionEnv', () => {
   it('covers every documented variable in this table', () => {
     // Client authentication variables have their own spec (introspection-env.client-auth.spec.ts).
     const clientAuth = /^(jwtSigningProfile\.|bearerToken$|tokenEndpoint|tokenScope$)/;
-    expect(Object.fromEntries(mappings.map(([option, variable]) => [option, variable]))).toStrictEqual(
+    expect({
+      ...Object.fromEntries(mappings.map(([option, variable]) => [option, variable])),
+      ...jwtVariables,
+    }).toStrictEqual(
       Object.fromEntries(
         Object.entries(INTROSPECTION_ENV_VARIABLES).filter(([option]) => !clientAuth.test(option)),
       ),
     );
+  });
+
+  it('reads the jwt block from its variables', () => {
+    expect(
+      parseIntrospectionEnv({
+        INTROSPECTION_JWT_AUDIENCE: 'https://api.example.com, urn:api',
+        INTROSPECTION_JWT_ALGORITHMS: 'RS256 ES256',
+        INTROSPECTION_JWT_TYPES: 'at+jwt',
+        INTROSPECTION_JWT_JWKS_URI: 'https://keys.example.com/jwks',
+      }),
+    ).toStrictEqual({
+      jwt: {
+        audience: ['https://api.example.com', 'urn:api'],
+        algorithms: ['RS256', 'ES256'],
+        types: ['at+jwt'],
+        jwksUri: 'https://keys.example.com/jwks',
+      },
+    });
+  });
+
+  it('ignores the jwt block variables without INTROSPECTION_JWT_AUDIENCE', () => {
+    expect(parseIntrospectionEnv({ INTROSPECTION_JWT_ALGORITHMS: 'RS256' })).toStrictEqual({});
+  });
+
+  it('refuses INTROSPECTION_REQUEST_HEADERS that is not a JSON object, naming the variable', () => {
+    const error = configurationError(() =>
+      parseIntrospectionEnv({ INTROSPECTION_REQUEST_HEADERS: 'X-Tenant: acme' }),
+    );
+    expect(error.option).toBe('requestHeaders');
+    expect(error.message).toContain('INTROSPECTION_REQUEST_HEADERS');
   });
 
   it.each(mappings)('maps %s from %s', (option, variable, raw, expected) => {
@@ -249,13 +319,10 @@ describe('parseIntrospectionEnv', () => {
       allowMissingTokenType: true,
       maxTokenLength: 1024,
       maxResponseBytes: 65_536,
-      allowInsecureHttp: false,
-      tls: undefined,
-      retries: 1,
-      retryBackoffMs: 100,
-      circuitBreakerThreshold: 5,
-      circuitBreakerCooldownMs: 10_000,
-      staleIfErrorMs: 0,
+      ...TRANSPORT_AND_RESILIENCE_DEFAULTS,
+      ...DISCOVERY_AND_JWT_DEFAULTS,
+      wsAuthPayloadField: undefined,
+      rpcAuthorizationExtractor: undefined,
     });
   });
 });

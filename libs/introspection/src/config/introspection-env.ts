@@ -31,6 +31,17 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
   const options: IntrospectionModuleOptions = {
     endpoint: text(ENV.endpoint),
     issuer: text(ENV.issuer),
+    discoveryRetry: booleanVariable('discoveryRetry', text(ENV.discoveryRetry)),
+    discoveryRefreshInterval: text(ENV.discoveryRefreshInterval),
+    jwksUri: text(ENV.jwksUri),
+    responseFormat: text(ENV.responseFormat) as IntrospectionModuleOptions['responseFormat'],
+    responseSigningAlgorithms: list(text(ENV.responseSigningAlgorithms)),
+    responseDecryptionKey: keyVariable('responseDecryptionKey', env[ENV.responseDecryptionKey]),
+    method: text(ENV.method)?.toUpperCase() as IntrospectionModuleOptions['method'],
+    requestParams: params(text(ENV.requestParams)),
+    requestHeaders: jsonObject('requestHeaders', text(ENV.requestHeaders)),
+    jwt: jwtOptions(text, list),
+    acceptOpaqueTokens: booleanVariable('acceptOpaqueTokens', text(ENV.acceptOpaqueTokens)),
     clientId: text(ENV.clientId) as string,
     // Secrets are taken verbatim: surrounding spaces may be part of them.
     clientSecret: env[ENV.clientSecret] || undefined,
@@ -53,6 +64,7 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
     allowMissingTokenType: booleanVariable('allowMissingTokenType', text(ENV.allowMissingTokenType)),
     maxTokenLength: integerVariable('maxTokenLength', text(ENV.maxTokenLength)),
     maxResponseBytes: integerVariable('maxResponseBytes', text(ENV.maxResponseBytes)),
+    wsAuthPayloadField: text(ENV.wsAuthPayloadField),
     allowInsecureHttp: booleanVariable('allowInsecureHttp', text(ENV.allowInsecureHttp)),
     tls: tlsVariables(env),
     retries: integerVariable('retries', text(ENV.retries)),
@@ -79,6 +91,43 @@ function tlsVariables(env: IntrospectionEnv): IntrospectionTlsOptions | undefine
   return Object.keys(tls).length > 0 ? tls : undefined;
 }
 
+function jwtOptions(
+  text: (name: string) => string | undefined,
+  toList: typeof list,
+): IntrospectionModuleOptions['jwt'] {
+  const audience = toList(text(ENV['jwt.audience']));
+  if (!audience) {
+    return undefined;
+  }
+  return Object.fromEntries(
+    Object.entries({
+      audience,
+      algorithms: toList(text(ENV['jwt.algorithms'])),
+      types: toList(text(ENV['jwt.types'])),
+      jwksUri: text(ENV['jwt.jwksUri']),
+    }).filter(([, value]) => value !== undefined),
+  ) as unknown as IntrospectionModuleOptions['jwt'];
+}
+
+function params(value: string | undefined): Record<string, string> | undefined {
+  return value === undefined ? undefined : Object.fromEntries(new URLSearchParams(value));
+}
+
+function jsonObject(option: keyof typeof ENV, value: string | undefined): Record<string, string> | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+      return parsed as Record<string, string>;
+    }
+  } catch {
+    // Reported below.
+  }
+  throw new IntrospectionConfigurationError(option, 'is not a JSON object, e.g. {"X-Tenant":"acme"}.');
+}
+
 /** The signing profile from `INTROSPECTION_SIGNING_*`, or `undefined` when none is set. */
 function signingProfile(
   env: IntrospectionEnv,
@@ -86,7 +135,7 @@ function signingProfile(
 ): JwtSigningProfile | undefined {
   const profile: JwtSigningProfile = {
     signatureAlgorithm: text(ENV['jwtSigningProfile.signatureAlgorithm']) as JwtSigningAlgorithm | undefined,
-    key: signingKey(env[ENV['jwtSigningProfile.key']]),
+    key: keyVariable('jwtSigningProfile.key', env[ENV['jwtSigningProfile.key']]),
     keyFile: text(ENV['jwtSigningProfile.keyFile']),
     keyId: text(ENV['jwtSigningProfile.keyId']),
     ttl: text(ENV['jwtSigningProfile.ttl']),
@@ -97,11 +146,15 @@ function signingProfile(
 }
 
 /**
- * `INTROSPECTION_SIGNING_KEY`: a JWK as JSON, or a PEM. Environment files
+ * A private key variable (`INTROSPECTION_SIGNING_KEY`,
+ * `INTROSPECTION_RESPONSE_DECRYPTION_KEY`): a JWK as JSON, or a PEM. Environment files
  * often cannot hold line breaks, so a PEM written on one line with literal
  * `\n` separators is accepted too.
  */
-function signingKey(value: string | undefined): string | JsonWebKeyInput | undefined {
+function keyVariable(
+  option: keyof typeof ENV,
+  value: string | undefined,
+): string | JsonWebKeyInput | undefined {
   const key = value?.trim();
   if (!key) {
     return undefined;
@@ -112,10 +165,7 @@ function signingKey(value: string | undefined): string | JsonWebKeyInput | undef
       jwk = JSON.parse(key);
     } catch {
       // The parser's message may quote the key: never pass it on.
-      throw new IntrospectionConfigurationError(
-        ENV['jwtSigningProfile.key'],
-        'starts like a JWK but is not valid JSON.',
-      );
+      throw new IntrospectionConfigurationError(ENV[option], 'starts like a JWK but is not valid JSON.');
     }
     return jwk as JsonWebKeyInput;
   }

@@ -178,3 +178,17 @@ export function optionalObject(
   }
   return value as Record<string, unknown>;
 }
+
+/**
+ * A function option; `undefined` when absent.
+ * @internal
+ */
+export function optionalFunction<T>(value: T | undefined | null, option: string): T | undefined {
+  if (value === undefined || value === null) {
+    return undefined;
+  }
+  if (typeof value !== 'function') {
+    throw new IntrospectionConfigurationError(option, `must be a function, got ${typeof value}.`);
+  }
+  return value;
+}

@@ -1,8 +1,14 @@
+import {
+  DISCOVERY_AND_JWT_DEFAULTS,
+  TRANSPORT_AND_RESILIENCE_DEFAULTS,
+} from '../../test-support/resolved-defaults';
+import { generateKeyPairSync } from 'node:crypto';
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
 import { resolveIntrospectionOptions } from './resolve-options';
 
 const ENDPOINT = 'https://as.example.com/token/introspection';
 const SECRET = 'SECRET-MARKER-9c41e7';
+const VALIDATOR = (): void => undefined;
 
 /** The smallest valid options, with any option overridden or added. */
 function resolve(overrides: Record<string, unknown> = {}) {
@@ -47,22 +53,20 @@ describe('resolveIntrospectionOptions', () => {
       allowMissingTokenType: false,
       maxTokenLength: 4096,
       maxResponseBytes: 65_536,
-      allowInsecureHttp: false,
-      tls: undefined,
-      retries: 1,
-      retryBackoffMs: 100,
-      circuitBreakerThreshold: 5,
-      circuitBreakerCooldownMs: 10_000,
-      staleIfErrorMs: 0,
+      ...TRANSPORT_AND_RESILIENCE_DEFAULTS,
+      ...DISCOVERY_AND_JWT_DEFAULTS,
+      wsAuthPayloadField: undefined,
+      rpcAuthorizationExtractor: undefined,
     });
   });
 
   it('keeps every option that is set, with durations in milliseconds', () => {
+    const extractor = () => 'Bearer t';
     expect(
       resolve({
         issuer: 'https://as.example.com',
         clientSecret: SECRET,
-        endpointAuthMethod: 'client_secret_post',
+        endpointAuthMethod: 'tls_client_auth',
         ttl: '1m30s',
         negativeTtl: '2s',
         cacheMaxEntries: 50,
@@ -83,13 +87,30 @@ describe('resolveIntrospectionOptions', () => {
         circuitBreakerThreshold: 0,
         circuitBreakerCooldown: '30s',
         staleIfError: '5m',
+        discoveryRetry: true,
+        discoveryRefreshInterval: '10m',
+        jwksUri: 'https://as.example.com/jwks',
+        responseFormat: 'jwt',
+        responseSigningAlgorithms: ['ES256'],
+        jwtResponseValidator: VALIDATOR,
+        method: 'GET',
+        requestParams: { response_as_jwt: 'true' },
+        requestHeaders: { 'X-Tenant': 'acme' },
+        jwt: {
+          audience: 'https://api.example.com',
+          algorithms: ['PS256'],
+          jwksUri: 'https://keys.example.com',
+        },
+        acceptOpaqueTokens: false,
+        wsAuthPayloadField: 'token',
+        rpcAuthorizationExtractor: extractor,
       }),
     ).toStrictEqual({
       endpoint: ENDPOINT,
       issuer: 'https://as.example.com',
       clientId: 'orders-api',
       clientSecret: SECRET,
-      endpointAuthMethod: 'client_secret_post',
+      endpointAuthMethod: 'tls_client_auth',
       ttlMs: 90_000,
       jwtSigningProfile: undefined,
       bearerToken: undefined,
@@ -116,6 +137,26 @@ describe('resolveIntrospectionOptions', () => {
       circuitBreakerThreshold: 0,
       circuitBreakerCooldownMs: 30_000,
       staleIfErrorMs: 300_000,
+      discovery: false,
+      discoveryRetry: true,
+      discoveryRefreshIntervalMs: 600_000,
+      jwksUri: 'https://as.example.com/jwks',
+      responseFormat: 'jwt',
+      responseSigningAlgorithms: ['ES256'],
+      jwtResponseValidator: VALIDATOR,
+      responseDecryptionKey: undefined,
+      method: 'GET',
+      requestParams: { response_as_jwt: 'true' },
+      requestHeaders: { 'X-Tenant': 'acme' },
+      jwt: {
+        audience: ['https://api.example.com'],
+        algorithms: ['PS256'],
+        jwksUri: 'https://keys.example.com',
+        types: ['at+jwt', 'JWT'],
+      },
+      acceptOpaqueTokens: false,
+      wsAuthPayloadField: 'token',
+      rpcAuthorizationExtractor: extractor,
     });
   });
 
@@ -210,6 +251,13 @@ describe('resolveIntrospectionOptions', () => {
       expect(error.option).toBe('staleIfError');
       expect(error.message).toContain('set ttl');
     });
+  });
+
+  it.each([
+    ['wsAuthPayloadField', 42],
+    ['rpcAuthorizationExtractor', 'authorization'],
+  ])('refuses a %s that is not of the right type, naming it', (option, value) => {
+    expect(configurationError(() => resolve({ [option]: value })).option).toBe(option);
   });
 
   it('treats null and empty strings of optional string options as unset', () => {
@@ -570,6 +618,141 @@ describe('resolveIntrospectionOptions', () => {
     it('never shows a cache URL, which may hold a password, in its errors', () => {
       const error = configurationError(() => resolve({ cacheUrl: 'http://user:hunter2@redis.internal' }));
       expect(error.message).not.toContain('hunter2');
+    });
+  });
+
+  describe('discovery, JWT and compatibility options', () => {
+    it('needs no endpoint when the issuer is set, and then discovers', () => {
+      const resolved = resolveIntrospectionOptions({ issuer: 'https://as.example.com', clientId: 'api' });
+      expect(resolved.endpoint).toBeUndefined();
+      expect(resolved.discovery).toBe(true);
+    });
+
+    it('asks for the endpoint or the issuer when neither is set', () => {
+      const error = configurationError(() => resolveIntrospectionOptions({ clientId: 'api' }));
+      expect(error.option).toBe('endpoint');
+      expect(error.message).toMatch(/or set issuer to discover it/);
+    });
+
+    it('discovers only the JWK Set when the endpoint is set but JWTs need keys', () => {
+      expect(resolve({ issuer: 'https://as.example.com', responseFormat: 'jwt' }).discovery).toBe(true);
+      expect(
+        resolve({
+          issuer: 'https://as.example.com',
+          responseFormat: 'jwt',
+          jwksUri: 'https://as.example.com/jwks',
+        }).discovery,
+      ).toBe(false);
+      expect(resolve({ issuer: 'https://as.example.com' }).discovery).toBe(false);
+    });
+
+    it.each([
+      ['responseFormat "jwt" without issuer', { responseFormat: 'jwt' }, 'issuer', /iss/],
+      ['jwt without issuer', { jwt: { audience: 'api' } }, 'issuer', /iss/],
+      ['an unknown responseFormat', { responseFormat: 'xml' }, 'responseFormat', /"json", "jwt"/],
+      ['an issuer with a query', { issuer: 'https://as.example.com?a=1' }, 'issuer', /query/],
+      ['an issuer that is not a URL', { issuer: 'as.example.com' }, 'issuer', /absolute URL/],
+      ['a jwksUri that is not http(s)', { jwksUri: 'file:///keys' }, 'jwksUri', /http\(s\)/],
+      [
+        'alg none for responses',
+        { responseSigningAlgorithms: ['none'] },
+        'responseSigningAlgorithms',
+        /not allowed/,
+      ],
+      [
+        'HS256 for responses',
+        { responseSigningAlgorithms: ['RS256', 'HS256'] },
+        'responseSigningAlgorithms',
+        /not allowed/,
+      ],
+      [
+        'HS512 for access tokens',
+        { issuer: 'https://as', jwt: { audience: 'api', algorithms: ['HS512'] } },
+        'jwt.algorithms',
+        /not allowed/,
+      ],
+      ['a jwt block without audience', { issuer: 'https://as', jwt: {} }, 'jwt.audience', /required/],
+      ['an unknown method', { method: 'PUT' }, 'method', /"POST", "GET"/],
+      [
+        'a requestParams replacing the token',
+        { requestParams: { token: 'x' } },
+        'requestParams',
+        /cannot be replaced/,
+      ],
+      [
+        'a requestParams replacing client_secret',
+        { requestParams: { client_secret: 'x' } },
+        'requestParams',
+        /cannot be replaced/,
+      ],
+      [
+        'a requestParams value that is not a string',
+        { requestParams: { a: 1 } },
+        'requestParams',
+        /must be a string/,
+      ],
+      [
+        'a requestHeaders replacing Authorization',
+        { requestHeaders: { authorization: 'x' } },
+        'requestHeaders',
+        /cannot be replaced/,
+      ],
+      [
+        'a requestHeaders replacing Accept',
+        { requestHeaders: { Accept: 'text/html' } },
+        'requestHeaders',
+        /cannot be replaced/,
+      ],
+      [
+        'a header value with a line break',
+        { requestHeaders: { 'X-A': 'a\r\nX-B: b' } },
+        'requestHeaders',
+        /not a valid header/,
+      ],
+      [
+        'a jwtResponseValidator that is not a function',
+        { jwtResponseValidator: 'yes' },
+        'jwtResponseValidator',
+        /function/,
+      ],
+      [
+        'a too short discoveryRefreshInterval',
+        { discoveryRefreshInterval: '10ms' },
+        'discoveryRefreshInterval',
+        /between 1s/,
+      ],
+    ])('refuses %s, naming the option', (_label, overrides, option, message) => {
+      const error = configurationError(() => resolve(overrides));
+      expect(error.option).toBe(option);
+      expect(error.message).toMatch(message);
+    });
+
+    it.each(['client_secret_post', 'client_secret_jwt', 'private_key_jwt'])(
+      'refuses method GET with %s, whose credentials would go into the URL',
+      (endpointAuthMethod) => {
+        const error = configurationError(() => resolve({ method: 'GET', endpointAuthMethod }));
+        expect(error.option).toBe('method');
+        expect(error.message).toContain(endpointAuthMethod);
+      },
+    );
+
+    it('accepts method GET with client_secret_basic', () => {
+      expect(resolve({ method: 'GET' }).method).toBe('GET');
+    });
+
+    it('refuses a responseDecryptionKey that is not a key without quoting it', () => {
+      const error = configurationError(() => resolve({ responseDecryptionKey: 'KEY-MATERIAL-1234' }));
+      expect(error.option).toBe('responseDecryptionKey');
+      expect(error.message).toMatch(/not a private key/);
+      expect(`${error.message}${String(error.stack)}`).not.toContain('KEY-MATERIAL-1234');
+    });
+
+    it('imports a PEM private key and a private JWK', () => {
+      const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      expect(resolve({ responseDecryptionKey: pem }).responseDecryptionKey?.type).toBe('private');
+      const jwk = privateKey.export({ format: 'jwk' });
+      expect(resolve({ responseDecryptionKey: jwk }).responseDecryptionKey?.type).toBe('private');
     });
   });
 });

@@ -1,5 +1,6 @@
 import type { Cache } from 'cache-manager';
 import type { Keyv } from 'keyv';
+import { createPrivateKey, createSecretKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import {
   DEFAULT_CACHE_MAX_ENTRIES,
   DEFAULT_ENDPOINT_AUTH_METHOD,
@@ -12,12 +13,15 @@ import { IntrospectionConfigurationError } from '../errors/introspection.errors'
 import type {
   IntrospectionModuleOptions,
   IntrospectionTlsOptions,
+  JwtAccessTokenOptions,
   ResolvedIntrospectionOptions,
+  ResolvedJwtAccessTokenOptions,
 } from '../interfaces/introspection-options.interface';
 import {
   boolean,
   duration,
   httpsUrl,
+  optionalFunction,
   optionalString,
   positiveInteger,
   requiredString,
@@ -35,6 +39,22 @@ const DEFAULT_CIRCUIT_BREAKER_THRESHOLD = 5;
 const DEFAULT_CIRCUIT_BREAKER_COOLDOWN = '10s';
 /** More retries than this would only pile load on a struggling server. */
 const MAX_RETRIES = 5;
+const DEFAULT_DISCOVERY_REFRESH_INTERVAL = '1h';
+const DEFAULT_JWT_ALGORITHMS = ['RS256'];
+const DEFAULT_JWT_TYPES = ['at+jwt', 'JWT'];
+/** Parameters the module sends itself; `requestParams` may not replace them. */
+const RESERVED_PARAMS = new Set([
+  'token',
+  'token_type_hint',
+  'client_id',
+  'client_secret',
+  'client_assertion',
+  'client_assertion_type',
+]);
+/** Client authentication methods that send credentials as form parameters (RFC 6749 §2.3.1, RFC 7523 §2.2). */
+const BODY_CREDENTIAL_METHODS = new Set(['client_secret_post', 'client_secret_jwt', 'private_key_jwt']);
+/** Headers the module (or a client authentication strategy) sets itself. */
+const RESERVED_HEADERS = new Set(['authorization', 'content-type', 'content-length', 'accept', 'host']);
 /** The longest delay setTimeout honours (2^31 - 1 ms); Node turns longer ones into 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -106,13 +126,64 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
   }
   const allowInsecureHttp = boolean(o.allowInsecureHttp, 'allowInsecureHttp', false);
 
+  const issuer = issuerIdentifier(o.issuer);
+  const endpoint =
+    given(o.endpoint) === undefined && issuer ? undefined : endpointUrl(o.endpoint, allowInsecureHttp);
+  const responseFormat = oneOf(o.responseFormat, 'responseFormat', ['json', 'jwt'] as const, 'json');
+  const jwt = jwtAccessTokenOptions(o.jwt);
+  const jwksUri = optionalUrl(o.jwksUri, 'jwksUri');
+  if ((responseFormat === 'jwt' || jwt) && !issuer) {
+    throw new IntrospectionConfigurationError(
+      'issuer',
+      `is required with ${jwt ? 'jwt' : 'responseFormat "jwt"'}: JWTs are checked against it (iss).`,
+    );
+  }
+  const jwksMissing =
+    (responseFormat === 'jwt' && !jwksUri) || (jwt !== undefined && !jwt.jwksUri && !jwksUri);
+  const discoveryRefreshIntervalMs = duration(
+    given(o.discoveryRefreshInterval) ?? DEFAULT_DISCOVERY_REFRESH_INTERVAL,
+    'discoveryRefreshInterval',
+  );
+  if (discoveryRefreshIntervalMs < 1000 || discoveryRefreshIntervalMs > MAX_TIMER_MS) {
+    throw new IntrospectionConfigurationError(
+      'discoveryRefreshInterval',
+      'must be a duration between 1s and 596h, e.g. "1h".',
+    );
+  }
+
+  const method = oneOf(o.method, 'method', ['POST', 'GET'] as const, 'POST');
+  const endpointAuthMethod =
+    optionalString(o.endpointAuthMethod, 'endpointAuthMethod') ?? DEFAULT_ENDPOINT_AUTH_METHOD;
+  if (method === 'GET' && BODY_CREDENTIAL_METHODS.has(endpointAuthMethod)) {
+    // A GET has no body: these credentials would land in the URL, and in every access log.
+    throw new IntrospectionConfigurationError(
+      'method',
+      `"GET" cannot be combined with endpointAuthMethod "${endpointAuthMethod}", whose credentials would travel in the query string; use POST or client_secret_basic.`,
+    );
+  }
+
   return {
-    endpoint: endpointUrl(o.endpoint, allowInsecureHttp),
-    issuer: optionalString(o.issuer, 'issuer'),
+    endpoint,
+    issuer,
+    // RFC 8414: what is not configured is read from the server's metadata.
+    discovery: issuer !== undefined && (endpoint === undefined || jwksMissing),
+    discoveryRetry: boolean(o.discoveryRetry, 'discoveryRetry', false),
+    discoveryRefreshIntervalMs,
+    jwksUri,
+    responseFormat,
+    responseSigningAlgorithms: algorithms(o.responseSigningAlgorithms, 'responseSigningAlgorithms'),
+    jwtResponseValidator: optionalFunction(o.jwtResponseValidator, 'jwtResponseValidator'),
+    responseDecryptionKey: decryptionKey(o.responseDecryptionKey),
+    method,
+    requestParams: stringRecord(o.requestParams, 'requestParams', (name) => RESERVED_PARAMS.has(name)),
+    requestHeaders: stringRecord(o.requestHeaders, 'requestHeaders', (name) =>
+      RESERVED_HEADERS.has(name.toLowerCase()),
+    ),
+    jwt,
+    acceptOpaqueTokens: boolean(o.acceptOpaqueTokens, 'acceptOpaqueTokens', true),
     clientId: requiredString(o.clientId, 'clientId'),
     clientSecret: optionalString(o.clientSecret, 'clientSecret', { secret: true }),
-    endpointAuthMethod:
-      optionalString(o.endpointAuthMethod, 'endpointAuthMethod') ?? DEFAULT_ENDPOINT_AUTH_METHOD,
+    endpointAuthMethod,
     jwtSigningProfile: resolveJwtSigningProfile(o.jwtSigningProfile),
     bearerToken: optionalString(o.bearerToken, 'bearerToken', { secret: true }),
     tokenEndpoint: httpsUrl(o.tokenEndpoint, 'tokenEndpoint', allowInsecureHttp),
@@ -148,6 +219,8 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     ),
     circuitBreakerCooldownMs,
     staleIfErrorMs,
+    wsAuthPayloadField: optionalString(o.wsAuthPayloadField, 'wsAuthPayloadField'),
+    rpcAuthorizationExtractor: optionalFunction(o.rpcAuthorizationExtractor, 'rpcAuthorizationExtractor'),
   };
 }
 
@@ -156,10 +229,167 @@ function endpointUrl(value: unknown, allowInsecureHttp: boolean): string {
   if (url === undefined) {
     throw new IntrospectionConfigurationError(
       'endpoint',
-      "is required: set it to the URL of the authorization server's introspection endpoint (env INTROSPECTION_ENDPOINT).",
+      "is required: set it to the URL of the authorization server's introspection endpoint (env INTROSPECTION_ENDPOINT), or set issuer to discover it.",
     );
   }
   return url;
+}
+
+function issuerIdentifier(value: unknown): string | undefined {
+  const text = optionalUrl(value, 'issuer');
+  // RFC 8414 §2: an https URL without query or fragment (http allowed for development).
+  if (text !== undefined && (text.includes('?') || text.includes('#'))) {
+    throw new IntrospectionConfigurationError(
+      'issuer',
+      'must not contain a query or a fragment (RFC 8414 §2).',
+    );
+  }
+  return text;
+}
+
+function parseUrl(text: string, option: string, invalid = 'is not a valid absolute URL.'): URL {
+  try {
+    return new URL(text);
+  } catch {
+    throw new IntrospectionConfigurationError(option, invalid);
+  }
+}
+
+function httpUrl(text: string, option: string): URL {
+  const url = parseUrl(text, option);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new IntrospectionConfigurationError(option, `must be an http(s) URL, not "${url.protocol}".`);
+  }
+  return url;
+}
+
+function optionalUrl(value: unknown, option: string): string | undefined {
+  const text = optionalString(value, option);
+  if (text === undefined) {
+    return undefined;
+  }
+  httpUrl(text, option);
+  // Kept as given: an issuer is compared character for character (RFC 8414 §3.3).
+  return text;
+}
+
+function oneOf<T extends string>(value: unknown, option: string, allowed: readonly T[], fallback: T): T {
+  if (value === undefined || value === null || value === '') {
+    return fallback;
+  }
+  if (!allowed.includes(value as T)) {
+    throw new IntrospectionConfigurationError(
+      option,
+      `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}.`,
+    );
+  }
+  return value as T;
+}
+
+function stringRecord(
+  value: unknown,
+  option: string,
+  reserved: (name: string) => boolean,
+): Record<string, string> {
+  if (value === undefined || value === null) {
+    return {};
+  }
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new IntrospectionConfigurationError(option, 'must be an object of string values.');
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  for (const [name, entry] of entries) {
+    if (typeof entry !== 'string') {
+      throw new IntrospectionConfigurationError(option, `"${name}" must be a string.`);
+    }
+    if (reserved(name)) {
+      throw new IntrospectionConfigurationError(
+        option,
+        `"${name}" is set by the module itself and cannot be replaced.`,
+      );
+    }
+  }
+  if (option === 'requestHeaders') {
+    for (const [name, entry] of entries as [string, string][]) {
+      // RFC 9110 §5.1/§5.5: a token name, and a value without CR, LF or NUL.
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n\0]/.test(entry)) {
+        throw new IntrospectionConfigurationError(option, `"${name}" is not a valid header.`);
+      }
+    }
+  }
+  return Object.fromEntries(entries) as Record<string, string>;
+}
+
+/** JWS algorithms allowed for verification: never `none`, never HMAC (RFC 8725 §3.1, §3.2). */
+function algorithms(value: unknown, option: string): string[] | undefined {
+  if (value === undefined || value === null) {
+    return undefined;
+  }
+  const values = Array.isArray(value) ? (value as unknown[]) : [value];
+  if (values.length === 0 || !values.every((v): v is string => typeof v === 'string' && v.length > 0)) {
+    throw new IntrospectionConfigurationError(option, 'must be a non-empty list of JWS algorithm names.');
+  }
+  for (const alg of values) {
+    if (alg.toLowerCase() === 'none' || /^HS\d+$/i.test(alg)) {
+      throw new IntrospectionConfigurationError(
+        option,
+        `"${alg}" is not allowed: only asymmetric algorithms are verified (RFC 8725 §3.1, §3.2).`,
+      );
+    }
+  }
+  return values;
+}
+
+function jwtAccessTokenOptions(value: unknown): ResolvedJwtAccessTokenOptions | undefined {
+  if (value === undefined || value === null) {
+    return undefined;
+  }
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new IntrospectionConfigurationError(
+      'jwt',
+      'must be an object such as { audience: "https://api.example.com" }.',
+    );
+  }
+  const jwt = value as JwtAccessTokenOptions;
+  const jwtAudience = audience(jwt.audience, 'jwt.audience');
+  if (jwtAudience.length === 0) {
+    throw new IntrospectionConfigurationError(
+      'jwt.audience',
+      'is required: the audience of this API in JWT access tokens.',
+    );
+  }
+  const types = jwt.types ?? DEFAULT_JWT_TYPES;
+  if (!Array.isArray(types) || types.length === 0 || !types.every((t) => typeof t === 'string' && t)) {
+    throw new IntrospectionConfigurationError('jwt.types', 'must be a non-empty list of strings.');
+  }
+  return {
+    audience: jwtAudience,
+    algorithms: algorithms(jwt.algorithms, 'jwt.algorithms') ?? DEFAULT_JWT_ALGORITHMS,
+    jwksUri: optionalUrl(jwt.jwksUri, 'jwt.jwksUri'),
+    types,
+  };
+}
+
+function decryptionKey(value: unknown): KeyObject | undefined {
+  if (value === undefined || value === null || value === '') {
+    return undefined;
+  }
+  try {
+    if (typeof value === 'object' && (value as JsonWebKey).kty === 'oct') {
+      return createSecretKey(Buffer.from(String((value as JsonWebKey).k), 'base64url'));
+    }
+    const key =
+      typeof value === 'string'
+        ? createPrivateKey(value)
+        : createPrivateKey({ key: value as JsonWebKey, format: 'jwk' });
+    return key;
+  } catch {
+    // The cause is dropped: it could quote the key material.
+    throw new IntrospectionConfigurationError(
+      'responseDecryptionKey',
+      'is not a private key: give a PEM (PKCS#8 or PKCS#1) or a private JWK.',
+    );
+  }
 }
 
 function redisUrl(value: unknown): string | undefined {
@@ -167,15 +397,7 @@ function redisUrl(value: unknown): string | undefined {
   if (text === undefined) {
     return undefined;
   }
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new IntrospectionConfigurationError(
-      'cacheUrl',
-      'is not a valid URL; use e.g. "redis://127.0.0.1:6379".',
-    );
-  }
+  const url = parseUrl(text, 'cacheUrl', 'is not a valid URL; use e.g. "redis://127.0.0.1:6379".');
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
     throw new IntrospectionConfigurationError('cacheUrl', 'must be a redis:// or rediss:// URL.');
   }
@@ -227,13 +449,13 @@ function realm(value: unknown): string | undefined {
   return result;
 }
 
-function audience(value: unknown): string[] {
+function audience(value: unknown, option = 'audience'): string[] {
   if (value === undefined || value === null) {
     return [];
   }
-  const values = Array.isArray(value) ? value : [value];
+  const values = Array.isArray(value) ? (value as unknown[]) : [value];
   if (!values.every((v): v is string => typeof v === 'string' && v.length > 0)) {
-    throw new IntrospectionConfigurationError('audience', 'must be a non-empty string or an array of them.');
+    throw new IntrospectionConfigurationError(option, 'must be a non-empty string or an array of them.');
   }
   return values;
 }

@@ -1,26 +1,42 @@
 import { CanActivate, ExecutionContext, HttpException, Inject, Injectable, Logger } from '@nestjs/common';
-import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { HttpAdapterHost, ModuleRef, ModulesContainer, Reflector } from '@nestjs/core';
 import { TokenRequirementsMetadata } from '../decorators/token-requirements.metadata';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
 import {
   AuthorizationServerErrorException,
   AuthorizationServerUnavailableException,
   BearerTokenException,
+  InvalidTokenException,
 } from '../errors/bearer-token.exceptions';
 import {
   IntrospectionCircuitOpenError,
+  IntrospectionConfigurationError,
   IntrospectionResponseError,
   IntrospectionUnavailableError,
 } from '../errors/introspection.errors';
 import { formatWwwAuthenticate } from '../errors/www-authenticate';
-import { INTROSPECTION_CLOCK, INTROSPECTION_REQUEST_PROPERTY } from '../introspection.constants';
+import {
+  DEFAULT_INTROSPECTION_SERVER,
+  INTROSPECTION_CLOCK,
+  INTROSPECTION_REQUEST_PROPERTY,
+  ROUTE_BY_ISSUER,
+} from '../introspection.constants';
 import type { Clock } from '../interfaces/clock.interface';
 import { IntrospectionService } from '../introspection.service';
+import { getIntrospectionOptionsToken, getIntrospectionServiceToken } from '../introspection.tokens';
 import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
 import type { TokenRequirements } from '../interfaces/token-requirements.interface';
 import { checkTokenRequirements, ResolvedTokenRequirements } from './check-token-requirements';
+import {
+  defaultRpcAuthorization,
+  responseOf,
+  socketAuthorization,
+  toContextException,
+  tokenCarrierOf,
+} from './execution-context';
 import { countAuthorizationHeaders, extractBearerToken } from './extract-bearer-token';
+import { IntrospectionRegistration, registrationsByIssuer, unverifiedJwtIssuer } from './issuer-routing';
 
 /** The request shape the guard reads, on Express and Fastify alike. */
 export interface GuardedRequest {
@@ -32,11 +48,25 @@ export interface GuardedRequest {
   [INTROSPECTION_REQUEST_PROPERTY]?: IntrospectionResult;
 }
 
+/** What the guard applies to one route: the requirements and the registration that introspects. */
+interface RouteSettings {
+  readonly requirements: ResolvedTokenRequirements;
+  readonly introspection: IntrospectionService;
+  readonly options: ResolvedIntrospectionOptions;
+  /** Set on routes with issuer routing: the settings above are the default registration's. */
+  readonly merged?: TokenRequirements;
+}
+
 /**
  * The guard behind `@RequireActiveToken()`: reads the bearer token,
  * introspects it and applies the route's requirements, answering with the
  * RFC 6750 status and `WWW-Authenticate` challenge when they are not met.
  * Fails closed: when the authorization server cannot answer, 503 or 502.
+ *
+ * Works on REST controllers, GraphQL resolvers (the HTTP request behind the
+ * GraphQL context), WebSocket gateways (the handshake; failures raise a
+ * `WsException`) and microservice handlers (`rpcAuthorizationExtractor`;
+ * failures raise an `RpcException`).
  *
  * Subclass it and override the `protected` hooks to change where the token
  * comes from or what happens on success.
@@ -46,9 +76,13 @@ export class ActiveTokenGuard implements CanActivate {
   protected readonly logger = new Logger('Introspection');
   // One introspection per request even when the guard runs twice (decorator
   // on both the controller and the method).
-  private readonly results = new WeakMap<object, Promise<IntrospectionResult>>();
-  /** Requirements per route handler, then per controller (a handler may be inherited). */
-  private readonly requirements = new WeakMap<object, WeakMap<object, ResolvedTokenRequirements>>();
+  private readonly results = new WeakMap<object, Map<IntrospectionService, Promise<IntrospectionResult>>>();
+  /** Settings per route handler, then per controller (a handler may be inherited). */
+  private readonly routes = new WeakMap<object, WeakMap<object, RouteSettings>>();
+  // A property, not a constructor parameter, so subclasses' constructors stay as they are.
+  @Inject(ModuleRef) private readonly moduleRef?: ModuleRef;
+  @Inject(ModulesContainer) private readonly modules?: ModulesContainer;
+  private issuers?: Map<string, IntrospectionRegistration>;
 
   constructor(
     protected readonly reflector: Reflector,
@@ -59,53 +93,93 @@ export class ActiveTokenGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = this.getRequest(context);
+    let options = this.options;
     try {
-      const requirements = this.getRequirements(context);
-      const result = await this.introspectOnce(request);
-      checkTokenRequirements(result, requirements, this.clock.now());
+      // Inside the try: a custom rpcAuthorizationExtractor that throws still fails closed.
+      const request = this.getRequest(context);
+      let route = this.getRoute(context);
+      if (route.merged) {
+        route = this.routeByIssuer(route.merged, this.extractToken(request, route.options));
+      }
+      options = route.options;
+      const result = await this.introspectOnce(request, route);
+      checkTokenRequirements(result, route.requirements, this.clock.now());
       await this.onSuccess(request, result, context);
       return true;
     } catch (error) {
-      return this.throwException(context, this.toHttpException(error));
+      return this.throwException(context, this.toHttpException(error), options);
     }
   }
 
-  /** The HTTP request of this execution context. */
+  /**
+   * The request the token is read from: the HTTP request (also behind a
+   * GraphQL context), or, for WebSocket and microservice contexts, a request
+   * built from the handshake or the message.
+   */
   protected getRequest(context: ExecutionContext): GuardedRequest {
-    return context.switchToHttp().getRequest<GuardedRequest>();
+    switch (context.getType<string>()) {
+      case 'ws': {
+        const client = context.switchToWs().getClient<unknown>();
+        return { headers: { authorization: socketAuthorization(client, this.options.wsAuthPayloadField) } };
+      }
+      case 'rpc': {
+        const extract = this.options.rpcAuthorizationExtractor ?? defaultRpcAuthorization;
+        return { headers: { authorization: extract(context) } };
+      }
+      default:
+        return (tokenCarrierOf(context) ?? { headers: {} }) as unknown as GuardedRequest;
+    }
   }
 
   /**
    * The bearer token of the request.
+   * @param options the options of the registration the route uses
    * @throws BearerTokenException when there is none or it is malformed
    */
-  protected extractToken(request: GuardedRequest): string {
+  protected extractToken(
+    request: GuardedRequest,
+    options: ResolvedIntrospectionOptions = this.options,
+  ): string {
     const rawHeaders = request.rawHeaders ?? request.raw?.rawHeaders;
     return extractBearerToken(
       { authorization: request.headers.authorization, count: countAuthorizationHeaders(rawHeaders) },
-      this.options.maxTokenLength,
+      options.maxTokenLength,
     );
   }
 
-  /** Called once the token is accepted; attaches the result to the request. */
+  /**
+   * Called once the token is accepted; attaches the result to the request
+   * (to the socket on gateways, to the message context on microservices),
+   * where `@IntrospectedToken()` finds it.
+   */
   protected onSuccess(
     request: GuardedRequest,
     result: IntrospectionResult,
-    _context: ExecutionContext,
+    context: ExecutionContext,
   ): void | Promise<void> {
     request[INTROSPECTION_REQUEST_PROPERTY] = result;
+    const carrier = tokenCarrierOf(context);
+    if (carrier && carrier !== (request as unknown)) {
+      carrier[INTROSPECTION_REQUEST_PROPERTY] = result;
+    }
   }
 
   /**
    * Sets the challenge headers on the response and throws `exception`.
    * Headers go through the HTTP adapter, so Express and Fastify both work.
+   * On gateways and microservices, throws the `WsException` or
+   * `RpcException` carrying the same body instead.
+   * @param options the options of the registration the route uses (its `realm`)
    */
-  protected throwException(context: ExecutionContext, exception: HttpException): never {
+  protected throwException(
+    context: ExecutionContext,
+    exception: HttpException,
+    options: ResolvedIntrospectionOptions = this.options,
+  ): never {
     const headers: Record<string, string> = {};
     if (exception instanceof BearerTokenException) {
       headers['WWW-Authenticate'] = formatWwwAuthenticate({
-        realm: this.options.realm,
+        realm: options.realm,
         ...exception.challenge(),
       });
     } else if (
@@ -114,51 +188,112 @@ export class ActiveTokenGuard implements CanActivate {
     ) {
       headers['Retry-After'] = String(exception.retryAfter);
     }
-    const response: unknown = context.switchToHttp().getResponse();
+    const response = responseOf(context);
     const adapter = this.adapterHost.httpAdapter;
     for (const [name, value] of Object.entries(headers)) {
-      adapter.setHeader(response, name, value);
+      if (response && adapter) {
+        adapter.setHeader(response, name, value);
+      }
     }
-    throw exception;
+    throw toContextException(context, exception);
   }
 
-  private getRequirements(context: ExecutionContext): ResolvedTokenRequirements {
+  private getRoute(context: ExecutionContext): RouteSettings {
     // Metadata is fixed once the app is built: resolve it once per route.
     const handler = context.getHandler();
     const controller = context.getClass();
-    let byController = this.requirements.get(handler);
+    let byController = this.routes.get(handler);
     if (!byController) {
       byController = new WeakMap();
-      this.requirements.set(handler, byController);
+      this.routes.set(handler, byController);
     }
-    let requirements = byController.get(controller);
-    if (!requirements) {
-      requirements = this.resolveRequirements(handler, controller);
-      byController.set(controller, requirements);
+    let route = byController.get(controller);
+    if (!route) {
+      route = this.resolveRoute(handler, controller);
+      byController.set(controller, route);
     }
-    return requirements;
+    return route;
   }
 
-  private resolveRequirements(handler: object, controller: object): ResolvedTokenRequirements {
+  private resolveRoute(handler: object, controller: object): RouteSettings {
     // Method settings override controller settings option by option.
     const [onMethod, onClass] = [handler, controller].map(
       (target): TokenRequirements =>
         this.reflector.get(TokenRequirementsMetadata, target as () => void) ?? {},
     );
     const merged: TokenRequirements = { ...onClass, ...definedOnly(onMethod) };
+    const registration =
+      merged.server === undefined ||
+      merged.server === DEFAULT_INTROSPECTION_SERVER ||
+      merged.server === ROUTE_BY_ISSUER
+        ? { introspection: this.introspection, options: this.options }
+        : this.registration(merged.server);
     return {
-      scopes: merged.scopes ?? [],
-      audience: merged.audience === undefined ? this.options.audience : [merged.audience].flat(),
-      clockToleranceMs: this.options.clockToleranceMs,
-      allowMissingTokenType: this.options.allowMissingTokenType,
+      ...this.settings(merged, registration),
+      ...(merged.server === ROUTE_BY_ISSUER ? { merged } : {}),
     };
   }
 
-  private introspectOnce(request: GuardedRequest): Promise<IntrospectionResult> {
-    let result = this.results.get(request);
+  /** Issuer routing: the registration whose `issuer` is the JWT's `iss`; the default one for other tokens. */
+  private routeByIssuer(merged: TokenRequirements, token: string): RouteSettings {
+    const iss = unverifiedJwtIssuer(token);
+    if (iss === undefined) {
+      return this.settings(merged, { introspection: this.introspection, options: this.options });
+    }
+    this.issuers ??= registrationsByIssuer(this.modules as ModulesContainer);
+    const registration = this.issuers.get(iss);
+    if (!registration) {
+      // No server we trust issued it: asking one would be pointless (RFC 6750 §3.1).
+      throw new InvalidTokenException('The access token was not issued by a trusted authorization server.');
+    }
+    return this.settings(merged, registration);
+  }
+
+  private settings(
+    merged: TokenRequirements,
+    { introspection, options }: IntrospectionRegistration,
+  ): RouteSettings {
+    return {
+      introspection,
+      options,
+      requirements: {
+        scopes: merged.scopes ?? [],
+        audience: merged.audience === undefined ? options.audience : [merged.audience].flat(),
+        clockToleranceMs: options.clockToleranceMs,
+        allowMissingTokenType: options.allowMissingTokenType,
+      },
+    };
+  }
+
+  /** The service and options of the named registration `name`, wherever it was imported. */
+  private registration(name: string): IntrospectionRegistration {
+    try {
+      const find = <T>(token: string | symbol | object) =>
+        (this.moduleRef as ModuleRef).get<T>(token as string, { strict: false });
+      return {
+        introspection: find<IntrospectionService>(getIntrospectionServiceToken(name)),
+        options: find<ResolvedIntrospectionOptions>(getIntrospectionOptionsToken(name)),
+      };
+    } catch {
+      throw new IntrospectionConfigurationError(
+        'server',
+        `no IntrospectionModule registration is named "${name}"; add IntrospectionModule.forRoot({ name: '${name}', ... }).`,
+      );
+    }
+  }
+
+  private introspectOnce(request: GuardedRequest, route: RouteSettings): Promise<IntrospectionResult> {
+    let byServer = this.results.get(request);
+    if (!byServer) {
+      byServer = new Map();
+      this.results.set(request, byServer);
+    }
+    let result = byServer.get(route.introspection);
     if (!result) {
-      result = Promise.resolve().then(() => this.introspection.introspect(this.extractToken(request)));
-      this.results.set(request, result);
+      result = Promise.resolve().then(() =>
+        route.introspection.introspect(this.extractToken(request, route.options)),
+      );
+      byServer.set(route.introspection, result);
     }
     return result;
   }
@@ -174,6 +309,11 @@ export class ActiveTokenGuard implements CanActivate {
     if (error instanceof IntrospectionUnavailableError) {
       this.logger.warn(`Token introspection unavailable, answering 503: ${error.message}`);
       return new AuthorizationServerUnavailableException(error.retryAfter);
+    }
+    if (error instanceof IntrospectionConfigurationError) {
+      // A route names a registration that does not exist: fail closed, say why.
+      this.logger.error(`Token introspection misconfigured, answering 503: ${error.message}`);
+      return new AuthorizationServerUnavailableException();
     }
     if (error instanceof IntrospectionResponseError) {
       this.logger.error(`Token introspection failed, answering 502: ${error.message}`);

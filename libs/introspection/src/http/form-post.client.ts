@@ -11,18 +11,19 @@ import { isRetryableCode } from '../resilience/retry-policy';
 import type { IntrospectionHttpResponse } from '../result/introspection-response.parser';
 
 /**
- * One POST's outcome: an HTTP answer, or a transport failure already turned
- * into our error, with whether sending again is worth it.
+ * One request's outcome: an HTTP answer, or a transport failure already
+ * turned into our error, with whether sending again is worth it.
  * @internal
  */
 export type FormPostOutcome =
   { readonly response: IntrospectionHttpResponse } | { readonly error: Error; readonly retryable: boolean };
 
 /**
- * Sends the form-encoded POSTs of the module (introspection and token
- * requests) over keep-alive connections, within the `timeout` deadline and
- * the `maxResponseBytes` limit, without following redirects, with the `tls`
- * CA bundle and client certificate.
+ * Sends the requests of the module (form-encoded POSTs to the introspection
+ * and token endpoints, GETs to the introspection endpoint with
+ * `method: 'GET'`) over keep-alive connections, within the `timeout`
+ * deadline and the `maxResponseBytes` limit, without following redirects,
+ * with the `tls` CA bundle and client certificate.
  * @internal
  */
 @Injectable()
@@ -44,29 +45,37 @@ export class FormPostClient implements OnModuleDestroy {
    * @throws IntrospectionUnavailableError when there is no answer
    * @throws IntrospectionResponseError when the answer is too large
    */
-  async post(
+  post(
     url: string,
     headers: Record<string, string>,
     body: string,
     target: string,
   ): Promise<IntrospectionHttpResponse> {
-    const outcome = await this.send(url, headers, body, target);
-    if ('error' in outcome) {
-      throw outcome.error;
-    }
-    return outcome.response;
+    return this.unwrap(this.send('POST', url, headers, target, body));
   }
 
   /**
-   * Like {@link post}, but reports a transport failure instead of throwing
-   * it. Without `deadline`, the POST gets its own `timeout` deadline; a
-   * caller that retries passes one deadline for all its attempts.
+   * GETs `url` (its query carries the parameters) and returns the answer
+   * whatever its status, under the same deadline and limits as {@link post}.
+   * @throws IntrospectionUnavailableError when there is no answer
+   * @throws IntrospectionResponseError when the answer is too large
+   */
+  get(url: string, headers: Record<string, string>, target: string): Promise<IntrospectionHttpResponse> {
+    return this.unwrap(this.send('GET', url, headers, target));
+  }
+
+  /**
+   * Like {@link post} and {@link get}, but reports a transport failure
+   * instead of throwing it. Without `deadline`, the request gets its own
+   * `timeout` deadline; a caller that retries passes one deadline for all
+   * its attempts.
    */
   async send(
+    method: 'GET' | 'POST',
     url: string,
     headers: Record<string, string>,
-    body: string,
     target: string,
+    body?: string,
     deadline?: AbortSignal,
   ): Promise<FormPostOutcome> {
     // A total deadline, connection to last byte: axios' own `timeout` only
@@ -76,7 +85,10 @@ export class FormPostClient implements OnModuleDestroy {
     const signal = deadline ?? own!.signal;
     try {
       const response = await firstValueFrom(
-        this.http.post<string>(url, body, {
+        this.http.request<string>({
+          method,
+          url,
+          data: body,
           headers,
           signal,
           maxRedirects: 0,
@@ -115,6 +127,14 @@ export class FormPostClient implements OnModuleDestroy {
   onModuleDestroy(): void {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
+  }
+
+  private async unwrap(pending: Promise<FormPostOutcome>): Promise<IntrospectionHttpResponse> {
+    const outcome = await pending;
+    if ('error' in outcome) {
+      throw outcome.error;
+    }
+    return outcome.response;
   }
 
   private transportError(error: unknown, timedOut: boolean, target: string): FormPostOutcome {

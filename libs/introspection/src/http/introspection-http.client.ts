@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClientAuthRequest } from '../client-auth/client-auth-strategy.interface';
 import { ClientAuthStrategyRegistry } from '../client-auth/client-auth-strategy.registry';
 import { withRejectionHint } from '../client-auth/rejection-hint';
+import { AuthorizationServerMetadataService } from '../discovery/authorization-server-metadata.service';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
 import {
   IntrospectionCircuitOpenError,
@@ -15,7 +16,13 @@ import type { IntrospectionResult } from '../interfaces/introspection-result.int
 import { CircuitBreakers } from '../resilience/circuit-breakers';
 import { backoffDelayMs, isRetryableStatus } from '../resilience/retry-policy';
 import { parseIntrospectionResponse } from '../result/introspection-response.parser';
+import {
+  JWT_INTROSPECTION_MEDIA_TYPE,
+  JwtIntrospectionResponseVerifier,
+} from '../result/jwt-introspection-response.verifier';
 import { FormPostClient, FormPostOutcome } from './form-post.client';
+
+const TARGET = 'introspection endpoint';
 
 /**
  * Sends RFC 7662 introspection requests and parses the answers: one total
@@ -29,6 +36,8 @@ export class IntrospectionHttpClient {
   constructor(
     private readonly http: FormPostClient,
     private readonly strategies: ClientAuthStrategyRegistry,
+    private readonly metadata: AuthorizationServerMetadataService,
+    private readonly jwtResponses: JwtIntrospectionResponseVerifier,
     @InjectIntrospectionOptions() private readonly options: ResolvedIntrospectionOptions,
     private readonly breakers: CircuitBreakers,
     private readonly events: IntrospectionEvents,
@@ -40,7 +49,24 @@ export class IntrospectionHttpClient {
    * @throws IntrospectionResponseError when the answer is not usable
    */
   async introspect(token: string, tokenTypeHint: string): Promise<IntrospectionResult> {
-    const { endpoint } = this.options;
+    try {
+      // The configured or the discovered endpoint; each has its own breaker.
+      return await this.guarded(this.metadata.introspectionEndpoint(), token, tokenTypeHint);
+    } catch (error) {
+      if (error instanceof IntrospectionUnavailableError) {
+        // The endpoint may have moved (an open breaker included): let
+        // discovery look again (rate-limited).
+        this.metadata.onIntrospectionUnavailable();
+      }
+      throw error;
+    }
+  }
+
+  private async guarded(
+    endpoint: string,
+    token: string,
+    tokenTypeHint: string,
+  ): Promise<IntrospectionResult> {
     const breaker = this.breakers.for(endpoint);
     const startedAt = performance.now();
     let attempts = 0;
@@ -60,7 +86,7 @@ export class IntrospectionHttpClient {
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.options.timeoutMs);
     try {
-      const result = await this.attempts(token, tokenTypeHint, deadline.signal, () => ++attempts);
+      const result = await this.attempts(endpoint, token, tokenTypeHint, deadline.signal, () => ++attempts);
       breaker?.succeeded();
       this.events.emit('introspection.succeeded', {
         endpoint,
@@ -91,12 +117,13 @@ export class IntrospectionHttpClient {
   }
 
   private async attempts(
+    endpoint: string,
     token: string,
     tokenTypeHint: string,
     deadline: AbortSignal,
     count: () => number,
   ): Promise<IntrospectionResult> {
-    const { endpoint, retries, retryBackoffMs, timeoutMs } = this.options;
+    const { retries, retryBackoffMs, timeoutMs } = this.options;
     const strategy = this.strategies.active;
     const startedAt = performance.now();
     let renewed = false;
@@ -130,8 +157,12 @@ export class IntrospectionHttpClient {
       if ('error' in outcome) {
         throw outcome.error;
       }
+      // Parsed once the exchange is over: an unusable answer (malformed JSON,
+      // a JWT that fails verification) is never retried.
       try {
-        return parseIntrospectionResponse(outcome.response);
+        return this.options.responseFormat === 'jwt'
+          ? await this.jwtResponses.verify(outcome.response)
+          : parseIntrospectionResponse(outcome.response);
       } catch (error) {
         throw withRejectionHint(error, strategy, this.options);
       }
@@ -144,24 +175,45 @@ export class IntrospectionHttpClient {
     tokenTypeHint: string,
     deadline: AbortSignal,
   ): Promise<{ request: ClientAuthRequest; outcome: FormPostOutcome }> {
+    const { method, requestParams, requestHeaders, responseFormat } = this.options;
     // RFC 7662 §2.1: a form-encoded POST. URLSearchParams percent-encodes
     // "+", "/" and "=", so the server decodes the token byte for byte.
     const request: ClientAuthRequest = {
       endpoint,
-      headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token, token_type_hint: tokenTypeHint }),
+      headers: {
+        ...requestHeaders,
+        // RFC 9701 §4: ask for a signed answer.
+        Accept: responseFormat === 'jwt' ? JWT_INTROSPECTION_MEDIA_TYPE : 'application/json',
+      },
+      body: new URLSearchParams({ ...requestParams, token, token_type_hint: tokenTypeHint }),
     };
+    if (method === 'POST') {
+      request.headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    }
     // Per attempt: a strategy may put single-use values (an assertion jti) in.
     await this.strategies.active.authenticate(request, this.options);
-    const outcome = await this.http.send(
-      endpoint,
-      request.headers,
-      request.body.toString(),
-      'introspection endpoint',
-      deadline,
-    );
+    const outcome =
+      method === 'GET'
+        ? await this.http.send(
+            'GET',
+            withQuery(endpoint, request.body),
+            request.headers,
+            TARGET,
+            undefined,
+            deadline,
+          )
+        : await this.http.send('POST', endpoint, request.headers, TARGET, request.body.toString(), deadline);
     return { request, outcome };
   }
+}
+
+/** `url` with the parameters added to its query (for `method: 'GET'`). */
+function withQuery(url: string, params: URLSearchParams): string {
+  const target = new URL(url);
+  for (const [name, value] of params) {
+    target.searchParams.append(name, value);
+  }
+  return target.href;
 }
 
 function failureOutcome(error: unknown): IntrospectionFailureOutcome {

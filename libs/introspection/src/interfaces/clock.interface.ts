@@ -3,6 +3,7 @@
  * `INTROSPECTION_CLOCK`; replace it in tests to move time without sleeping.
  */
 export interface Clock {
+  /** The current time in milliseconds since the epoch. */
   now(): number;
 }
 

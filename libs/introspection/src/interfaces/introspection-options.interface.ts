@@ -1,5 +1,7 @@
+import type { ExecutionContext } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
 import type { Keyv } from 'keyv';
+import type { JsonWebKey, KeyObject } from 'node:crypto';
 
 /**
  * A duration: a number of seconds, or a Go-style duration string such as
@@ -19,6 +21,50 @@ export type ClientAuthMethod =
   | 'private_key_jwt'
   | 'bearer'
   | (string & NonNullable<unknown>);
+
+/** Format of introspection responses: RFC 7662 JSON, or an RFC 9701 signed JWT. */
+export type IntrospectionResponseFormat = 'json' | 'jwt';
+
+/** A verified JWT introspection response, as handed to a {@link JwtResponseValidator}. */
+export interface JwtIntrospectionResponse {
+  /** The JWS protected header. */
+  readonly header: Readonly<Record<string, unknown>>;
+  /** The JWT claims set, `token_introspection` included. */
+  readonly claims: Readonly<Record<string, unknown>>;
+  /** The compact JWT as received. */
+  readonly jwt: string;
+}
+
+/**
+ * Adds checks to JWT introspection responses, after the built-in ones.
+ * Throw (anything) to refuse the answer.
+ *
+ * @example (response) => { if (response.claims.client_id !== 'x') throw new Error('not for us'); }
+ */
+export type JwtResponseValidator = (response: JwtIntrospectionResponse) => void | Promise<void>;
+
+/** Local validation of JWT access tokens before introspection (Couper's `jwt` block). */
+export interface JwtAccessTokenOptions {
+  /**
+   * Audience(s) of this API: the token's `aud` must contain one.
+   * Env: `INTROSPECTION_JWT_AUDIENCE` (comma- or space-separated).
+   */
+  audience: string | string[];
+  /**
+   * Accepted JWS algorithms; `none` and HMAC algorithms are refused.
+   * Env: `INTROSPECTION_JWT_ALGORITHMS` (comma- or space-separated).
+   * @default ['RS256']
+   */
+  algorithms?: string[];
+  /** JWK Set URL of the token signer. @default the module's `jwksUri`, or the discovered one */
+  jwksUri?: string;
+  /**
+   * Accepted `typ` headers (compared without `application/` and case-insensitively).
+   * Env: `INTROSPECTION_JWT_TYPES`.
+   * @default ['at+jwt', 'JWT']
+   */
+  types?: string[];
+}
 
 /**
  * TLS settings for the connections to the authorization server, passed to
@@ -159,15 +205,115 @@ export interface IntrospectionModuleOptions {
   /**
    * URL of the introspection endpoint (RFC 7662 §2). Must be `https:` unless
    * the host is loopback or `allowInsecureHttp` is set.
+   * Required unless `issuer` is set, in which case it is discovered.
    * Env: `INTROSPECTION_ENDPOINT`.
    */
   endpoint?: string;
 
   /**
-   * Issuer identifier of the authorization server. Optional for now; used by
-   * discovery and JWT client assertions. Env: `INTROSPECTION_ISSUER`.
+   * Issuer identifier of the authorization server. Alone (without
+   * `endpoint`), the introspection endpoint is discovered from
+   * `<issuer>/.well-known/oauth-authorization-server` (RFC 8414), falling
+   * back to `/.well-known/openid-configuration`; the document's `issuer` must
+   * equal this value exactly. Also the expected `iss` of JWT introspection
+   * responses and JWT access tokens. Env: `INTROSPECTION_ISSUER`.
    */
   issuer?: string;
+
+  /**
+   * Start the application even when discovery fails at boot because the
+   * authorization server is unreachable, and keep retrying in the background;
+   * protected routes answer 503 until discovery succeeds. A server that
+   * answers with a wrong document still stops the boot.
+   * Env: `INTROSPECTION_DISCOVERY_RETRY`.
+   * @default false
+   */
+  discoveryRetry?: boolean;
+
+  /**
+   * How often the discovery document is fetched again. It is also fetched
+   * again (at most every 30 s) after an introspection request finds no answer.
+   * Env: `INTROSPECTION_DISCOVERY_REFRESH_INTERVAL`.
+   * @default '1h'
+   */
+  discoveryRefreshInterval?: Duration;
+
+  /**
+   * URL of the authorization server's JWK Set, for verifying JWT
+   * introspection responses and JWT access tokens. Discovered (`jwks_uri`)
+   * when `issuer` is set. Env: `INTROSPECTION_JWKS_URI`.
+   */
+  jwksUri?: string;
+
+  /**
+   * `'jwt'` asks for signed introspection responses (RFC 9701) with
+   * `Accept: application/token-introspection+jwt` and verifies them before
+   * reading anything: signature, `typ`, `iss`, `aud`, `iat`. A plain JSON
+   * answer is then refused as a downgrade. Env: `INTROSPECTION_RESPONSE_FORMAT`.
+   * @default 'json'
+   */
+  responseFormat?: IntrospectionResponseFormat;
+
+  /**
+   * JWS algorithms accepted for JWT introspection responses. Default: the
+   * server's `introspection_signing_alg_values_supported`, else `RS256`.
+   * `none` and HMAC algorithms are never accepted.
+   * Env: `INTROSPECTION_RESPONSE_SIGNING_ALGORITHMS` (comma- or space-separated).
+   */
+  responseSigningAlgorithms?: string[];
+
+  /**
+   * Private key (PEM, PKCS#8 or PKCS#1, or a private JWK) that decrypts
+   * encrypted JWT introspection responses (JWE wrapping the signed JWT,
+   * RFC 9701 §5). Without it, an encrypted answer is refused. Never logged.
+   * Env: `INTROSPECTION_RESPONSE_DECRYPTION_KEY` (PEM, or a JWK as JSON).
+   */
+  responseDecryptionKey?: string | JsonWebKey;
+
+  /**
+   * Additional checks of a verified JWT introspection response, run after
+   * the built-in ones (which it cannot replace). Throw to refuse the answer
+   * (502). IdentityModel's `ITokenIntrospectionJwtResponseValidator`.
+   */
+  jwtResponseValidator?: JwtResponseValidator;
+
+  /**
+   * HTTP method of the introspection request. `'GET'` sends the token in the
+   * query string (Janssen accepts it) where access logs and proxies record
+   * it: use it only when the server requires it.
+   * Env: `INTROSPECTION_METHOD`.
+   * @default 'POST'
+   */
+  method?: 'POST' | 'GET';
+
+  /**
+   * Additional request parameters, e.g. Janssen's `{ response_as_jwt: 'true' }`.
+   * They cannot replace `token`, `token_type_hint` or client credentials.
+   * Env: `INTROSPECTION_REQUEST_PARAMS` (query syntax: `a=1&b=2`).
+   */
+  requestParams?: Record<string, string>;
+
+  /**
+   * Additional request headers. They cannot replace `Authorization`,
+   * `Content-Type`, `Accept`, `Host` or `Content-Length`.
+   * Env: `INTROSPECTION_REQUEST_HEADERS` (a JSON object).
+   */
+  requestHeaders?: Record<string, string>;
+
+  /**
+   * Couper's model: a JWT access token is verified locally first (signature,
+   * `iss`, `aud`, `exp`, `nbf`, algorithm, `typ`) and refused with 401
+   * without calling the authorization server when it fails; one that passes
+   * is then introspected, to learn whether it was revoked.
+   */
+  jwt?: JwtAccessTokenOptions;
+
+  /**
+   * With `jwt` set: whether tokens that are not JWTs are introspected (true)
+   * or refused with 401 (false). Env: `INTROSPECTION_ACCEPT_OPAQUE_TOKENS`.
+   * @default true
+   */
+  acceptOpaqueTokens?: boolean;
 
   /** Client identifier of this API at the authorization server. Env: `INTROSPECTION_CLIENT_ID`. */
   clientId: string;
@@ -374,15 +520,54 @@ export interface IntrospectionModuleOptions {
    * @default 0
    */
   staleIfError?: Duration;
+
+  /**
+   * On WebSocket gateways: the member of the socket.io handshake `auth`
+   * payload that holds the bearer token (browsers cannot set headers on a
+   * WebSocket), used when the handshake has no `Authorization` header.
+   * Unset: only the `Authorization` header is read.
+   * @example 'token' // io(url, { auth: { token } })
+   */
+  wsAuthPayloadField?: string;
+
+  /**
+   * On microservice handlers: reads the `Authorization` value (`Bearer <token>`)
+   * of a message. The default reads gRPC metadata `authorization`, then the
+   * payload's `authorization` member, then its `headers.authorization`.
+   * @example (context) => context.switchToRpc().getData<{ auth?: string }>().auth
+   */
+  rpcAuthorizationExtractor?: RpcAuthorizationExtractor;
 }
+
+/**
+ * Reads the `Authorization` value (`Bearer <token>`) of a microservice
+ * message; `undefined` when the message carries none.
+ */
+export type RpcAuthorizationExtractor = (context: ExecutionContext) => string | undefined;
 
 /**
  * Module options after validation, with defaults applied and durations in
  * milliseconds. Injectable with {@link InjectIntrospectionOptions}.
  */
 export interface ResolvedIntrospectionOptions {
-  readonly endpoint: string;
+  /** The configured endpoint; absent when it is discovered from `issuer`. */
+  readonly endpoint?: string;
   readonly issuer?: string;
+  /** Whether the authorization server metadata must be discovered from `issuer`. */
+  readonly discovery: boolean;
+  readonly discoveryRetry: boolean;
+  readonly discoveryRefreshIntervalMs: number;
+  readonly jwksUri?: string;
+  readonly responseFormat: IntrospectionResponseFormat;
+  readonly responseSigningAlgorithms?: readonly string[];
+  readonly jwtResponseValidator?: JwtResponseValidator;
+  /** The imported `responseDecryptionKey`. */
+  readonly responseDecryptionKey?: KeyObject;
+  readonly method: 'POST' | 'GET';
+  readonly requestParams: Readonly<Record<string, string>>;
+  readonly requestHeaders: Readonly<Record<string, string>>;
+  readonly jwt?: ResolvedJwtAccessTokenOptions;
+  readonly acceptOpaqueTokens: boolean;
   readonly clientId: string;
   readonly clientSecret?: string;
   readonly endpointAuthMethod: ClientAuthMethod;
@@ -418,6 +603,16 @@ export interface ResolvedIntrospectionOptions {
   readonly circuitBreakerCooldownMs: number;
   /** Stale-if-error window in milliseconds; 0 when disabled. */
   readonly staleIfErrorMs: number;
+  readonly wsAuthPayloadField?: string;
+  readonly rpcAuthorizationExtractor?: RpcAuthorizationExtractor;
+}
+
+/** {@link JwtAccessTokenOptions} after validation. */
+export interface ResolvedJwtAccessTokenOptions {
+  readonly audience: readonly string[];
+  readonly algorithms: readonly string[];
+  readonly jwksUri?: string;
+  readonly types: readonly string[];
 }
 
 /** A {@link JwtSigningProfile} after validation, with defaults applied. */

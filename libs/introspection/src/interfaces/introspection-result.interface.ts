@@ -31,8 +31,18 @@ export interface IntrospectionResult {
   readonly iss?: string;
   /** `jti`: the token's identifier. */
   readonly jti?: string;
-  /** The whole response object. */
+  /** The whole response object (for a JWT answer: its `token_introspection` claim). */
   readonly claims: Readonly<Record<string, unknown>>;
+  /**
+   * The verified JWT the answer came in, with `responseFormat: 'jwt'`
+   * (RFC 9701): kept for audit and non-repudiation.
+   */
+  readonly jwt?: string;
+  /**
+   * The claims of the JWT access token, verified locally before
+   * introspection, when the `jwt` option is set and the token is a JWT.
+   */
+  readonly accessTokenClaims?: Readonly<Record<string, unknown>>;
 }
 
 /** Per-call options of {@link IntrospectionService.introspect}. */

@@ -12,4 +12,14 @@ export interface TokenRequirements {
    * overrides the module's `audience` option.
    */
   audience?: string | string[];
+  /**
+   * Name of the registration (`IntrospectionModule.forRoot({ name })`) whose
+   * authorization server introspects the token; the default one when unset
+   * or `'default'` ({@link DEFAULT_INTROSPECTION_SERVER}). With
+   * {@link ROUTE_BY_ISSUER}, the `iss` of a JWT access token picks the
+   * registration whose `issuer` option matches it.
+   * Its `realm`, `audience`, `clockTolerance`, `allowMissingTokenType` and
+   * `maxTokenLength` apply.
+   */
+  server?: string;
 }

@@ -1,0 +1,12 @@
+/**
+ * Testing kit of the introspection module, imported from
+ * `@app/introspection/testing`: never part of the main entry point, so
+ * production code cannot pull it in by accident.
+ * @module testing
+ */
+export { IntrospectionTestingModule, type IntrospectionTestingOptions } from './introspection-testing.module';
+export {
+  TestingIntrospectionService,
+  type TestingIntrospectionAnswer,
+  type TestingIntrospectionAnswerFunction,
+} from './testing-introspection.service';

@@ -1,0 +1,33 @@
+/**
+ * The resolved defaults of the discovery, JWT and compatibility options, for
+ * specs that compare whole resolved option objects.
+ */
+export const DISCOVERY_AND_JWT_DEFAULTS = {
+  discovery: false,
+  discoveryRetry: false,
+  discoveryRefreshIntervalMs: 3_600_000,
+  jwksUri: undefined,
+  responseFormat: 'json',
+  responseSigningAlgorithms: undefined,
+  jwtResponseValidator: undefined,
+  responseDecryptionKey: undefined,
+  method: 'POST',
+  requestParams: {},
+  requestHeaders: {},
+  jwt: undefined,
+  acceptOpaqueTokens: true,
+} as const;
+
+/**
+ * The resolved defaults of the transport security and resilience options,
+ * for specs that compare whole resolved option objects.
+ */
+export const TRANSPORT_AND_RESILIENCE_DEFAULTS = {
+  allowInsecureHttp: false,
+  tls: undefined,
+  retries: 1,
+  retryBackoffMs: 100,
+  circuitBreakerThreshold: 5,
+  circuitBreakerCooldownMs: 10_000,
+  staleIfErrorMs: 0,
+} as const;
