@@ -3,6 +3,7 @@ import {
   ENCRYPTED_INTROSPECTION_CLIENT,
   ENCRYPTION_KEY,
   JWT_INTROSPECTION_CLIENTS,
+  TEST_SIGNING_KEYS,
   TestAuthorizationServer,
 } from './support/authorization-server';
 import { ADAPTERS, RunningDemo, startDemo } from './support/demo-app';
@@ -32,7 +33,7 @@ afterAll(async () => {
  */
 function discoveringDemo(
   adapter: DemoAdapter,
-  client: { clientId: string; clientSecret: string },
+  client: { clientId: string; clientSecret?: string },
   env: Record<string, string> = {},
 ): () => RunningDemo {
   let demo: RunningDemo;
@@ -40,7 +41,7 @@ function discoveringDemo(
     demo = await startDemo(adapter, {
       INTROSPECTION_ISSUER: as.issuer,
       INTROSPECTION_CLIENT_ID: client.clientId,
-      INTROSPECTION_CLIENT_SECRET: client.clientSecret,
+      ...(client.clientSecret ? { INTROSPECTION_CLIENT_SECRET: client.clientSecret } : {}),
       INTROSPECTION_AUDIENCE: clients.audience,
       ...env,
     });
@@ -93,6 +94,13 @@ describe.each(ADAPTERS)('JWT introspection responses (RFC 9701) from oidc-provid
     const demo = discoveringDemo(adapter, client, {
       INTROSPECTION_RESPONSE_FORMAT: 'jwt',
       INTROSPECTION_ENDPOINT_AUTH_METHOD: method,
+      ...(method === 'private_key_jwt'
+        ? {
+            INTROSPECTION_SIGNING_ALGORITHM: 'ES256',
+            INTROSPECTION_SIGNING_KEY: TEST_SIGNING_KEYS.ec.pem,
+            INTROSPECTION_SIGNING_KEY_ID: TEST_SIGNING_KEYS.ec.kid,
+          }
+        : {}),
     });
 
     it('verifies the signed answer and keeps the JWT on the result', async () => {

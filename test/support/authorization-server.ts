@@ -17,12 +17,19 @@ import { recordSecret } from './log-capture';
 export const HARD_SECRET = 'p:a%s+s w&rd/=';
 
 /** Clients registered with `introspection_signed_response_alg: RS256` (RFC 9701), per authentication method. */
-export const JWT_INTROSPECTION_CLIENTS: Record<string, { clientId: string; clientSecret: string }> = {
+export const JWT_INTROSPECTION_CLIENTS: Record<string, { clientId: string; clientSecret?: string }> = {
   client_secret_basic: {
     clientId: 'jwt-introspection-basic',
     clientSecret: 'jwt-introspection-basic-secret',
   },
   client_secret_post: { clientId: 'jwt-introspection-post', clientSecret: 'jwt-introspection-post-secret' },
+  // HS256 needs a secret of at least 32 bytes (RFC 7518 §3.2).
+  client_secret_jwt: {
+    clientId: 'jwt-introspection-secret-jwt',
+    clientSecret: 'jwt-introspection-secret-jwt-secret-0123456789',
+  },
+  // Signs with TEST_SIGNING_KEYS.ec; the server holds the public keys.
+  private_key_jwt: { clientId: 'jwt-introspection-private-key-jwt' },
 };
 
 /**

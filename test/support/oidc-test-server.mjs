@@ -157,7 +157,9 @@ await runAsChildProcess({
     // Clients that receive signed introspection responses (RFC 9701).
     ...Object.entries(JWT_INTROSPECTION_CLIENTS).map(([method, client]) => ({
       client_id: client.clientId,
-      client_secret: client.clientSecret,
+      ...(method === 'private_key_jwt'
+        ? { jwks: JSON.parse(process.env.TEST_PRIVATE_KEY_JWT_JWKS) }
+        : { client_secret: client.clientSecret }),
       token_endpoint_auth_method: method,
       introspection_signed_response_alg: 'RS256',
     })),

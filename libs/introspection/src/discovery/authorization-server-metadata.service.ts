@@ -123,6 +123,7 @@ export class AuthorizationServerMetadataService implements OnModuleDestroy {
     this.refresh().catch(() => undefined);
   }
 
+  /** Stops the background refresh and retry timers. */
   onModuleDestroy(): void {
     this.destroyed = true;
     clearTimeout(this.timer);
