@@ -1,3 +1,4 @@
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import type { ServerResponse } from 'node:http';
 import {
   AnswerHandler,
@@ -15,8 +16,10 @@ import { rawRequest } from './support/raw-http';
 // server answers "active, read:payments" unless a case says otherwise, so a
 // case that leaks through the parsers would get the payments.
 //
-// To extend: add rows to the tables (JWT responses and client assertions go in
-// tables of their own once those features land).
+// To extend: add rows to the tables (client assertions go in a table of their
+// own once they need one). JWT introspection responses (RFC 9701) have theirs:
+// JWT_RESPONSE_CASES, answered with retries on, so each must also stay at one
+// request.
 
 const REALM = 'demo';
 const TOKEN = 'aG9zdGlsZS1pbnB1dA';
@@ -521,6 +524,153 @@ describe.each(ADAPTERS)('hostile input on %s', (adapter) => {
     as.answerWith(c.answer);
     const answer = await send(`${demo.url}/payments`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expectAnswer(answer, c.expected);
+  });
+});
+
+/** A JWT answer case: the body and status /introspect answers, given the server's signing key. */
+interface JwtAnswerCase {
+  readonly name: string;
+  readonly answer: (key: CryptoKey) => Promise<{ status: number; type: string; body: string }>;
+  readonly expected: Expected;
+}
+
+const JWT_MEDIA_TYPE = 'application/token-introspection+jwt';
+const JWT_CLIENT_ID = 'demo-api';
+const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+/** The claims of a JWT answer (RFC 9701 §5) for `as`, wrapping `introspection`. */
+const jwtClaims = (issuer: string, introspection: unknown = activeAnswer()) => ({
+  iss: issuer,
+  aud: JWT_CLIENT_ID,
+  iat: nowSeconds(),
+  token_introspection: introspection,
+});
+let jwtIssuer = '';
+const signed =
+  (introspection: unknown = activeAnswer(), status = 200) =>
+  async (key: CryptoKey) => ({
+    status,
+    type: JWT_MEDIA_TYPE,
+    body: await new SignJWT(jwtClaims(jwtIssuer, introspection))
+      .setProtectedHeader({ alg: 'RS256', typ: 'token-introspection+jwt', kid: 'server-key' })
+      .sign(key),
+  });
+const literal =
+  (body: string, type = JWT_MEDIA_TYPE, status = 200) =>
+  () =>
+    Promise.resolve({ status, type, body });
+
+const JWT_RESPONSE_CASES: JwtAnswerCase[] = [
+  {
+    name: 'unsigned (alg none)',
+    answer: async () =>
+      literal(
+        `${b64url({ alg: 'none', typ: 'token-introspection+jwt' })}.${b64url(jwtClaims(jwtIssuer))}.`,
+      )(),
+    expected: malformed,
+  },
+  { name: 'three empty parts', answer: literal('..'), expected: malformed },
+  { name: 'an empty body', answer: literal(''), expected: malformed },
+  {
+    name: 'a truncated JWT',
+    answer: async (key) => {
+      const { body } = await signed()(key);
+      return literal(body.slice(0, body.length - 10))();
+    },
+    expected: malformed,
+  },
+  {
+    name: 'the JSON answer instead of a JWT (a downgrade)',
+    answer: literal(JSON.stringify(activeAnswer()), 'application/json'),
+    expected: malformed,
+  },
+  {
+    name: 'a well-signed JWT whose "active" is the string "true"',
+    answer: signed({ ...activeAnswer(), active: 'true' }),
+    expected: malformed,
+  },
+  {
+    name: 'a well-signed JWT without token_introspection',
+    answer: async (key) => ({
+      status: 200,
+      type: JWT_MEDIA_TYPE,
+      body: await new SignJWT({ iss: jwtIssuer, aud: JWT_CLIENT_ID, iat: nowSeconds(), ...activeAnswer() })
+        .setProtectedHeader({ alg: 'RS256', typ: 'token-introspection+jwt', kid: 'server-key' })
+        .sign(key),
+    }),
+    expected: malformed,
+  },
+  {
+    name: 'a JWT past maxResponseBytes',
+    answer: signed({ ...activeAnswer(), padding: 'x'.repeat(9000) }),
+    expected: malformed,
+  },
+  {
+    name: 'a well-signed JWT on a 503 (an outage, retried once)',
+    answer: signed(activeAnswer(), 503),
+    expected: outage(2),
+  },
+];
+
+describe.each(ADAPTERS)('hostile JWT introspection responses on %s', (adapter) => {
+  let as: FakeAuthorizationServer;
+  let demo: RunningDemo;
+  let key: CryptoKey;
+  let publicJwk: JWK;
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('RS256');
+    key = pair.privateKey;
+    publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'server-key', alg: 'RS256', use: 'sig' };
+    as = await FakeAuthorizationServer.start();
+    jwtIssuer = as.origin;
+    demo = await startDemo(
+      adapter,
+      faultServerEnv(as.endpoint, {
+        INTROSPECTION_ISSUER: as.origin,
+        INTROSPECTION_JWKS_URI: `${as.origin}/jwks`,
+        INTROSPECTION_RESPONSE_FORMAT: 'jwt',
+        INTROSPECTION_MAX_RESPONSE_BYTES: '8192',
+        // Retries on: an unusable answer must still cost exactly one request.
+        INTROSPECTION_RETRIES: '1',
+        // Every case fails on purpose; the breaker has its own suite.
+        INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD: '0',
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await demo?.close();
+    await as?.close();
+  });
+
+  async function answerWith(c: Pick<JwtAnswerCase, 'answer'>): Promise<void> {
+    jwtIssuer = as.origin;
+    const { status, type, body } = await c.answer(key);
+    as.answerWith((request, res) => {
+      if (request.path === '/jwks') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ keys: [publicJwk] }));
+        return;
+      }
+      res.writeHead(status, { 'Content-Type': type });
+      res.end(body);
+    });
+  }
+
+  it('grants access to a well-signed active answer (the control case)', async () => {
+    await answerWith({ answer: signed() });
+    const answer = await send(`${demo.url}/payments`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(answer.status).toBe(200);
+    expect(as.requestsTo('/introspect')).toHaveLength(1);
+  });
+
+  it.each(JWT_RESPONSE_CASES.map((c) => [c.name, c] as const))('JWT response: %s', async (_name, c) => {
+    await answerWith(c);
+    const answer = await send(`${demo.url}/payments`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(answer.status).toBe(c.expected.status);
+    expect(answer.headers['www-authenticate'] ?? null).toBe(c.expected.wwwAuthenticate);
+    expect(as.requestsTo('/introspect')).toHaveLength(c.expected.introspections);
+    expectNothingGranted(answer.status, answer.body);
   });
 });
 
