@@ -106,18 +106,26 @@ export function isLoopbackUrl(url: URL): boolean {
  */
 export function httpsUrl(value: unknown, option: string, allowInsecureHttp: boolean): string | undefined {
   const href = optionalHttpUrl(value, option);
-  // RFC 7662 §4, RFC 6749 §3.2: the request carries tokens and client
-  // credentials, so it must be protected by TLS.
-  if (href !== undefined && !allowInsecureHttp) {
-    const url = new URL(href);
-    if (url.protocol === 'http:' && !isLoopbackUrl(url)) {
-      throw new IntrospectionConfigurationError(
-        option,
-        'must be an https URL (RFC 7662 §4): the request carries tokens and client credentials. Plain http is allowed for loopback hosts, or with allowInsecureHttp: true on a network you trust.',
-      );
-    }
+  if (href !== undefined) {
+    assertHttps(href, option, allowInsecureHttp);
   }
   return href;
+}
+
+/**
+ * Refuses a plain-http URL to another machine unless `allowInsecureHttp` is
+ * set: every request the module sends carries tokens, client credentials or
+ * the keys that decide which tokens are genuine (RFC 7662 §4, RFC 6749 §3.2).
+ * @internal
+ */
+export function assertHttps(href: string, option: string, allowInsecureHttp: boolean, what = 'it'): void {
+  const url = new URL(href);
+  if (!allowInsecureHttp && url.protocol === 'http:' && !isLoopbackUrl(url)) {
+    throw new IntrospectionConfigurationError(
+      option,
+      `${what} must be an https URL (RFC 7662 §4): the module's requests carry tokens and client credentials, or fetch the keys that decide which tokens are genuine. Plain http is allowed for loopback hosts, or with allowInsecureHttp: true on a network you trust.`,
+    );
+  }
 }
 
 /**

@@ -756,3 +756,33 @@ describe('resolveIntrospectionOptions', () => {
     });
   });
 });
+
+describe('resolveIntrospectionOptions: https for every URL the module calls', () => {
+  const base = { endpoint: 'https://as.example.com/introspect', clientId: 'orders-api' };
+
+  it.each([
+    ['issuer', { issuer: 'http://as.example.com' }],
+    ['jwksUri', { jwksUri: 'http://as.example.com/jwks' }],
+    [
+      'jwt.jwksUri',
+      { issuer: 'https://as.example.com', jwt: { audience: 'api', jwksUri: 'http://keys.example.com' } },
+    ],
+  ])('refuses a plain-http %s on another machine', (option, overrides) => {
+    let error: unknown;
+    try {
+      resolveIntrospectionOptions({ ...base, ...overrides });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(IntrospectionConfigurationError);
+    expect((error as IntrospectionConfigurationError).option).toBe(option);
+    expect((error as Error).message).toContain('must be an https URL');
+  });
+
+  it.each([
+    [{ issuer: 'http://127.0.0.1:4000', jwksUri: 'http://localhost:4000/jwks' }],
+    [{ issuer: 'http://as.example.com', jwksUri: 'http://as.example.com/jwks', allowInsecureHttp: true }],
+  ])('accepts plain http on loopback or with allowInsecureHttp (%p)', (overrides) => {
+    expect(() => resolveIntrospectionOptions({ ...base, ...overrides })).not.toThrow();
+  });
+});

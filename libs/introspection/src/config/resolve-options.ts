@@ -20,6 +20,7 @@ import type {
 import {
   boolean,
   duration,
+  assertHttps,
   httpsUrl,
   optionalFunction,
   optionalString,
@@ -132,6 +133,15 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
   const responseFormat = oneOf(o.responseFormat, 'responseFormat', ['json', 'jwt'] as const, 'json');
   const jwt = jwtAccessTokenOptions(o.jwt);
   const jwksUri = optionalUrl(o.jwksUri, 'jwksUri');
+  for (const [option, href] of [
+    ['issuer', issuer],
+    ['jwksUri', jwksUri],
+    ['jwt.jwksUri', jwt?.jwksUri],
+  ] as const) {
+    if (href !== undefined) {
+      assertHttps(href, option, allowInsecureHttp);
+    }
+  }
   if ((responseFormat === 'jwt' || jwt) && !issuer) {
     throw new IntrospectionConfigurationError(
       'issuer',

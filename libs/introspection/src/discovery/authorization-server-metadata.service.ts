@@ -131,9 +131,13 @@ export class AuthorizationServerMetadataService implements OnModuleDestroy {
 
   private async discover(): Promise<void> {
     this.lastAttemptAt = this.clock.now();
-    const { issuer, timeoutMs, maxResponseBytes } = this.options;
+    const { issuer, timeoutMs, maxResponseBytes, allowInsecureHttp } = this.options;
     try {
-      const metadata = await fetchAuthorizationServerMetadata(issuer!, { timeoutMs, maxResponseBytes });
+      const metadata = await fetchAuthorizationServerMetadata(issuer!, {
+        timeoutMs,
+        maxResponseBytes,
+        allowInsecureHttp,
+      });
       this.check(metadata);
       this.metadata = metadata;
       this.failures = 0;

@@ -1,3 +1,4 @@
+import { assertHttps } from '../config/option-values';
 import {
   IntrospectionConfigurationError,
   IntrospectionUnavailableError,
@@ -8,6 +9,8 @@ import type { AuthorizationServerMetadata } from './authorization-server-metadat
 export interface MetadataFetchOptions {
   readonly timeoutMs: number;
   readonly maxResponseBytes: number;
+  /** Accept plain-http endpoints on other machines (the `allowInsecureHttp` option). */
+  readonly allowInsecureHttp: boolean;
 }
 
 /**
@@ -44,7 +47,7 @@ export async function fetchAuthorizationServerMetadata(
       `no authorization server metadata at ${oauth} (HTTP ${first.status}) nor at ${openid} (HTTP ${document.status}); check the issuer, or set endpoint instead.`,
     );
   }
-  return validateMetadata(document.body, issuer, document.url);
+  return validateMetadata(document.body, issuer, document.url, options.allowInsecureHttp);
 }
 
 interface FetchedDocument {
@@ -107,7 +110,12 @@ async function readAtMost(response: Response, max: number): Promise<string | und
  * Validates a metadata document of `issuer`.
  * @throws IntrospectionConfigurationError naming what is wrong
  */
-export function validateMetadata(body: string, issuer: string, url: string): AuthorizationServerMetadata {
+export function validateMetadata(
+  body: string,
+  issuer: string,
+  url: string,
+  allowInsecureHttp = false,
+): AuthorizationServerMetadata {
   let value: unknown;
   try {
     value = JSON.parse(body);
@@ -125,11 +133,23 @@ export function validateMetadata(body: string, issuer: string, url: string): Aut
       `the metadata at ${url} names the issuer ${JSON.stringify(document.issuer)}, not "${issuer}"; they must be identical (RFC 8414 §3.3).`,
     );
   }
+  const endpoint = (member: string) => {
+    const href = urlMember(document, member, url);
+    if (href !== undefined) {
+      assertHttps(
+        href,
+        'issuer',
+        allowInsecureHttp,
+        `the metadata at ${url} gives "${member}" ${href}, which`,
+      );
+    }
+    return href;
+  };
   return {
     issuer,
-    introspectionEndpoint: urlMember(document, 'introspection_endpoint', url),
-    jwksUri: urlMember(document, 'jwks_uri', url),
-    tokenEndpoint: urlMember(document, 'token_endpoint', url),
+    introspectionEndpoint: endpoint('introspection_endpoint'),
+    jwksUri: endpoint('jwks_uri'),
+    tokenEndpoint: endpoint('token_endpoint'),
     introspectionEndpointAuthMethods: strings(document, 'introspection_endpoint_auth_methods_supported', url),
     introspectionSigningAlgorithms: strings(document, 'introspection_signing_alg_values_supported', url),
   };
