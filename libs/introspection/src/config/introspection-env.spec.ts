@@ -1,3 +1,4 @@
+import { thrown } from '../../test-support/thrown';
 import {
   DISCOVERY_AND_JWT_DEFAULTS,
   TRANSPORT_AND_RESILIENCE_DEFAULTS,
@@ -8,15 +9,7 @@ import { parseIntrospectionEnv } from './introspection-env';
 import { resolveIntrospectionOptions } from './resolve-options';
 
 /** Runs `fn`, expecting it to throw an IntrospectionConfigurationError, and returns that error. */
-function configurationError(fn: () => unknown): IntrospectionConfigurationError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(IntrospectionConfigurationError);
-    return error as IntrospectionConfigurationError;
-  }
-  throw new Error('expected an IntrospectionConfigurationError, but nothing was thrown');
-}
+const configurationError = (fn: () => unknown) => thrown(IntrospectionConfigurationError, fn);
 
 describe('parseIntrospectionEnv', () => {
   const mappings: [option: string, variable: string, raw: string, expected: unknown][] = [

@@ -1,3 +1,4 @@
+import { thrown } from '../../test-support/thrown';
 import { InsufficientScopeException, InvalidTokenException } from '../errors/bearer-token.exceptions';
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
 import { checkTokenRequirements, type ResolvedTokenRequirements } from './check-token-requirements';
@@ -19,17 +20,6 @@ function requirements(overrides: Partial<ResolvedTokenRequirements> = {}): Resol
     allowMissingTokenType: false,
     ...overrides,
   };
-}
-
-/** Runs `fn`, expecting it to throw an error of class `type`, and returns that error. */
-function thrown<T extends Error>(type: abstract new (...args: never[]) => T, fn: () => unknown): T {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(type);
-    return error as T;
-  }
-  throw new Error(`expected ${type.name}, but nothing was thrown`);
 }
 
 function invalidToken(

@@ -1,3 +1,4 @@
+import { thrown } from '../../test-support/thrown';
 import {
   BearerTokenException,
   InvalidBearerRequestException,
@@ -13,17 +14,6 @@ const MAX_LENGTH = 4096;
 
 function headers(authorization: AuthorizationHeaders['authorization'], count?: number): AuthorizationHeaders {
   return { authorization, count: count ?? (authorization === undefined ? 0 : 1) };
-}
-
-/** Runs `fn`, expecting it to throw an error of class `type`, and returns that error. */
-function thrown<T extends Error>(type: abstract new (...args: never[]) => T, fn: () => unknown): T {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(type);
-    return error as T;
-  }
-  throw new Error(`expected ${type.name}, but nothing was thrown`);
 }
 
 function invalidRequest(value: AuthorizationHeaders, maxLength = MAX_LENGTH): InvalidBearerRequestException {

@@ -1,3 +1,4 @@
+import { thrown } from '../../test-support/thrown';
 import {
   IntrospectionResponseError,
   IntrospectionUnavailableError,
@@ -22,17 +23,6 @@ function response(
 
 function ok(body: unknown): IntrospectionHttpResponse {
   return response(200, JSON.stringify(body));
-}
-
-/** Runs `fn`, expecting it to throw an error of class `type`, and returns that error. */
-function thrown<T extends Error>(type: abstract new (...args: never[]) => T, fn: () => unknown): T {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(type);
-    return error as T;
-  }
-  throw new Error(`expected ${type.name}, but nothing was thrown`);
 }
 
 function responseError(http: IntrospectionHttpResponse): IntrospectionResponseError {
