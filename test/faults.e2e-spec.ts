@@ -3,7 +3,7 @@ import {
   AnswerHandler,
   FakeAuthorizationServer,
 } from '../libs/introspection/test-support/fake-authorization-server';
-import { ADAPTERS, faultServerEnv, RunningDemo, startDemo } from './support/demo-app';
+import { ADAPTERS, demoBehindFakeServer, RunningDemo } from './support/demo-app';
 import { bearer, send } from './support/http';
 
 // Faults oidc-provider never produces, from a small local server standing in
@@ -23,22 +23,14 @@ describe.each(ADAPTERS)('demo API on %s with a misbehaving authorization server'
   let fault: FakeAuthorizationServer;
   let demo: RunningDemo;
 
-  beforeAll(async () => {
-    fault = await FakeAuthorizationServer.start();
-    demo = await startDemo(
-      adapter,
-      faultServerEnv(fault.endpoint, {
-        INTROSPECTION_TIMEOUT: '500ms',
-        INTROSPECTION_MAX_RESPONSE_BYTES: '4096',
-        // Every case here fails on purpose; the breaker has its own suite.
-        INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD: '0',
-      }),
-    );
+  const running = demoBehindFakeServer(adapter, {
+    INTROSPECTION_TIMEOUT: '500ms',
+    INTROSPECTION_MAX_RESPONSE_BYTES: '4096',
+    // Every case here fails on purpose; the breaker has its own suite.
+    INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD: '0',
   });
-
-  afterAll(async () => {
-    await demo?.close();
-    await fault?.close();
+  beforeAll(() => {
+    ({ demo, fault: fault } = running());
   });
 
   const callMe = () => send(`${demo.url}/me`, { headers: bearer(TOKEN) });

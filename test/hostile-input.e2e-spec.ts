@@ -5,7 +5,7 @@ import {
   closedPort,
   FakeAuthorizationServer,
 } from '../libs/introspection/test-support/fake-authorization-server';
-import { ADAPTERS, faultServerEnv, RunningDemo, startDemo } from './support/demo-app';
+import { ADAPTERS, demoBehindFakeServer, faultServerEnv, RunningDemo, startDemo } from './support/demo-app';
 import { send } from './support/http';
 import { rawRequest } from './support/raw-http';
 
@@ -466,22 +466,14 @@ describe.each(ADAPTERS)('hostile input on %s', (adapter) => {
   let as: FakeAuthorizationServer;
   let demo: RunningDemo;
 
-  beforeAll(async () => {
-    as = await FakeAuthorizationServer.start();
-    demo = await startDemo(
-      adapter,
-      faultServerEnv(as.endpoint, {
-        INTROSPECTION_TIMEOUT: '300ms',
-        INTROSPECTION_MAX_RESPONSE_BYTES: '8192',
-        // Every case fails on purpose; the breaker has its own suite.
-        INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD: '0',
-      }),
-    );
+  const running = demoBehindFakeServer(adapter, {
+    INTROSPECTION_TIMEOUT: '300ms',
+    INTROSPECTION_MAX_RESPONSE_BYTES: '8192',
+    // Every case fails on purpose; the breaker has its own suite.
+    INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD: '0',
   });
-
-  afterAll(async () => {
-    await demo?.close();
-    await as?.close();
+  beforeAll(() => {
+    ({ demo, fault: as } = running());
   });
 
   beforeEach(() => as.answerJson(200, activeAnswer()));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeAuthorizationServer } from '../libs/introspection/test-support/fake-authorization-server';
-import { ADAPTERS, faultServerEnv, RunningDemo, startDemo } from './support/demo-app';
+import { ADAPTERS, demoBehindFakeServer, RunningDemo } from './support/demo-app';
 import { bearer, send } from './support/http';
 import { CAPTURE_DIR_VARIABLE, findLeaks } from './support/log-capture';
 
@@ -34,21 +34,13 @@ describe.each(ADAPTERS)('log lines of the demo on %s under faults', (adapter) =>
   let as: FakeAuthorizationServer;
   let demo: RunningDemo;
 
-  beforeAll(async () => {
-    as = await FakeAuthorizationServer.start();
-    demo = await startDemo(
-      adapter,
-      faultServerEnv(as.endpoint, {
-        INTROSPECTION_CLIENT_SECRET: SECRET,
-        INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD: '3',
-        INTROSPECTION_TIMEOUT: '300ms',
-      }),
-    );
+  const running = demoBehindFakeServer(adapter, {
+    INTROSPECTION_CLIENT_SECRET: SECRET,
+    INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD: '3',
+    INTROSPECTION_TIMEOUT: '300ms',
   });
-
-  afterAll(async () => {
-    await demo?.close();
-    await as?.close();
+  beforeAll(() => {
+    ({ demo, fault: as } = running());
   });
 
   it('captures the warnings and errors, none holding the token or the secret', async () => {

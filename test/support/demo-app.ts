@@ -5,6 +5,7 @@ import { Clock, INTROSPECTION_CLOCK } from '@app/introspection';
 import { AppModule } from '../../apps/demo/src/app.module';
 import { createDemoApp, DemoAdapter } from '../../apps/demo/src/create-demo-app';
 import { CapturingLogger, recordSecret } from './log-capture';
+import { FakeAuthorizationServer } from '../../libs/introspection/test-support/fake-authorization-server';
 
 /** A demo app listening on 127.0.0.1 with a random port. */
 export interface RunningDemo {
@@ -109,6 +110,35 @@ export function faultServerEnv(endpoint: string, env: Record<string, string> = {
     INTROSPECTION_REALM: 'demo',
     INTROSPECTION_RETRY_BACKOFF: '1ms',
     ...env,
+  };
+}
+
+/**
+ * Registers `beforeAll`/`afterAll` hooks that start a fake authorization
+ * server and a demo pointed at it ({@link faultServerEnv} plus `env`), and
+ * close both; returns an accessor for them, valid once the hooks have run.
+ */
+export function demoBehindFakeServer(
+  adapter: DemoAdapter,
+  env: Record<string, string> = {},
+): () => { demo: RunningDemo; fault: FakeAuthorizationServer } {
+  let started: { demo: RunningDemo; fault: FakeAuthorizationServer } | undefined;
+  let fault: FakeAuthorizationServer | undefined;
+  beforeAll(async () => {
+    fault = await FakeAuthorizationServer.start();
+    started = { fault, demo: await startDemo(adapter, faultServerEnv(fault.endpoint, env)) };
+  });
+  afterAll(async () => {
+    await started?.demo.close();
+    await fault?.close();
+  });
+  return () => {
+    if (!started) {
+      throw new Error(
+        'demoBehindFakeServer: the demo is not started yet (use it in a test or a later hook).',
+      );
+    }
+    return started;
   };
 }
 
