@@ -67,9 +67,10 @@ process.stdout.write(JSON.stringify(outcome));
 
 const TSCONFIG = {
   compilerOptions: {
-    // node16 resolution reads the package's exports map, as users' setups do.
-    module: 'node16',
-    moduleResolution: 'node16',
+    // nodenext, as the Nest 11 and 12 templates generate it: reads the
+    // package's exports map and lets CommonJS code require Nest 12's ES modules.
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
     target: 'ES2022',
     experimentalDecorators: true,
     emitDecoratorMetadata: true,
@@ -81,7 +82,25 @@ const TSCONFIG = {
   include: ['src'],
 };
 
-describe('the packed library in a fresh Nest application', () => {
+// The peer versions a user of each supported Nest major installs.
+const PEERS: Record<number, string[]> = {
+  11: [
+    '@nestjs/common@^11',
+    '@nestjs/core@^11',
+    '@nestjs/platform-express@^11',
+    '@nestjs/axios@^4',
+    '@nestjs/config@^4',
+  ],
+  12: [
+    '@nestjs/common@^12',
+    '@nestjs/core@^12',
+    '@nestjs/platform-express@^12',
+    '@nestjs/axios@^12',
+    '@nestjs/config@^12',
+  ],
+};
+
+describe.each([11, 12])('the packed library in a fresh Nest %i application', (major) => {
   let workDir: string;
   let as: TestAuthorizationServer;
   let app: ChildProcess | undefined;
@@ -98,6 +117,8 @@ describe('the packed library in a fresh Nest application', () => {
   });
 
   it('packs, installs, compiles and protects a route', async () => {
+    // Nest 12's packages are pure ESM: this CommonJS app and the library load
+    // them through Node's require(esm), as Nest 12's CommonJS template does.
     await run('npm', ['pack', '--pack-destination', workDir], { cwd: LIBRARY });
     const tarball = (await readdir(workDir)).find((file) => file.endsWith('.tgz'));
     expect(tarball).toMatch(/^nestjs-introspection-\d+\.\d+\.\d+\.tgz$/);
@@ -117,11 +138,7 @@ describe('the packed library in a fresh Nest application', () => {
         '--no-audit',
         '--no-fund',
         join(workDir, tarball as string),
-        '@nestjs/common@^11',
-        '@nestjs/core@^11',
-        '@nestjs/platform-express@^11',
-        '@nestjs/axios@^4',
-        '@nestjs/config@^4',
+        ...PEERS[major],
         'axios@^1',
         'rxjs@^7',
         'reflect-metadata@^0.2',
@@ -129,7 +146,11 @@ describe('the packed library in a fresh Nest application', () => {
       ],
       { cwd: appDir },
     );
-    await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', appDir]);
+    await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', appDir]).catch(
+      (error: { stdout?: string; message: string }) => {
+        throw new Error(`tsc failed in the Nest ${major} app: ${error.stdout ?? error.message}`);
+      },
+    );
 
     const entryPoints = await run(process.execPath, [join(appDir, 'dist/entry-points.js')], { cwd: appDir });
     expect(JSON.parse(entryPoints.stdout)).toEqual({
@@ -158,5 +179,9 @@ describe('the packed library in a fresh Nest application', () => {
     const allowed = await send(`${url}/payments`, { headers: bearer(await as.mintToken('read:payments')) });
     expect(allowed.status).toBe(200);
     expect(allowed.json()).toEqual({ clientId: clients.tokenClient.clientId });
+    const installed = await run(process.execPath, ['-p', "require('@nestjs/common/package.json').version"], {
+      cwd: appDir,
+    });
+    expect(installed.stdout.trim()).toMatch(new RegExp(`^${major}\\.`));
   }, 180_000);
 });

@@ -18,11 +18,13 @@ async function bootstrap(): Promise<void> {
   }
   const adapter = (process.env.DEMO_ADAPTER ?? 'express') as DemoAdapter;
   const app = await createDemoApp(adapter);
-  const port = Number(process.env.PORT ?? 3000);
+  // 4000, not 3000: a tutorial app made with `nest new` listens on 3000 beside it.
+  const port = Number(process.env.PORT ?? 4000);
   await app.listen(port, process.env.HOST ?? '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', 'localhost');
   logger.log(`Demo API (${adapter}) listening on ${url}`);
   if (issuer) {
+    printForYourOwnApp(issuer);
     printTryItOut(issuer, url);
   }
 }
@@ -66,6 +68,33 @@ async function startEmbeddedAuthorizationServer(): Promise<string> {
     `Embedded development authorization server (oidc-provider) at ${server.issuer}, client "${process.env.INTROSPECTION_CLIENT_ID}" (${method})`,
   );
   return server.issuer;
+}
+
+/**
+ * What an app of the user's own (the README tutorial's) needs to call the
+ * embedded server: development-only credentials from demo-clients.json.
+ */
+function printForYourOwnApp(issuer: string): void {
+  const method = process.env.INTROSPECTION_ENDPOINT_AUTH_METHOD ?? 'client_secret_basic';
+  const developmentSecret = demoClients().introspectionClients[method]?.clientSecret;
+  const fixedPort = process.env.DEV_AUTH_SERVER_PORT && process.env.DEV_AUTH_SERVER_PORT !== '0';
+  process.stdout.write(
+    [
+      '',
+      'For your own app (e.g. the README tutorial, on port 3000), paste into its shell:',
+      `  export INTROSPECTION_ENDPOINT=${process.env.INTROSPECTION_ENDPOINT}`,
+      `  export INTROSPECTION_CLIENT_ID=${process.env.INTROSPECTION_CLIENT_ID}`,
+      // Only the embedded server's published development secret is printed, never one the user set.
+      ...(developmentSecret === undefined || developmentSecret !== process.env.INTROSPECTION_CLIENT_SECRET
+        ? []
+        : [`  export INTROSPECTION_CLIENT_SECRET=${developmentSecret}`]),
+      '  export INTROSPECTION_REALM=payments',
+      `  (issuer ${issuer}; the API client's id and secret are the embedded server's development credentials)`,
+      fixedPort
+        ? ''
+        : '  The authorization server port is random; start the demo with DEV_AUTH_SERVER_PORT=4001 npm start to fix it.',
+    ].join('\n') + '\n',
+  );
 }
 
 function printTryItOut(issuer: string, url: string): void {
