@@ -1,23 +1,23 @@
 /* eslint-disable @typescript-eslint/no-unsafe-argument -- Nest types getHttpServer() as any */
-// The README's controller test, verbatim but for its imports: what the
-// documentation promises is run here.
+// The README tutorial's controller and its test, verbatim but for their
+// imports: what the documentation promises is run here.
 import { Test } from '@nestjs/testing';
-import { INestApplication } from '@nestjs/common';
-import request from 'supertest';
-import { IntrospectionUnavailableError, IntrospectedToken, RequireActiveToken } from '@app/introspection';
-import { IntrospectionTestingModule } from '@app/introspection/testing';
+import type { INestApplication } from '@nestjs/common';
 import { Controller, Get } from '@nestjs/common';
+import request from 'supertest';
+import { IntrospectedToken, IntrospectionUnavailableError, RequireActiveToken } from '@app/introspection';
+import { IntrospectionTestingModule } from '@app/introspection/testing';
 
-@Controller('payments')
-class PaymentsController {
-  @Get()
-  @RequireActiveToken({ scopes: ['payments:read'] })
-  list(@IntrospectedToken('sub') owner: string) {
-    return { owner };
+@Controller()
+class AppController {
+  @Get('payments')
+  @RequireActiveToken({ scopes: ['read:payments'] })
+  list(@IntrospectedToken('sub') subject: string) {
+    return { owner: subject };
   }
 }
 
-describe('PaymentsController', () => {
+describe('AppController', () => {
   let app: INestApplication;
 
   beforeAll(async () => {
@@ -26,7 +26,8 @@ describe('PaymentsController', () => {
         IntrospectionTestingModule.forRoot({
           realm: 'payments',
           tokens: {
-            alice: { active: true, scope: 'payments:read', sub: 'alice' },
+            alice: { active: true, scope: 'read:payments', sub: 'alice' },
+            reader: { active: true, scope: 'read:orders', sub: 'bob' },
             revoked: { active: false },
           },
           // Optional: answers for tokens not listed above (default: inactive).
@@ -36,7 +37,7 @@ describe('PaymentsController', () => {
           },
         }),
       ],
-      controllers: [PaymentsController],
+      controllers: [AppController],
     }).compile();
     app = moduleRef.createNestApplication();
     await app.init();
@@ -58,6 +59,16 @@ describe('PaymentsController', () => {
       .expect(
         'WWW-Authenticate',
         'Bearer realm="payments", error="invalid_token", error_description="The access token is not active."',
+      ));
+
+  it('refuses a token without the scope', () =>
+    request(app.getHttpServer())
+      .get('/payments')
+      .auth('reader', { type: 'bearer' })
+      .expect(403)
+      .expect(
+        'WWW-Authenticate',
+        'Bearer realm="payments", error="insufficient_scope", error_description="The access token lacks a required scope.", scope="read:payments"',
       ));
 
   it('fails closed when the authorization server is down', () =>
