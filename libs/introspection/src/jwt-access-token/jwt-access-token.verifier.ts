@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
 import { AuthorizationServerMetadataService } from '../discovery/authorization-server-metadata.service';
 import type { Clock } from '../interfaces/clock.interface';
@@ -13,6 +13,7 @@ import {
   keySetUnavailable,
   RemoteKeySetsService,
 } from '../keys/remote-key-sets.service';
+import { loadJose } from '../keys/jose';
 import { normalizeTyp } from '../result/jwt-introspection-response.verifier';
 
 /** What local validation decided about a token. */
@@ -60,6 +61,7 @@ export class JwtAccessTokenVerifier {
     if (!JWT_SHAPE.test(token)) {
       return this.options.acceptOpaqueTokens ? { kind: 'opaque' } : { kind: 'rejected' };
     }
+    const { decodeProtectedHeader, errors, jwtVerify } = await loadJose('jwt');
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(token);
@@ -75,7 +77,7 @@ export class JwtAccessTokenVerifier {
     }
     const jwksUri = jwt.jwksUri ?? this.metadata.jwksUri();
     try {
-      const { payload } = await jwtVerify(token, this.keySets.get(jwksUri), {
+      const { payload } = await jwtVerify(token, await this.keySets.get(jwksUri, 'jwt'), {
         algorithms: [...jwt.algorithms],
         issuer: this.options.issuer,
         audience: [...jwt.audience],
@@ -85,7 +87,7 @@ export class JwtAccessTokenVerifier {
       });
       return { kind: 'verified', claims: payload };
     } catch (error) {
-      if (isKeySetUnavailable(error)) {
+      if (isKeySetUnavailable(error, errors)) {
         throw keySetUnavailable(jwksUri);
       }
       return { kind: 'rejected' };
