@@ -71,6 +71,9 @@ export class ClientAssertionSigner {
     try {
       await this.sign();
     } catch (error) {
+      if (error instanceof IntrospectionConfigurationError) {
+        throw error;
+      }
       // jose's messages name header parameters and algorithms, not key material.
       throw new IntrospectionConfigurationError(
         'jwtSigningProfile',

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import type { JWTPayload } from 'jose';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
 import { AuthorizationServerMetadataService } from '../discovery/authorization-server-metadata.service';
@@ -35,7 +35,7 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
  * @internal
  */
 @Injectable()
-export class JwtAccessTokenVerifier {
+export class JwtAccessTokenVerifier implements OnModuleInit {
   private readonly jwt?: ResolvedJwtAccessTokenOptions;
 
   constructor(
@@ -45,6 +45,13 @@ export class JwtAccessTokenVerifier {
     @Inject(INTROSPECTION_CLOCK) private readonly clock: Clock,
   ) {
     this.jwt = options.jwt;
+  }
+
+  /** Loads jose at boot when local validation is configured, so that a runtime that cannot load it fails there. */
+  async onModuleInit(): Promise<void> {
+    if (this.enabled) {
+      await loadJose('jwt');
+    }
   }
 
   /** Whether local validation is configured (the `jwt` option). */

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import type { JWTHeaderParameters, JWTPayload } from 'jose';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
 import { AuthorizationServerMetadataService } from '../discovery/authorization-server-metadata.service';
@@ -32,13 +32,20 @@ const DEFAULT_ALGORITHMS = ['RS256'];
  * @internal
  */
 @Injectable()
-export class JwtIntrospectionResponseVerifier {
+export class JwtIntrospectionResponseVerifier implements OnModuleInit {
   constructor(
     private readonly keySets: RemoteKeySetsService,
     private readonly metadata: AuthorizationServerMetadataService,
     @InjectIntrospectionOptions() private readonly options: ResolvedIntrospectionOptions,
     @Inject(INTROSPECTION_CLOCK) private readonly clock: Clock,
   ) {}
+
+  /** Loads jose at boot when JWT answers are asked for, so that a runtime that cannot load it fails there. */
+  async onModuleInit(): Promise<void> {
+    if (this.options.responseFormat === 'jwt') {
+      await loadJose('responseFormat');
+    }
+  }
 
   /**
    * The result of a JWT introspection response, with the raw JWT as `jwt`.
