@@ -1,5 +1,6 @@
 import { execFile, spawn, ChildProcess } from 'node:child_process';
-import { mkdtemp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -179,6 +180,13 @@ describe.each([11, 12])('the packed library in a fresh Nest %i application', (ma
         throw new Error(`tsc failed in the Nest ${major} app: ${error.stdout ?? error.message}`);
       },
     );
+
+    // The README's relative links (docs/, LICENSE) resolve inside the installed package.
+    const installedDir = join(appDir, 'node_modules/nestjs-introspection');
+    const readme = await readFile(join(installedDir, 'README.md'), 'utf8');
+    const links = [...readme.matchAll(/\]\(((?:docs\/|LICENSE)[^)#]*)/g)].map((match) => match[1]);
+    expect(links).toContain('docs/configuration.md');
+    expect(links.filter((link) => !existsSync(join(installedDir, link)))).toEqual([]);
 
     const entryPoints = await run(node.path, [join(appDir, 'dist/entry-points.js')], { cwd: appDir });
     expect(JSON.parse(entryPoints.stdout)).toEqual({
