@@ -11,6 +11,7 @@ import {
   INTROSPECTION_RESOLVED_OPTIONS,
   IntrospectionModule,
   IntrospectionModuleOptions,
+  parseIntrospectionClaims,
   RequireActiveToken,
   ResolvedIntrospectionOptions,
   systemClock,
@@ -191,7 +192,6 @@ async function main(): Promise<void> {
       gc();
       return (process.memoryUsage().heapUsed / 1024 / 1024).toFixed(1);
     };
-    const { parseIntrospectionClaims } = await import('@app/introspection');
     const result = parseIntrospectionClaims(answer);
     const marks: Record<number, string> = {};
     for (let i = 1; i <= 200_000; i++) {

@@ -1,11 +1,13 @@
 import { execFile, spawn, ChildProcess } from 'node:child_process';
-import { mkdtemp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { demoClients } from '../apps/demo/src/embedded-authorization-server';
 import { TestAuthorizationServer } from './support/authorization-server';
 import { bearer, send } from './support/http';
+import { NodeBinary, systemNode } from './support/node-binaries';
 
 // The published package, as a user gets it: `npm pack` of the library,
 // installed into a fresh Nest application that is compiled and booted
@@ -54,15 +56,39 @@ void main();
 `;
 
 const ENTRY_POINTS_TS = `
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { IntrospectionModule, IntrospectionService } from 'nestjs-introspection';
 import { IntrospectionTestingModule } from 'nestjs-introspection/testing';
-const outcome: Record<string, string> = { testing: typeof IntrospectionTestingModule };
-try {
-  require('nestjs-introspection/dist/guards/active-token.guard');
-  outcome.deepImport = 'allowed';
-} catch (error) {
-  outcome.deepImport = (error as { code?: string }).code ?? 'failed';
+
+// Port 9 (discard) on loopback: nothing listens, the connection is refused.
+@Module({
+  imports: [
+    IntrospectionModule.forRoot({ endpoint: 'http://127.0.0.1:9/introspect', clientId: 'api', clientSecret: 's', retries: 0 }),
+  ],
+})
+class UnreachableModule {}
+
+async function main() {
+  const outcome: Record<string, string> = { testing: typeof IntrospectionTestingModule };
+  try {
+    require('nestjs-introspection/dist/guards/active-token.guard');
+    outcome.deepImport = 'allowed';
+  } catch (error) {
+    outcome.deepImport = (error as { code?: string }).code ?? 'failed';
+  }
+  // The transport error as the app sees it: @nestjs/axios is ESM in Nest 12,
+  // so its axios errors are not the CommonJS build's AxiosError class.
+  const context = await NestFactory.createApplicationContext(UnreachableModule, { logger: false });
+  outcome.unreachable = await context
+    .get(IntrospectionService)
+    .introspect('some-token')
+    .then(() => 'answered', (error: Error) => error.message);
+  await context.close();
+  process.stdout.write(JSON.stringify(outcome));
 }
-process.stdout.write(JSON.stringify(outcome));
+void main();
 `;
 
 const TSCONFIG = {
@@ -104,10 +130,13 @@ describe.each([11, 12])('the packed library in a fresh Nest %i application', (ma
   let workDir: string;
   let as: TestAuthorizationServer;
   let app: ChildProcess | undefined;
+  let node: NodeBinary;
 
   beforeAll(async () => {
     workDir = await mkdtemp(join(tmpdir(), 'introspection-pack-'));
     as = await TestAuthorizationServer.start();
+    // The machine's Node (the supported floor here), not the repository's pinned one.
+    node = await systemNode();
   });
 
   afterAll(async () => {
@@ -152,13 +181,21 @@ describe.each([11, 12])('the packed library in a fresh Nest %i application', (ma
       },
     );
 
-    const entryPoints = await run(process.execPath, [join(appDir, 'dist/entry-points.js')], { cwd: appDir });
+    // The README's relative links (docs/, LICENSE) resolve inside the installed package.
+    const installedDir = join(appDir, 'node_modules/nestjs-introspection');
+    const readme = await readFile(join(installedDir, 'README.md'), 'utf8');
+    const links = [...readme.matchAll(/\]\(((?:docs\/|LICENSE)[^)#]*)/g)].map((match) => match[1]);
+    expect(links).toContain('docs/configuration.md');
+    expect(links.filter((link) => !existsSync(join(installedDir, link)))).toEqual([]);
+
+    const entryPoints = await run(node.path, [join(appDir, 'dist/entry-points.js')], { cwd: appDir });
     expect(JSON.parse(entryPoints.stdout)).toEqual({
       testing: 'function',
       deepImport: 'ERR_PACKAGE_PATH_NOT_EXPORTED',
+      unreachable: 'The introspection endpoint could not be reached (ECONNREFUSED).',
     });
 
-    app = spawn(process.execPath, [join(appDir, 'dist/main.js')], {
+    app = spawn(node.path, [join(appDir, 'dist/main.js')], {
       cwd: appDir,
       env: {
         ...process.env,
@@ -179,7 +216,7 @@ describe.each([11, 12])('the packed library in a fresh Nest %i application', (ma
     const allowed = await send(`${url}/payments`, { headers: bearer(await as.mintToken('read:payments')) });
     expect(allowed.status).toBe(200);
     expect(allowed.json()).toEqual({ clientId: clients.tokenClient.clientId });
-    const installed = await run(process.execPath, ['-p', "require('@nestjs/common/package.json').version"], {
+    const installed = await run(node.path, ['-p', "require('@nestjs/common/package.json').version"], {
       cwd: appDir,
     });
     expect(installed.stdout.trim()).toMatch(new RegExp(`^${major}\\.`));

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Post } from '@nestjs/common';
-import { IntrospectedToken, IntrospectionResult, RequireActiveToken } from '@app/introspection';
+import { IntrospectedToken, RequireActiveToken } from '@app/introspection';
+import type { IntrospectionResult } from '@app/introspection';
 
 interface Payment {
   id: number;

@@ -1,3 +1,5 @@
+// First: names the supported Node.js and NestJS versions before any dependency fails to load.
+import './runtime/supported-runtime';
 export type { ClientAuthRequest, ClientAuthStrategy } from './client-auth/client-auth-strategy.interface';
 export { ClientAuthStrategyRegistry } from './client-auth/client-auth-strategy.registry';
 export { BearerTokenStrategy } from './client-auth/bearer-token.strategy';

@@ -1,4 +1,4 @@
-import { JWTHeaderParameters, SignJWT } from 'jose';
+import type { JWTHeaderParameters } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
 import type {
@@ -6,6 +6,7 @@ import type {
   ResolvedJwtSigningProfile,
 } from '../interfaces/introspection-options.interface';
 import { JWT_BEARER_ASSERTION_TYPE } from '../introspection.constants';
+import { loadJose } from '../keys/jose';
 import type { ClientAuthRequest } from './client-auth-strategy.interface';
 import type { SigningKey } from './signing-key';
 
@@ -57,6 +58,7 @@ export class ClientAssertionSigner {
       iat,
       exp: iat + this.profile.ttlSeconds,
     };
+    const { SignJWT } = await loadJose('clientAuthMethod');
     return new SignJWT(claims).setProtectedHeader(this.header).sign(this.signingKey.key);
   }
 
@@ -69,6 +71,9 @@ export class ClientAssertionSigner {
     try {
       await this.sign();
     } catch (error) {
+      if (error instanceof IntrospectionConfigurationError) {
+        throw error;
+      }
       // jose's messages name header parameters and algorithms, not key material.
       throw new IntrospectionConfigurationError(
         'jwtSigningProfile',

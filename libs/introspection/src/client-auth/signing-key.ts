@@ -1,4 +1,3 @@
-import { importJWK } from 'jose';
 import { createPrivateKey, JsonWebKey, KeyObject, webcrypto } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
@@ -7,6 +6,7 @@ import type {
   JwtSigningAlgorithm,
   ResolvedJwtSigningProfile,
 } from '../interfaces/introspection-options.interface';
+import { loadJose } from '../keys/jose';
 import { SIGNING_ALGORITHMS } from './signing-algorithms';
 
 /**
@@ -73,6 +73,7 @@ export async function importPrivateSigningKey(
       ? { keyObject: fromPem(source, option), jwkKeyId: undefined }
       : fromJwk(source, option, algorithm);
   checkKeyFitsAlgorithm(keyObject, algorithm, option);
+  const { importJWK } = await loadJose(option);
   let key: webcrypto.CryptoKey;
   try {
     key = (await importJWK(keyObject.export({ format: 'jwk' }), algorithm)) as webcrypto.CryptoKey;

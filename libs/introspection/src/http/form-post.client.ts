@@ -1,6 +1,6 @@
 import { HttpService } from '@nestjs/axios';
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
-import { AxiosError } from 'axios';
+import { isAxiosError } from 'axios';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { firstValueFrom } from 'rxjs';
@@ -146,8 +146,12 @@ export class FormPostClient implements OnModuleDestroy {
         ),
       };
     }
-    const code = error instanceof AxiosError ? error.code : undefined;
-    if (error instanceof AxiosError && /maxContentLength/.test(error.message)) {
+    // isAxiosError, not instanceof: @nestjs/axios 12 is ESM and loads axios's
+    // ES build, a CommonJS caller gets its CommonJS build, each with its own
+    // AxiosError class.
+    const axiosError = isAxiosError(error) ? error : undefined;
+    const code = axiosError?.code;
+    if (axiosError && /maxContentLength/.test(axiosError.message)) {
       return {
         retryable: false,
         error: new IntrospectionResponseError(

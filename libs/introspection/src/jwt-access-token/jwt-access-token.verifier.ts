@@ -1,5 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import type { JWTPayload } from 'jose';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
 import { AuthorizationServerMetadataService } from '../discovery/authorization-server-metadata.service';
 import type { Clock } from '../interfaces/clock.interface';
@@ -13,6 +13,7 @@ import {
   keySetUnavailable,
   RemoteKeySetsService,
 } from '../keys/remote-key-sets.service';
+import { loadJose } from '../keys/jose';
 import { normalizeTyp } from '../result/jwt-introspection-response.verifier';
 
 /** What local validation decided about a token. */
@@ -34,7 +35,7 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
  * @internal
  */
 @Injectable()
-export class JwtAccessTokenVerifier {
+export class JwtAccessTokenVerifier implements OnModuleInit {
   private readonly jwt?: ResolvedJwtAccessTokenOptions;
 
   constructor(
@@ -44,6 +45,13 @@ export class JwtAccessTokenVerifier {
     @Inject(INTROSPECTION_CLOCK) private readonly clock: Clock,
   ) {
     this.jwt = options.jwt;
+  }
+
+  /** Loads jose at boot when local validation is configured, so that a runtime that cannot load it fails there. */
+  async onModuleInit(): Promise<void> {
+    if (this.enabled) {
+      await loadJose('jwt');
+    }
   }
 
   /** Whether local validation is configured (the `jwt` option). */
@@ -60,6 +68,7 @@ export class JwtAccessTokenVerifier {
     if (!JWT_SHAPE.test(token)) {
       return this.options.acceptOpaqueTokens ? { kind: 'opaque' } : { kind: 'rejected' };
     }
+    const { decodeProtectedHeader, errors, jwtVerify } = await loadJose('jwt');
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(token);
@@ -75,7 +84,7 @@ export class JwtAccessTokenVerifier {
     }
     const jwksUri = jwt.jwksUri ?? this.metadata.jwksUri();
     try {
-      const { payload } = await jwtVerify(token, this.keySets.get(jwksUri), {
+      const { payload } = await jwtVerify(token, await this.keySets.get(jwksUri, 'jwt'), {
         algorithms: [...jwt.algorithms],
         issuer: this.options.issuer,
         audience: [...jwt.audience],
@@ -85,7 +94,7 @@ export class JwtAccessTokenVerifier {
       });
       return { kind: 'verified', claims: payload };
     } catch (error) {
-      if (isKeySetUnavailable(error)) {
+      if (isKeySetUnavailable(error, errors)) {
         throw keySetUnavailable(jwksUri);
       }
       return { kind: 'rejected' };

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { createRemoteJWKSet, errors, type JWTVerifyGetKey } from 'jose';
+import type { errors as JoseErrors, JWTVerifyGetKey } from 'jose';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
 import { IntrospectionUnavailableError } from '../errors/introspection.errors';
 import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
+import { loadJose } from './jose';
 
 /** Shortest interval between two fetches of one key set on an unknown `kid`. */
 const KEY_SET_COOLDOWN_MS = 30_000;
@@ -21,15 +22,18 @@ export class RemoteKeySetsService {
 
   constructor(@InjectIntrospectionOptions() private readonly options: ResolvedIntrospectionOptions) {}
 
-  /** The key resolver of the JWK Set at `url`. */
-  get(url: string): JWTVerifyGetKey {
+  /** The key resolver of the JWK Set at `url`; loads jose on first use. */
+  async get(url: string, feature: string): Promise<JWTVerifyGetKey> {
     let set = this.sets.get(url);
     if (!set) {
-      set = createRemoteJWKSet(new URL(url), {
-        timeoutDuration: this.options.timeoutMs,
-        cooldownDuration: KEY_SET_COOLDOWN_MS,
-        cacheMaxAge: KEY_SET_MAX_AGE_MS,
-      });
+      const { createRemoteJWKSet } = await loadJose(feature);
+      set =
+        this.sets.get(url) ??
+        createRemoteJWKSet(new URL(url), {
+          timeoutDuration: this.options.timeoutMs,
+          cooldownDuration: KEY_SET_COOLDOWN_MS,
+          cacheMaxAge: KEY_SET_MAX_AGE_MS,
+        });
       this.sets.set(url, set);
     }
     return set;
@@ -40,7 +44,7 @@ export class RemoteKeySetsService {
  * Whether a `jose` verification error means the keys could not be obtained
  * (an outage: 503) rather than that the JWT is bad.
  */
-export function isKeySetUnavailable(error: unknown): boolean {
+export function isKeySetUnavailable(error: unknown, errors: typeof JoseErrors): boolean {
   if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
     return true;
   }

@@ -1,11 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
-import {
-  compactDecrypt,
-  decodeProtectedHeader,
-  jwtVerify,
-  type JWTHeaderParameters,
-  type JWTPayload,
-} from 'jose';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import type { JWTHeaderParameters, JWTPayload } from 'jose';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
 import { AuthorizationServerMetadataService } from '../discovery/authorization-server-metadata.service';
 import { IntrospectionResponseError } from '../errors/introspection.errors';
@@ -13,6 +7,7 @@ import type { Clock } from '../interfaces/clock.interface';
 import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
 import { INTROSPECTION_CLOCK } from '../introspection.constants';
+import { loadJose } from '../keys/jose';
 import {
   isKeySetUnavailable,
   keySetUnavailable,
@@ -37,13 +32,20 @@ const DEFAULT_ALGORITHMS = ['RS256'];
  * @internal
  */
 @Injectable()
-export class JwtIntrospectionResponseVerifier {
+export class JwtIntrospectionResponseVerifier implements OnModuleInit {
   constructor(
     private readonly keySets: RemoteKeySetsService,
     private readonly metadata: AuthorizationServerMetadataService,
     @InjectIntrospectionOptions() private readonly options: ResolvedIntrospectionOptions,
     @Inject(INTROSPECTION_CLOCK) private readonly clock: Clock,
   ) {}
+
+  /** Loads jose at boot when JWT answers are asked for, so that a runtime that cannot load it fails there. */
+  async onModuleInit(): Promise<void> {
+    if (this.options.responseFormat === 'jwt') {
+      await loadJose('responseFormat');
+    }
+  }
 
   /**
    * The result of a JWT introspection response, with the raw JWT as `jwt`.
@@ -94,6 +96,7 @@ export class JwtIntrospectionResponseVerifier {
     if (!key) {
       throw malformed('it is encrypted (JWE) but no responseDecryptionKey is configured');
     }
+    const { compactDecrypt } = await loadJose('responseDecryptionKey');
     try {
       const { plaintext } = await compactDecrypt(jwe, key);
       return new TextDecoder().decode(plaintext);
@@ -103,6 +106,7 @@ export class JwtIntrospectionResponseVerifier {
   }
 
   private async verifySignature(jwt: string): Promise<{ header: JWTHeaderParameters; claims: JWTPayload }> {
+    const { decodeProtectedHeader, errors, jwtVerify } = await loadJose('responseFormat');
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(jwt);
@@ -122,17 +126,21 @@ export class JwtIntrospectionResponseVerifier {
     }
     const jwksUri = this.metadata.jwksUri();
     try {
-      const { protectedHeader, payload } = await jwtVerify(jwt, this.keySets.get(jwksUri), {
-        algorithms: [...algorithms],
-        issuer: this.options.issuer,
-        audience: this.options.clientId,
-        requiredClaims: ['iat'],
-        currentDate: new Date(this.clock.now()),
-        clockTolerance: this.options.clockToleranceMs / 1000,
-      });
+      const { protectedHeader, payload } = await jwtVerify(
+        jwt,
+        await this.keySets.get(jwksUri, 'responseFormat'),
+        {
+          algorithms: [...algorithms],
+          issuer: this.options.issuer,
+          audience: this.options.clientId,
+          requiredClaims: ['iat'],
+          currentDate: new Date(this.clock.now()),
+          clockTolerance: this.options.clockToleranceMs / 1000,
+        },
+      );
       return { header: protectedHeader, claims: payload };
     } catch (error) {
-      if (isKeySetUnavailable(error)) {
+      if (isKeySetUnavailable(error, errors)) {
         throw keySetUnavailable(jwksUri);
       }
       throw malformed(`its verification failed (${(error as { code?: string }).code ?? 'unknown'})`);

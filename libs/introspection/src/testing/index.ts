@@ -4,6 +4,8 @@
  * production code cannot pull it in by accident.
  * @module testing
  */
+// First: names the supported Node.js and NestJS versions before any dependency fails to load.
+import '../runtime/supported-runtime';
 export { IntrospectionTestingModule, type IntrospectionTestingOptions } from './introspection-testing.module';
 export {
   TestingIntrospectionService,

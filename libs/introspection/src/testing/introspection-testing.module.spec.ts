@@ -3,9 +3,9 @@ import { join, relative } from 'node:path';
 import { Controller, Get, INestApplication, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import * as introspection from '@app/introspection';
+import type { IntrospectionResult } from '@app/introspection';
 import {
   IntrospectedToken,
-  IntrospectionResult,
   IntrospectionService,
   IntrospectionUnavailableError,
   RequireActiveToken,
