@@ -120,8 +120,25 @@ describe('parseIntrospectionEnv', () => {
     });
   });
 
-  it('ignores the jwt block variables without INTROSPECTION_JWT_AUDIENCE', () => {
-    expect(parseIntrospectionEnv({ INTROSPECTION_JWT_ALGORITHMS: 'RS256' })).toStrictEqual({});
+  it.each([
+    [{ INTROSPECTION_JWT_ALGORITHMS: 'RS256' }, 'INTROSPECTION_JWT_ALGORITHMS'],
+    [{ INTROSPECTION_JWT_TYPES: 'at+jwt' }, 'INTROSPECTION_JWT_TYPES'],
+    [{ INTROSPECTION_JWT_JWKS_URI: 'https://as.example.com/jwks' }, 'INTROSPECTION_JWT_JWKS_URI'],
+  ])('refuses %p without INTROSPECTION_JWT_AUDIENCE instead of dropping it', (env, variable) => {
+    const error = configurationError(() => parseIntrospectionEnv(env));
+    expect(error.option).toBe('jwt.audience');
+    expect(error.message).toContain(`is required when ${variable} is set`);
+  });
+
+  it.each([
+    ['INTROSPECTION_AUDIENCE', 'audience', ','],
+    ['INTROSPECTION_AUDIENCE', 'audience', ' , ,'],
+    ['INTROSPECTION_RESPONSE_SIGNING_ALGORITHMS', 'responseSigningAlgorithms', ',,'],
+    ['INTROSPECTION_JWT_AUDIENCE', 'jwt.audience', ','],
+  ])('refuses %s holding only separators, which would read as unset', (variable, option, value) => {
+    const error = configurationError(() => parseIntrospectionEnv({ [variable]: value }));
+    expect(error.option).toBe(option);
+    expect(error.message).toContain('lists no value');
   });
 
   it('refuses INTROSPECTION_REQUEST_HEADERS that is not a JSON object, naming the variable', () => {

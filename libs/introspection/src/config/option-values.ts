@@ -19,7 +19,17 @@ export function duration(value: Duration, option: string): number {
       `${shown} is not a duration; use a number of seconds or a string such as "500ms", "90s" or "1m30s".`,
     );
   }
-  return ms;
+  // Timers, dates and jose work in whole milliseconds: a fraction of one
+  // cannot be honoured exactly. Rounded to a microsecond first, so that
+  // "1.1s" (1100.0000000000002 in binary floating point) is 1100.
+  const exact = Math.round(ms * 1000) / 1000;
+  if (!Number.isInteger(exact)) {
+    throw new IntrospectionConfigurationError(
+      option,
+      `must be a whole number of milliseconds; ${exact} ms cannot be honoured exactly.`,
+    );
+  }
+  return exact;
 }
 
 /**
