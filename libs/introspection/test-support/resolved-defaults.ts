@@ -9,6 +9,7 @@ export const DISCOVERY_AND_JWT_DEFAULTS = {
   jwksUri: undefined,
   responseFormat: 'json',
   responseSigningAlgorithms: undefined,
+  responseMaxAgeMs: 5_000,
   jwtResponseValidator: undefined,
   responseDecryptionKey: undefined,
   method: 'POST',

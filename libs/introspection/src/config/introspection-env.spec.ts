@@ -46,6 +46,7 @@ describe('parseIntrospectionEnv', () => {
     ['discoveryRefreshInterval', 'INTROSPECTION_DISCOVERY_REFRESH_INTERVAL', '30m', '30m'],
     ['jwksUri', 'INTROSPECTION_JWKS_URI', 'https://as.example.com/jwks', 'https://as.example.com/jwks'],
     ['responseFormat', 'INTROSPECTION_RESPONSE_FORMAT', 'jwt', 'jwt'],
+    ['responseMaxAge', 'INTROSPECTION_RESPONSE_MAX_AGE', '30s', '30s'],
     [
       'responseSigningAlgorithms',
       'INTROSPECTION_RESPONSE_SIGNING_ALGORITHMS',
@@ -169,6 +170,7 @@ describe('parseIntrospectionEnv', () => {
     );
     // A blank secret is kept verbatim (see below); an empty one is left out.
     env.INTROSPECTION_CLIENT_SECRET = '';
+    env.INTROSPECTION_BEARER_TOKEN = '';
     expect(parseIntrospectionEnv(env)).toStrictEqual({});
   });
 
@@ -331,6 +333,8 @@ describe('parseIntrospectionEnv', () => {
       maxResponseBytes: 65_536,
       ...TRANSPORT_AND_RESILIENCE_DEFAULTS,
       ...DISCOVERY_AND_JWT_DEFAULTS,
+      // Follows INTROSPECTION_TIMEOUT when unset.
+      responseMaxAgeMs: 2_000,
       wsAuthPayloadField: undefined,
       rpcAuthorizationExtractor: undefined,
     });

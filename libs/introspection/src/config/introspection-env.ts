@@ -37,6 +37,7 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
     jwksUri: text(ENV.jwksUri),
     responseFormat: text(ENV.responseFormat) as IntrospectionModuleOptions['responseFormat'],
     responseSigningAlgorithms: list('responseSigningAlgorithms'),
+    responseMaxAge: text(ENV.responseMaxAge),
     responseDecryptionKey: keyVariable('responseDecryptionKey', env[ENV.responseDecryptionKey]),
     method: text(ENV.method)?.toUpperCase() as IntrospectionModuleOptions['method'],
     requestParams: params(text(ENV.requestParams)),

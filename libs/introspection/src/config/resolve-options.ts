@@ -17,6 +17,7 @@ import {
 } from '../introspection.constants';
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
 import type {
+  Duration,
   IntrospectionModuleOptions,
   IntrospectionTlsOptions,
   JwtAccessTokenOptions,
@@ -215,6 +216,7 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     jwksUri,
     responseFormat,
     responseSigningAlgorithms: algorithms(o.responseSigningAlgorithms, 'responseSigningAlgorithms'),
+    responseMaxAgeMs: responseMaxAge(o.responseMaxAge, timeoutMs),
     jwtResponseValidator: optionalFunction(o.jwtResponseValidator, 'jwtResponseValidator'),
     responseDecryptionKey: decryptionKey(o.responseDecryptionKey),
     method,
@@ -388,6 +390,17 @@ function algorithms(value: unknown, option: string): string[] | undefined {
     }
   }
   return values;
+}
+
+function responseMaxAge(value: unknown, timeoutMs: number): number {
+  if (value === undefined || value === null || value === '') {
+    return timeoutMs;
+  }
+  const ms = duration(value as Duration, 'responseMaxAge');
+  if (ms <= 0) {
+    throw new IntrospectionConfigurationError('responseMaxAge', 'must be a positive duration, e.g. "30s".');
+  }
+  return ms;
 }
 
 function cacheMaxEntries(value: unknown): number {

@@ -263,6 +263,14 @@ export interface IntrospectionModuleOptions {
   responseSigningAlgorithms?: string[];
 
   /**
+   * Oldest `iat` accepted in a signed (RFC 9701) answer, before clock
+   * tolerance: a signed answer is a statement made at `iat`, and one older
+   * than the request that fetched it is a replay. Default: `timeout`.
+   * Env: `INTROSPECTION_RESPONSE_MAX_AGE`.
+   */
+  responseMaxAge?: Duration;
+
+  /**
    * Private key (PEM, PKCS#8 or PKCS#1, or a private JWK) that decrypts
    * encrypted JWT introspection responses (JWE wrapping the signed JWT,
    * RFC 9701 §5). Without it, an encrypted answer is refused. Never logged.
@@ -560,6 +568,7 @@ export interface ResolvedIntrospectionOptions {
   readonly jwksUri?: string;
   readonly responseFormat: IntrospectionResponseFormat;
   readonly responseSigningAlgorithms?: readonly string[];
+  readonly responseMaxAgeMs: number;
   readonly jwtResponseValidator?: JwtResponseValidator;
   /** The imported `responseDecryptionKey`. */
   readonly responseDecryptionKey?: KeyObject;
