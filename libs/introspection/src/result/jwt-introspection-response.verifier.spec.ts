@@ -98,7 +98,7 @@ describe('JWT introspection responses: allow-list and jwtResponseValidator', () 
       const error = await rejectionOf((await introspector()).introspect('t'));
       expect(error).toBeInstanceOf(IntrospectionResponseError);
       expect((error as IntrospectionResponseError).reason).toBe('malformed_response');
-      expect((error).message).toContain('older than responseMaxAge (5000 ms)');
+      expect(error.message).toContain('older than responseMaxAge (5000 ms)');
     });
 
     it('accepts an answer within the default age and clock tolerance', async () => {
