@@ -273,6 +273,7 @@ describe('IntrospectionModule', () => {
         discoveryRetry: false,
         discoveryRefreshIntervalMs: 3_600_000,
         responseFormat: 'json',
+        responseMaxAgeMs: 5000,
         method: 'POST',
         requestParams: {},
         requestHeaders: {},
