@@ -264,6 +264,20 @@ const inactive = (description?: string): Expected => ({
 
 const RESPONSE_CASES: AnswerCase[] = [
   {
+    name: 'an active answer labelled text/html (an error page or a proxy)',
+    answer: json(200, activeAnswer(), { 'Content-Type': 'text/html' }),
+    expected: malformed,
+  },
+  {
+    name: 'an active answer without a Content-Type',
+    answer: (_request, res: ServerResponse) => {
+      res.removeHeader('Content-Type');
+      res.writeHead(200);
+      res.end(JSON.stringify(activeAnswer()));
+    },
+    expected: malformed,
+  },
+  {
     name: '"active": "true" (a string)',
     answer: json(200, { ...activeAnswer(), active: 'true' }),
     expected: malformed,

@@ -336,7 +336,9 @@ describe('IntrospectionService resilience', () => {
       clock.time += 10_000;
       const held: Array<() => void> = [];
       as.answerWith((_request, res) =>
-        held.push(() => res.writeHead(200).end(JSON.stringify(activeAnswer()))),
+        held.push(() =>
+          res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(activeAnswer())),
+        ),
       );
       const probe = introspection.introspect(TOKEN);
       const others = await Promise.all(

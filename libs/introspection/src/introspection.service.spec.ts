@@ -163,8 +163,8 @@ describe('IntrospectionService.introspect', () => {
         for (const call of [service.introspect.bind(service), service.invalidate.bind(service)]) {
           const error = await rejectionOf(call(TOKEN, options as never));
           expect(error).toBeInstanceOf(TypeError);
-          expect((error).message).toMatch(message);
-          expect((error).message).not.toContain(TOKEN);
+          expect(error.message).toMatch(message);
+          expect(error.message).not.toContain(TOKEN);
         }
         expect(as.requests).toHaveLength(0);
       },

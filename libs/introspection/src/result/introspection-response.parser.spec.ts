@@ -13,10 +13,12 @@ import {
 /** Appears in response bodies; must never make it into an error message. */
 const MARKER = 'BODY-MARKER-5e1f0c';
 
+const JSON_TYPE = { 'content-type': 'application/json' };
+
 function response(
   status: number,
   body: string,
-  headers: Record<string, string> = {},
+  headers: Record<string, string> = status === 200 ? JSON_TYPE : {},
 ): IntrospectionHttpResponse {
   return { status, headers, body };
 }
@@ -439,4 +441,26 @@ describe('parseRetryAfter', () => {
       expect(parseRetryAfter(value, NOW)).toBeUndefined();
     },
   );
+
+  describe('media type (RFC 7662 §2.2: application/json)', () => {
+    const body = JSON.stringify({ active: true, token_type: 'Bearer' });
+
+    it.each(['application/json', 'application/json; charset=utf-8', 'Application/JSON;charset=UTF-8'])(
+      'takes %p',
+      (type) => {
+        expect(parseIntrospectionResponse(response(200, body, { 'content-type': type })).active).toBe(true);
+      },
+    );
+
+    it.each([
+      ['text/html', 'its media type is not application/json'],
+      ['text/plain; charset=utf-8', 'its media type is not application/json'],
+      ['application/token-introspection+jwt', 'its media type is not application/json'],
+      ['', 'it has no Content-Type'],
+    ])('refuses an active-looking body labelled %p as malformed', (type, message) => {
+      const error = responseError(response(200, body, type ? { 'content-type': type } : {}));
+      expect(error.reason).toBe('malformed_response');
+      expect(error.message).toContain(message);
+    });
+  });
 });

@@ -27,6 +27,7 @@ const KNOWN_MEMBERS = ['active', 'aud', ...STRING_MEMBERS, ...NUMERIC_DATE_MEMBE
 export function parseIntrospectionResponse(response: IntrospectionHttpResponse): IntrospectionResult {
   const { status } = response;
   if (status === 200) {
+    assertJsonMediaType(response.headers['content-type']);
     return parseJsonObject(response.body);
   }
   if (status === 429 || status >= 500) {
@@ -61,6 +62,24 @@ export function parseIntrospectionResponse(response: IntrospectionHttpResponse):
     `The introspection endpoint answered HTTP ${status}${error ? ` with error "${error}"` : ''} instead of 200.`,
     status,
   );
+}
+
+/**
+ * One rule for both modes: the answer is taken only in the media type it is
+ * defined in. RFC 7662 §2.2 answers `application/json` (RFC 9701 answers
+ * `application/token-introspection+jwt`, checked by its verifier); a 200
+ * labelled `text/html`, or not labelled, is a proxy's or an error page's, not
+ * the authorization server's answer, whatever its body looks like.
+ */
+function assertJsonMediaType(contentType: string | undefined): void {
+  const mediaType = contentType?.split(';')[0].trim().toLowerCase();
+  if (mediaType !== 'application/json') {
+    throw malformed(
+      mediaType
+        ? `its media type is not application/json`
+        : 'it has no Content-Type (application/json expected)',
+    );
+  }
 }
 
 function parseJsonObject(body: string): IntrospectionResult {
