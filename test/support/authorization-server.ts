@@ -216,3 +216,20 @@ function recordClientSecrets(value: unknown): void {
     }
   }
 }
+
+/**
+ * Starts oidc-provider before the tests of the enclosing suite and stops it
+ * after them; once started, `readToken` is a `read:payments` token for the
+ * demo audience.
+ */
+export function authorizationServerForSuite(): { as: TestAuthorizationServer; readToken: string } {
+  const suite = {} as { as: TestAuthorizationServer; readToken: string };
+  beforeAll(async () => {
+    suite.as = await TestAuthorizationServer.start();
+    suite.readToken = await suite.as.mintToken('read:payments', demoClients().audience);
+  });
+  afterAll(async () => {
+    await (suite.as as TestAuthorizationServer | undefined)?.stop();
+  });
+  return suite;
+}

@@ -126,8 +126,14 @@ export class ActiveTokenGuard implements CanActivate {
         const extract = this.options.rpcAuthorizationExtractor ?? defaultRpcAuthorization;
         return { headers: { authorization: extract(context) } };
       }
-      default:
-        return (tokenCarrierOf(context) ?? { headers: {} }) as unknown as GuardedRequest;
+      default: {
+        const carrier = tokenCarrierOf(context);
+        // A GraphQL context may hold a `req` without headers (a custom context
+        // function, a subscription): that request carries no token, a 401.
+        return (typeof carrier?.headers === 'object' && carrier.headers !== null
+          ? carrier
+          : { headers: {} }) as unknown as GuardedRequest;
+      }
     }
   }
 
