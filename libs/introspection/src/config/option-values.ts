@@ -210,3 +210,18 @@ export function optionalFunction<T>(value: T | undefined | null, option: string)
   }
   return value;
 }
+
+/**
+ * A URL as logs, errors and health reports show it: origin and path only.
+ * Query strings and userinfo can hold secrets (an API key, a signed URL) and
+ * never leave the module.
+ * @internal
+ */
+export function shownUrl(href: string): string {
+  try {
+    const url = new URL(href);
+    return `${url.origin}${url.pathname}`;
+  } catch {
+    return '(an invalid URL)';
+  }
+}

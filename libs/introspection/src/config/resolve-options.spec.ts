@@ -896,3 +896,28 @@ describe('resolveIntrospectionOptions: https for every URL the module calls', ()
     });
   });
 });
+
+describe('URL options other than endpoint', () => {
+  const ISSUER = 'https://as.example.com';
+
+  it.each<[Record<string, unknown>, string]>([
+    [{ issuer: 'https://user:pass@as.example.com' }, 'issuer'],
+    [{ issuer: ISSUER, jwksUri: 'https://key:secret@as.example.com/jwks' }, 'jwksUri'],
+    [
+      { issuer: ISSUER, jwt: { audience: 'orders-api', jwksUri: 'https://key@as.example.com/jwks' } },
+      'jwt.jwksUri',
+    ],
+  ])('refuse credentials in %p, like endpoint, without quoting them', (options, option) => {
+    const error = configurationError(() => resolve(options));
+    expect(error.option).toBe(option);
+    expect(error.message).toContain('must not contain credentials');
+    expect(error.message).not.toMatch(/pass|secret|key@/);
+  });
+
+  it('refuses a fragment in jwksUri', () => {
+    const error = configurationError(() =>
+      resolve({ issuer: ISSUER, jwksUri: 'https://as.example.com/jwks#k' }),
+    );
+    expect(error.option).toBe('jwksUri');
+  });
+});

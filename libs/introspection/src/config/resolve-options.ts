@@ -313,7 +313,14 @@ function optionalUrl(value: unknown, option: string): string | undefined {
   if (text === undefined) {
     return undefined;
   }
-  httpUrl(text, option);
+  const url = httpUrl(text, option);
+  if (url.username || url.password) {
+    // Like endpoint: credentials would travel in every request and reach logs.
+    throw new IntrospectionConfigurationError(option, 'must not contain credentials.');
+  }
+  if (text.includes('#')) {
+    throw new IntrospectionConfigurationError(option, 'must not contain a fragment.');
+  }
   // Kept as given: an issuer is compared character for character (RFC 8414 §3.3).
   return text;
 }
