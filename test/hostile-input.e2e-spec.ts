@@ -37,6 +37,8 @@ const invalidRequest = (description: string) =>
   `Bearer realm="${REALM}", error="invalid_request", error_description="${description}"`;
 const invalidToken = (description = 'The access token is not active.') =>
   `Bearer realm="${REALM}", error="invalid_token", error_description="${description}"`;
+const SENDER_CONSTRAINED =
+  'The access token is sender-constrained (cnf) and this API cannot verify the binding.';
 const NO_TOKEN = invalidRequest('The Authorization header carries no bearer token.');
 const BAD_CHARS = invalidRequest('The bearer token contains characters RFC 6750 does not allow.');
 const TOO_LONG = invalidRequest('The bearer token is too long.');
@@ -385,6 +387,38 @@ const RESPONSE_CASES: AnswerCase[] = [
     name: '"active": true with token_type DPoP',
     answer: json(200, activeAnswer({ token_type: 'DPoP' })),
     expected: inactive('The access token is not a bearer token.'),
+  },
+  {
+    name: 'token_type Bearer with cnf x5t#S256 (certificate-bound, no certificate checked)',
+    answer: json(200, activeAnswer({ cnf: { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' } })),
+    expected: inactive(SENDER_CONSTRAINED),
+  },
+  {
+    name: 'token_type Bearer with cnf jkt (DPoP-bound, no proof checked)',
+    answer: json(200, activeAnswer({ cnf: { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' } })),
+    expected: inactive(SENDER_CONSTRAINED),
+  },
+  {
+    name: 'token_type bearer (lower case) with an empty cnf',
+    answer: json(200, activeAnswer({ token_type: 'bearer', cnf: {} })),
+    expected: inactive(SENDER_CONSTRAINED),
+  },
+  {
+    name: 'no token_type, with cnf',
+    answer: json(200, activeAnswer({ token_type: undefined, cnf: { jkt: 'abc' } })),
+    expected: inactive('The token is not an access token.'),
+  },
+  {
+    name: 'token_type DPoP with cnf jkt',
+    answer: json(200, activeAnswer({ token_type: 'DPoP', cnf: { jkt: 'abc' } })),
+    expected: inactive('The access token is not a bearer token.'),
+  },
+  { name: '"cnf" as a string', answer: json(200, activeAnswer({ cnf: 'x5t#S256' })), expected: malformed },
+  { name: '"cnf": null', answer: json(200, activeAnswer({ cnf: null })), expected: malformed },
+  {
+    name: 'duplicate "cnf" keys, the binding then an empty one',
+    answer: json(200, JSON.stringify(activeAnswer()).replace('{', '{"cnf":{"jkt":"abc"},"cnf":{},')),
+    expected: malformed,
   },
   {
     name: 'a 400 unsupported_token_type',

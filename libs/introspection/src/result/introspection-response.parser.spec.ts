@@ -107,6 +107,20 @@ describe('parseIntrospectionResponse', () => {
       expect(parseIntrospectionResponse(ok({ active: true, aud })).aud).toStrictEqual(expected);
     });
 
+    it.each([
+      ['certificate-bound (RFC 8705)', { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' }],
+      ['DPoP-bound (RFC 9449)', { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' }],
+    ])('reads the cnf of a %s token', (_kind, cnf) => {
+      const result = parseIntrospectionResponse(ok({ active: true, token_type: 'Bearer', cnf }));
+      expect(result.cnf).toStrictEqual(cnf);
+    });
+
+    it('has no cnf for a plain bearer token', () => {
+      expect(parseIntrospectionResponse(ok({ active: true, token_type: 'Bearer' }))).not.toHaveProperty(
+        'cnf',
+      );
+    });
+
     it('accepts surrounding whitespace in the body', () => {
       expect(parseIntrospectionResponse(response(200, ' \n{"active": true}\n')).active).toBe(true);
     });
@@ -196,6 +210,9 @@ describe('parseIntrospectionResponse', () => {
       ['aud', null],
       ['aud', { 0: 'orders-api' }],
       ['aud', ['orders-api', 42]],
+      ['cnf', 'x5t#S256'],
+      ['cnf', null],
+      ['cnf', [{ jkt: 'abc' }]],
     ])('member %s of the wrong type (%p)', (member, value) => {
       const error = responseError(ok({ active: true, [member]: value, note: MARKER }));
       expect(error.reason).toBe('malformed_response');

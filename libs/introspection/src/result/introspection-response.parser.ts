@@ -13,7 +13,7 @@ export interface IntrospectionHttpResponse {
 
 const STRING_MEMBERS = ['scope', 'client_id', 'username', 'token_type', 'sub', 'iss', 'jti'] as const;
 const NUMERIC_DATE_MEMBERS = ['exp', 'iat', 'nbf'] as const;
-const KNOWN_MEMBERS = ['active', 'aud', ...STRING_MEMBERS, ...NUMERIC_DATE_MEMBERS] as const;
+const KNOWN_MEMBERS = ['active', 'aud', 'cnf', ...STRING_MEMBERS, ...NUMERIC_DATE_MEMBERS] as const;
 
 /**
  * Turns the authorization server's HTTP answer into a result, strictly:
@@ -88,10 +88,10 @@ function parseJsonObject(body: string): IntrospectionResult {
  * @throws IntrospectionResponseError when it is not a valid response object
  */
 export function parseIntrospectionClaims(value: unknown): IntrospectionResult {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (!isJsonObject(value)) {
     throw malformed('the body is not a JSON object');
   }
-  return toResult(value as Record<string, unknown>);
+  return toResult(value);
 }
 
 function toResult(claims: Record<string, unknown>): IntrospectionResult {
@@ -114,6 +114,10 @@ function toResult(claims: Record<string, unknown>): IntrospectionResult {
       throw malformed(`"${member}" is not a number`);
     }
   }
+  const { cnf } = claims;
+  if (cnf !== undefined && !isJsonObject(cnf)) {
+    throw malformed('"cnf" is not a JSON object');
+  }
   const scope = claims.scope as string | undefined;
   return {
     active: true,
@@ -129,8 +133,14 @@ function toResult(claims: Record<string, unknown>): IntrospectionResult {
     aud: audience(claims.aud),
     iss: claims.iss as string | undefined,
     jti: claims.jti as string | undefined,
+    // Only when sent: most answers have none, and a result without it is a bearer token's.
+    ...(cnf === undefined ? {} : { cnf }),
     claims,
   };
+}
+
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function inactive(claims: Record<string, unknown>): IntrospectionResult {
