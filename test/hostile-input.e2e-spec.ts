@@ -427,6 +427,12 @@ const RESPONSE_CASES: AnswerCase[] = [
   },
   { name: 'a 400 invalid_request', answer: json(400, { error: 'invalid_request' }), expected: malformed },
   { name: 'a 401 invalid_client', answer: json(401, { error: 'invalid_client' }), expected: malformed },
+  // Token-specific refusals of a server, gateway or WAF: 502, never retried
+  // (and, in the resilience suite, never counted by the breaker).
+  { name: 'a 403 from a WAF (an HTML page)', answer: json(403, '<html>Blocked</html>'), expected: malformed },
+  { name: 'a 413 from a gateway', answer: json(413, ''), expected: malformed },
+  { name: 'a 414 URI Too Long', answer: json(414, ''), expected: malformed },
+  { name: 'a 431 from a gateway', answer: json(431, ''), expected: malformed },
   { name: 'a 403 with active:true in the body', answer: json(403, activeAnswer()), expected: malformed },
   { name: 'a 201 with active:true in the body', answer: json(201, activeAnswer()), expected: malformed },
   { name: 'a 204 without body', answer: (_request, res) => res.writeHead(204).end(), expected: malformed },
