@@ -438,6 +438,19 @@ const RESPONSE_CASES: AnswerCase[] = [
   { name: 'a 204 without body', answer: (_request, res) => res.writeHead(204).end(), expected: malformed },
 ];
 
+/** An outage answered with `Retry-After: sent`, passed on to the client as `passedOn` (an integer, or nothing). */
+const retryAfterCase = (
+  name: string,
+  status: 429 | 503,
+  sent: string,
+  passedOn: string | undefined,
+): AnswerCase => ({
+  name: `HTTP ${status} with Retry-After ${name}`,
+  answer: json(status, {}, { 'Retry-After': sent }),
+  // 503 is retried once, 429 never.
+  expected: { ...outage(status === 503 ? 2 : 1), retryAfter: passedOn },
+});
+
 const TRANSPORT_CASES: AnswerCase[] = [
   { name: 'HTTP 500 (not retried)', answer: json(500, { error: 'server_error' }), expected: outage(1) },
   { name: 'HTTP 502 (retried once)', answer: json(502, {}), expected: outage(2) },
@@ -448,6 +461,16 @@ const TRANSPORT_CASES: AnswerCase[] = [
     answer: json(429, {}, { 'Retry-After': '30' }),
     expected: { ...outage(1), retryAfter: '30' },
   },
+  retryAfterCase('999999999999999999999999 (clamped to one hour)', 429, '999999999999999999999999', '3600'),
+  retryAfterCase(
+    'an HTTP date far ahead (clamped to one hour)',
+    503,
+    'Fri, 31 Dec 9999 23:59:59 GMT',
+    '3600',
+  ),
+  retryAfterCase('an HTTP date in the past', 429, 'Tue, 01 Jan 2019 00:00:00 GMT', '0'),
+  retryAfterCase('garbage (dropped)', 429, '1e3; <script>', undefined),
+  retryAfterCase('a fraction (dropped)', 429, '1.5', undefined),
   { name: 'HTTP 503 with active:true in the body', answer: json(503, activeAnswer()), expected: outage(2) },
   {
     name: 'a connection reset mid-body (retried once)',

@@ -5,6 +5,7 @@ import {
   type IntrospectionResponseErrorReason,
 } from '../errors/introspection.errors';
 import {
+  clampRetryAfter,
   parseIntrospectionResponse,
   parseRetryAfter,
   type IntrospectionHttpResponse,
@@ -424,7 +425,7 @@ describe('parseRetryAfter', () => {
     ['1', 1],
     ['120', 120],
     [' 120 ', 120],
-    ['86400', 86_400],
+    ['3599', 3599],
   ])('reads delay seconds %p as %p', (value, expected) => {
     expect(parseRetryAfter(value, NOW)).toBe(expected);
   });
@@ -436,6 +437,17 @@ describe('parseRetryAfter', () => {
     ['date now', 'Wed, 01 Jan 2025 00:00:00 GMT', 0],
     ['date in the past', 'Tue, 31 Dec 2024 23:00:00 GMT', 0],
   ])('reads an HTTP-date (%s)', (_kind, value, expected) => {
+    expect(parseRetryAfter(value, NOW)).toBe(expected);
+  });
+
+  it.each([
+    ['3600', 3600],
+    ['3601', 3600],
+    ['86400', 3600],
+    ['999999999999999999999999', 3600],
+    ['9'.repeat(400), 3600],
+    ['Fri, 31 Dec 9999 23:59:59 GMT', 3600],
+  ])('clamps %p to one hour, a whole number of seconds', (value, expected) => {
     expect(parseRetryAfter(value, NOW)).toBe(expected);
   });
 
@@ -456,4 +468,21 @@ describe('parseRetryAfter', () => {
       expect(parseRetryAfter(value, NOW)).toBeUndefined();
     },
   );
+});
+
+describe('clampRetryAfter', () => {
+  it.each([
+    [0, 0],
+    [1.2, 2],
+    [-3, 0],
+    [3600, 3600],
+    [1e24, 3600],
+    [Infinity, 3600],
+  ])('sends %p as %p', (seconds, expected) => {
+    expect(clampRetryAfter(seconds)).toBe(expected);
+  });
+
+  it.each([undefined, NaN])('drops %p', (seconds) => {
+    expect(clampRetryAfter(seconds)).toBeUndefined();
+  });
 });

@@ -207,8 +207,31 @@ const RFC850_DATE = new RegExp(
 const ASCTIME_DATE = new RegExp(`^${DAY} ${MONTH} (?:\\d{2}| \\d) ${TIME} \\d{4}$`);
 
 /**
+ * The longest wait passed on as `Retry-After`, in seconds: one hour. An
+ * outage of the authorization server is worth retrying within the hour, and a
+ * longer value, or 1e24 from a broken server, would only make well-behaved
+ * clients give up on a token that may work again in a minute.
+ * @internal
+ */
+export const MAX_RETRY_AFTER_SECONDS = 3600;
+
+/**
+ * `seconds` as `Retry-After` delay seconds (RFC 9110 §10.2.3, `1*DIGIT`): a
+ * whole number, rounded up, between 0 and {@link MAX_RETRY_AFTER_SECONDS};
+ * `undefined` when it is not a number at all.
+ * @internal
+ */
+export function clampRetryAfter(seconds: number | undefined): number | undefined {
+  if (seconds === undefined || Number.isNaN(seconds)) {
+    return undefined;
+  }
+  return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(0, Math.ceil(seconds)));
+}
+
+/**
  * Seconds to wait from a `Retry-After` header (RFC 9110 §10.2.3): delay
- * seconds or an HTTP date. `undefined` when absent or unreadable.
+ * seconds or an HTTP date, at most {@link MAX_RETRY_AFTER_SECONDS}.
+ * `undefined` when absent or unreadable.
  */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
   if (value === undefined) {
@@ -216,7 +239,7 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   }
   const text = value.trim();
   if (/^\d+$/.test(text)) {
-    return Number(text);
+    return clampRetryAfter(Number(text));
   }
   // Only the three HTTP-date forms (RFC 9110 §5.6.7): Date.parse alone would
   // read almost anything as some date, and asctime as local time.
@@ -226,7 +249,7 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   } else if (ASCTIME_DATE.test(text)) {
     date = Date.parse(`${text} GMT`);
   }
-  return date === undefined || Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
+  return date === undefined ? undefined : clampRetryAfter((date - now) / 1000);
 }
 
 function malformed(detail: string): IntrospectionResponseError {
