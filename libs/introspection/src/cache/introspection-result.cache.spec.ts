@@ -91,6 +91,13 @@ describe('IntrospectionResultCache', () => {
     expect(await cache.read('plain')).not.toHaveProperty('jwt');
   });
 
+  it('keeps the cnf of a sender-constrained answer, so that the guard still refuses it on cache hits', async () => {
+    const { cache } = setUp();
+    const cnf = { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' };
+    await cache.write('k', answer({ active: true, token_type: 'Bearer', cnf }));
+    expect((await cache.read('k'))?.cnf).toStrictEqual(cnf);
+  });
+
   it('keeps inactive answers for negativeTtl only', async () => {
     const { cache, clock } = setUp({ ttl: '60s', negativeTtl: '2s' });
     await cache.write('k', answer({ active: false }));

@@ -27,6 +27,7 @@ import { getIntrospectionOptionsToken, getIntrospectionServiceToken } from '../i
 import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
 import type { TokenRequirements } from '../interfaces/token-requirements.interface';
+import { clampRetryAfter } from '../result/introspection-response.parser';
 import { checkTokenRequirements, ResolvedTokenRequirements } from './check-token-requirements';
 import {
   defaultRpcAuthorization,
@@ -188,11 +189,12 @@ export class ActiveTokenGuard implements CanActivate {
         realm: options.realm,
         ...exception.challenge(),
       });
-    } else if (
-      exception instanceof AuthorizationServerUnavailableException &&
-      exception.retryAfter !== undefined
-    ) {
-      headers['Retry-After'] = String(exception.retryAfter);
+    } else if (exception instanceof AuthorizationServerUnavailableException) {
+      // Whatever set it (a custom strategy's error included): whole seconds, bounded.
+      const retryAfter = clampRetryAfter(exception.retryAfter);
+      if (retryAfter !== undefined) {
+        headers['Retry-After'] = String(retryAfter);
+      }
     }
     const response = responseOf(context);
     const adapter = this.adapterHost.httpAdapter;
