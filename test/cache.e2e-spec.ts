@@ -8,6 +8,8 @@ import { REDIS_URL, RedisProcess } from './support/redis';
 // and that requirements are still applied to every request.
 
 const clients = demoClients();
+/** The secret every instance sharing the test Redis is given; made up for the tests. */
+const CACHE_SECRET = 'e2e-cache-secret-shared-by-the-instances';
 let as: TestAuthorizationServer;
 
 beforeAll(async () => {
@@ -134,6 +136,7 @@ describe.each(ADAPTERS)('response cache on %s', (adapter) => {
     const shared = env({
       INTROSPECTION_TTL: '60s',
       INTROSPECTION_CACHE_URL: REDIS_URL,
+      INTROSPECTION_CACHE_SECRET: CACHE_SECRET,
       INTROSPECTION_CACHE_TIMEOUT: '2s',
     });
     const first = await startDemo(adapter, shared);
@@ -160,7 +163,11 @@ describe.each(ADAPTERS)('response cache on %s', (adapter) => {
     const redis = await RedisProcess.start();
     const demo = await startDemo(
       adapter,
-      env({ INTROSPECTION_TTL: '60s', INTROSPECTION_CACHE_URL: redis.url }),
+      env({
+        INTROSPECTION_TTL: '60s',
+        INTROSPECTION_CACHE_URL: redis.url,
+        INTROSPECTION_CACHE_SECRET: CACHE_SECRET,
+      }),
     );
     try {
       const token = await as.mintToken('read:payments');

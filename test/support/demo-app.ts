@@ -36,6 +36,12 @@ export async function startDemo(
   ]) {
     recordSecret(env[name]);
   }
+  for (const secret of [
+    env.INTROSPECTION_CACHE_SECRET,
+    ...(env.INTROSPECTION_CACHE_PREVIOUS_SECRET ?? '').split(','),
+  ]) {
+    recordSecret(secret);
+  }
   const saved = introspectionEnv();
   setIntrospectionEnv(env);
   let app: INestApplication;

@@ -55,6 +55,8 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
     negativeTtl: text(ENV.negativeTtl),
     cacheMaxEntries: integerVariable('cacheMaxEntries', text(ENV.cacheMaxEntries)),
     cacheUrl: text(ENV.cacheUrl),
+    cacheSecret: env[ENV.cacheSecret] || undefined,
+    cachePreviousSecrets: secretList(env[ENV.cachePreviousSecrets]),
     cacheTimeout: text(ENV.cacheTimeout),
     tokenTypeHint: text(ENV.tokenTypeHint),
     timeout: text(ENV.timeout),
@@ -170,6 +172,12 @@ function keyVariable(
     return jwk as JsonWebKeyInput;
   }
   return key.includes('\\n') && !key.includes('\n') ? key.replaceAll('\\n', '\n') : key;
+}
+
+/** Secrets separated by commas only, each verbatim like a single secret. */
+function secretList(value: string | undefined): string[] | undefined {
+  const secrets = value?.split(',').filter(Boolean);
+  return secrets?.length ? secrets : undefined;
 }
 
 function list(value: string | undefined): string[] | undefined {

@@ -1,15 +1,18 @@
 import { thrown } from '../../test-support/thrown';
 import {
+  CACHE_SECRET_DEFAULTS,
   DISCOVERY_AND_JWT_DEFAULTS,
   TRANSPORT_AND_RESILIENCE_DEFAULTS,
 } from '../../test-support/resolved-defaults';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, KeyObject } from 'node:crypto';
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
 import { resolveIntrospectionOptions } from './resolve-options';
 
 const ENDPOINT = 'https://as.example.com/token/introspection';
 const SECRET = 'SECRET-MARKER-9c41e7';
 const VALIDATOR = (): void => undefined;
+const CACHE_SECRET = 'CACHE-SECRET-MARKER-0123456789abcdef';
+const PREVIOUS_CACHE_SECRET = 'PREVIOUS-CACHE-SECRET-0123456789abcdef';
 
 /** The smallest valid options, with any option overridden or added. */
 function resolve(overrides: Record<string, unknown> = {}) {
@@ -37,6 +40,7 @@ describe('resolveIntrospectionOptions', () => {
       cacheMaxEntries: 10_000,
       cacheUrl: undefined,
       cache: undefined,
+      ...CACHE_SECRET_DEFAULTS,
       cacheTimeoutMs: 100,
       tokenTypeHint: 'access_token',
       timeoutMs: 5_000,
@@ -64,6 +68,8 @@ describe('resolveIntrospectionOptions', () => {
         negativeTtl: '2s',
         cacheMaxEntries: 50,
         cacheUrl: 'redis://127.0.0.1:6379',
+        cacheSecret: CACHE_SECRET,
+        cachePreviousSecrets: [PREVIOUS_CACHE_SECRET],
         cacheTimeout: '250ms',
         tokenTypeHint: 'refresh_token',
         timeout: '500ms',
@@ -114,6 +120,8 @@ describe('resolveIntrospectionOptions', () => {
       cacheMaxEntries: 50,
       cacheUrl: 'redis://127.0.0.1:6379',
       cache: undefined,
+      cacheSecret: expect.any(KeyObject),
+      cachePreviousSecrets: [expect.any(KeyObject)],
       cacheTimeoutMs: 250,
       tokenTypeHint: 'refresh_token',
       timeoutMs: 500,
