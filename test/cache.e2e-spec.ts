@@ -1,13 +1,11 @@
-import { demoClients } from '../apps/demo/src/embedded-authorization-server';
 import { TestAuthorizationServer } from './support/authorization-server';
-import { ADAPTERS, ManualClock, RunningDemo, startDemo } from './support/demo-app';
+import { ADAPTERS, authorizationServerEnv, ManualClock, RunningDemo, startDemo } from './support/demo-app';
 import { bearer, send } from './support/http';
 import { REDIS_URL, RedisProcess } from './support/redis';
 
 // The response cache against oidc-provider: what is reused, for how long,
 // and that requirements are still applied to every request.
 
-const clients = demoClients();
 /** The secret every instance sharing the test Redis is given; made up for the tests. */
 const CACHE_SECRET = 'e2e-cache-secret-shared-by-the-instances';
 let as: TestAuthorizationServer;
@@ -21,14 +19,7 @@ afterAll(async () => {
 });
 
 function env(extra: Record<string, string>): Record<string, string> {
-  return {
-    INTROSPECTION_ENDPOINT: as.introspectionEndpoint,
-    INTROSPECTION_CLIENT_ID: clients.introspectionClients.client_secret_basic.clientId,
-    INTROSPECTION_CLIENT_SECRET: clients.introspectionClients.client_secret_basic.clientSecret!,
-    INTROSPECTION_AUDIENCE: clients.audience,
-    INTROSPECTION_REALM: 'demo',
-    ...extra,
-  };
+  return authorizationServerEnv(as, extra);
 }
 
 /** Runs `action` and returns how many introspection requests the server received meanwhile. */
