@@ -157,6 +157,9 @@ describe.each(ADAPTERS)('cache entries in a shared Redis on %s', (adapter) => {
 
       expect(await call(demo, '/payments', token, 'POST')).toMatchObject({ introspections: 1, status: 403 });
       expect(rejected).toEqual(['unauthenticated']);
+      expect((await send(`${demo.url}/metrics`)).body).toMatch(
+        /^introspection_cache_rejected_entries_total\{reason="unauthenticated"\} [1-9]/m,
+      );
     },
   );
 
