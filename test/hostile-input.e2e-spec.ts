@@ -797,6 +797,30 @@ describe.each(ADAPTERS)('hostile environment on %s', (adapter) => {
       { INTROSPECTION_TTL: '10s', INTROSPECTION_CACHE_URL: 'http://127.0.0.1:6379' },
       'cacheUrl',
     ],
+    [
+      'a Redis cache without a cache secret',
+      { INTROSPECTION_TTL: '10s', INTROSPECTION_CACHE_URL: 'redis://127.0.0.1:6379' },
+      'cacheSecret',
+    ],
+    [
+      'a cache secret that is too short',
+      {
+        INTROSPECTION_TTL: '10s',
+        INTROSPECTION_CACHE_URL: 'redis://127.0.0.1:6379',
+        INTROSPECTION_CACHE_SECRET: 'short-cache-secret',
+      },
+      'cacheSecret',
+    ],
+    [
+      'a previous cache secret that is too short',
+      {
+        INTROSPECTION_TTL: '10s',
+        INTROSPECTION_CACHE_URL: 'redis://127.0.0.1:6379',
+        INTROSPECTION_CACHE_SECRET: 'a-cache-secret-of-at-least-32-bytes',
+        INTROSPECTION_CACHE_PREVIOUS_SECRET: 'short-old-cache-secret',
+      },
+      'cachePreviousSecrets',
+    ],
   ])('refuses to boot with %s, naming the option', async (_case, env, option) => {
     const endpoint: Record<string, string> =
       'INTROSPECTION_ENDPOINT' in env || _case === 'no endpoint'
@@ -812,6 +836,9 @@ describe.each(ADAPTERS)('hostile environment on %s', (adapter) => {
     expect(error.name).toBe('IntrospectionConfigurationError');
     expect(error.message).toContain(`option "${option}"`);
     expect(error.message).not.toContain('demo-api-secret');
+    for (const secret of [env.INTROSPECTION_CACHE_SECRET, env.INTROSPECTION_CACHE_PREVIOUS_SECRET]) {
+      if (secret) expect(error.message).not.toContain(secret);
+    }
   });
 
   it('keeps refusing inactive tokens and answering 503 for outages when the cache store is unreachable', async () => {
@@ -822,6 +849,7 @@ describe.each(ADAPTERS)('hostile environment on %s', (adapter) => {
       INTROSPECTION_ENDPOINT: as.endpoint,
       INTROSPECTION_TTL: '10s',
       INTROSPECTION_CACHE_URL: `redis://127.0.0.1:${redisPort}`,
+      INTROSPECTION_CACHE_SECRET: 'hostile-input-cache-secret-0123456789',
       INTROSPECTION_RETRIES: '0',
     });
     try {

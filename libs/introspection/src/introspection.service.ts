@@ -96,25 +96,31 @@ export class IntrospectionService {
   /**
    * Forgets what is cached about `token` (for logout or revocation within
    * the same system). An introspection of it under way is not cached either.
+   * The store's entries are deleted even while it is bypassed after a fault.
+   *
+   * @throws IntrospectionCacheError the store did not confirm the deletion:
+   * this instance no longer serves the entry, but others sharing the store
+   * may until it expires; retry, or accept that window.
    */
   async invalidate(token: string, options: IntrospectOptions = {}): Promise<void> {
     assertArguments(token, options);
     if (!this.cache.enabled) {
       return;
     }
-    const key = this.cache.key(token, options.tokenTypeHint ?? this.options.tokenTypeHint);
+    const tokenTypeHint = options.tokenTypeHint ?? this.options.tokenTypeHint;
+    const key = this.cache.key(token, tokenTypeHint);
     const flight = this.flights.get(key);
     if (flight) {
       flight.invalidated = true;
       this.flights.delete(key);
     }
-    await this.cache.delete(key);
+    await this.cache.delete(key, token, tokenTypeHint);
   }
 
   private lookUp(key: string, token: string, tokenTypeHint: string): Flight {
     const state = { invalidated: false };
     const result = (async () => {
-      const cached = await this.cache.read(key);
+      const cached = await this.cache.read(key, token, tokenTypeHint);
       if (cached) {
         this.events.emit('cache.hit', { stale: false });
         return cached;
@@ -128,7 +134,7 @@ export class IntrospectionService {
         // unusable one, and only an active answer within its window.
         const stale =
           error instanceof IntrospectionUnavailableError && !state.invalidated
-            ? await this.cache.readStale(key)
+            ? await this.cache.readStale(key, token, tokenTypeHint)
             : undefined;
         if (!stale) {
           throw error;

@@ -1,5 +1,6 @@
 import { thrown } from '../../test-support/thrown';
 import {
+  CACHE_SECRET_DEFAULTS,
   DISCOVERY_AND_JWT_DEFAULTS,
   TRANSPORT_AND_RESILIENCE_DEFAULTS,
 } from '../../test-support/resolved-defaults';
@@ -27,6 +28,13 @@ describe('parseIntrospectionEnv', () => {
     ['negativeTtl', 'INTROSPECTION_NEGATIVE_TTL', '5s', '5s'],
     ['cacheMaxEntries', 'INTROSPECTION_CACHE_MAX_ENTRIES', '500', 500],
     ['cacheUrl', 'INTROSPECTION_CACHE_URL', 'redis://127.0.0.1:6379', 'redis://127.0.0.1:6379'],
+    ['cacheSecret', 'INTROSPECTION_CACHE_SECRET', 'c'.repeat(32), 'c'.repeat(32)],
+    [
+      'cachePreviousSecrets',
+      'INTROSPECTION_CACHE_PREVIOUS_SECRET',
+      `${'p'.repeat(32)},${'q'.repeat(32)}`,
+      ['p'.repeat(32), 'q'.repeat(32)],
+    ],
     ['cacheTimeout', 'INTROSPECTION_CACHE_TIMEOUT', '50ms', '50ms'],
     ['tokenTypeHint', 'INTROSPECTION_TOKEN_TYPE_HINT', 'refresh_token', 'refresh_token'],
     ['timeout', 'INTROSPECTION_TIMEOUT', '1500ms', '1500ms'],
@@ -171,6 +179,8 @@ describe('parseIntrospectionEnv', () => {
     // A blank secret is kept verbatim (see below); an empty one is left out.
     env.INTROSPECTION_CLIENT_SECRET = '';
     env.INTROSPECTION_BEARER_TOKEN = '';
+    env.INTROSPECTION_CACHE_SECRET = '';
+    env.INTROSPECTION_CACHE_PREVIOUS_SECRET = '';
     expect(parseIntrospectionEnv(env)).toStrictEqual({});
   });
 
@@ -203,6 +213,18 @@ describe('parseIntrospectionEnv', () => {
   it.each([' s3cret ', '   ', 'p:a%s+s wörd', '"quoted"'])('takes the secret %p verbatim', (secret) => {
     expect(parseIntrospectionEnv({ INTROSPECTION_CLIENT_SECRET: secret })).toStrictEqual({
       clientSecret: secret,
+    });
+  });
+
+  it('takes the cache secrets verbatim, the previous ones split on commas only', () => {
+    expect(
+      parseIntrospectionEnv({
+        INTROSPECTION_CACHE_SECRET: ' current secret ',
+        INTROSPECTION_CACHE_PREVIOUS_SECRET: ' old one, older one,',
+      }),
+    ).toStrictEqual({
+      cacheSecret: ' current secret ',
+      cachePreviousSecrets: [' old one', ' older one'],
     });
   });
 
@@ -322,6 +344,7 @@ describe('parseIntrospectionEnv', () => {
       cacheMaxEntries: 10_000,
       cacheUrl: undefined,
       cache: undefined,
+      ...CACHE_SECRET_DEFAULTS,
       cacheTimeoutMs: 100,
       tokenTypeHint: 'access_token',
       timeoutMs: 2_000,

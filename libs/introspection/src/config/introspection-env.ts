@@ -57,6 +57,8 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
     negativeTtl: text(ENV.negativeTtl),
     cacheMaxEntries: integerVariable('cacheMaxEntries', text(ENV.cacheMaxEntries)),
     cacheUrl: text(ENV.cacheUrl),
+    cacheSecret: env[ENV.cacheSecret] || undefined,
+    cachePreviousSecrets: secretList(env[ENV.cachePreviousSecrets]),
     cacheTimeout: text(ENV.cacheTimeout),
     tokenTypeHint: text(ENV.tokenTypeHint),
     timeout: text(ENV.timeout),
@@ -193,6 +195,12 @@ function listVariable(option: keyof typeof ENV, value: string | undefined): stri
     throw new IntrospectionConfigurationError(option, `"${value}" lists no value, only separators.`);
   }
   return items;
+}
+
+/** Secrets separated by commas only, each verbatim like a single secret. */
+function secretList(value: string | undefined): string[] | undefined {
+  const secrets = value?.split(',').filter(Boolean);
+  return secrets?.length ? secrets : undefined;
 }
 
 function booleanVariable(option: keyof typeof ENV, value: string | undefined): boolean | undefined {

@@ -1,9 +1,10 @@
 import { thrown } from '../../test-support/thrown';
 import {
+  CACHE_SECRET_DEFAULTS,
   DISCOVERY_AND_JWT_DEFAULTS,
   TRANSPORT_AND_RESILIENCE_DEFAULTS,
 } from '../../test-support/resolved-defaults';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,8 @@ import { resolveIntrospectionOptions } from './resolve-options';
 const ENDPOINT = 'https://as.example.com/token/introspection';
 const SECRET = 'SECRET-MARKER-9c41e7';
 const VALIDATOR = (): void => undefined;
+const CACHE_SECRET = 'CACHE-SECRET-MARKER-0123456789abcdef';
+const PREVIOUS_CACHE_SECRET = 'PREVIOUS-CACHE-SECRET-0123456789abcdef';
 
 // Real certificates and keys: TLS material is parsed at boot.
 const pkiDir = mkdtempSync(join(tmpdir(), 'introspection-options-pki-'));
@@ -47,6 +50,7 @@ describe('resolveIntrospectionOptions', () => {
       cacheMaxEntries: 10_000,
       cacheUrl: undefined,
       cache: undefined,
+      ...CACHE_SECRET_DEFAULTS,
       cacheTimeoutMs: 100,
       tokenTypeHint: 'access_token',
       timeoutMs: 5_000,
@@ -74,6 +78,8 @@ describe('resolveIntrospectionOptions', () => {
         negativeTtl: '2s',
         cacheMaxEntries: 50,
         cacheUrl: 'redis://127.0.0.1:6379',
+        cacheSecret: CACHE_SECRET,
+        cachePreviousSecrets: [PREVIOUS_CACHE_SECRET],
         cacheTimeout: '250ms',
         tokenTypeHint: 'refresh_token',
         timeout: '500ms',
@@ -125,6 +131,8 @@ describe('resolveIntrospectionOptions', () => {
       cacheMaxEntries: 50,
       cacheUrl: 'redis://127.0.0.1:6379',
       cache: undefined,
+      cacheSecret: expect.any(KeyObject),
+      cachePreviousSecrets: [expect.any(KeyObject)],
       cacheTimeoutMs: 250,
       tokenTypeHint: 'refresh_token',
       timeoutMs: 500,

@@ -35,6 +35,7 @@ import {
   requiredString,
   wholeNumber,
 } from './option-values';
+import { resolveCacheSecrets } from './resolve-cache-secrets';
 import { resolveJwtSigningProfile } from './resolve-jwt-signing-profile';
 
 const DEFAULT_TIMEOUT = '5s';
@@ -206,6 +207,14 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     );
   }
 
+  const cacheUrl = redisUrl(o.cacheUrl);
+  const cache = userCache(o.cache);
+  const { cacheSecret, cachePreviousSecrets } = resolveCacheSecrets(o.cacheSecret, o.cachePreviousSecrets, {
+    ttlMs,
+    // The module cannot tell whether a cache of the user's own is shared: it is treated as such.
+    sharedStore: cache ? 'cache' : cacheUrl ? 'cacheUrl' : undefined,
+  });
+
   return {
     endpoint,
     issuer,
@@ -242,8 +251,10 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
       Math.max(0, duration(given(o.negativeTtl) ?? DEFAULT_NEGATIVE_TTL, 'negativeTtl')),
     ),
     cacheMaxEntries: cacheMaxEntries(o.cacheMaxEntries),
-    cacheUrl: redisUrl(o.cacheUrl),
-    cache: userCache(o.cache),
+    cacheUrl,
+    cache,
+    cacheSecret,
+    cachePreviousSecrets,
     cacheTimeoutMs,
     tokenTypeHint: optionalString(o.tokenTypeHint, 'tokenTypeHint') ?? DEFAULT_TOKEN_TYPE_HINT,
     timeoutMs,

@@ -410,6 +410,27 @@ export interface IntrospectionModuleOptions {
   cache?: Cache | Keyv;
 
   /**
+   * Secret that authenticates the cache: keys are HMAC-SHA256 of the token
+   * under it, and every entry carries a MAC under it, so that whoever can
+   * write to the store cannot make up, alter or move answers. At least 32
+   * bytes, the same on every instance sharing the store, e.g. the output of
+   * `openssl rand -base64 32`. Required with `cacheUrl` or `cache` when `ttl`
+   * is set; for the in-memory default, a random secret is made per process.
+   * Never logged. Env: `INTROSPECTION_CACHE_SECRET`.
+   * @default a random 32-byte secret (in-memory store only)
+   */
+  cacheSecret?: string;
+
+  /**
+   * Former `cacheSecret` values, for rotating it without an outage: entries
+   * they made are still read (each checked with the secret that made it),
+   * new entries are written with `cacheSecret` only. Each at least 32 bytes.
+   * Env: `INTROSPECTION_CACHE_PREVIOUS_SECRET` (comma-separated).
+   * @default []
+   */
+  cachePreviousSecrets?: string | readonly string[];
+
+  /**
    * Deadline of one cache read or write. A store that is slower, or failing,
    * is bypassed (requests are introspected) until it answers again.
    * Env: `INTROSPECTION_CACHE_TIMEOUT`.
@@ -593,6 +614,9 @@ export interface ResolvedIntrospectionOptions {
   readonly cacheMaxEntries: number;
   readonly cacheUrl?: string;
   readonly cache?: Cache | Keyv;
+  /** The cache secret, configured or generated for the in-memory store. */
+  readonly cacheSecret: KeyObject;
+  readonly cachePreviousSecrets: readonly KeyObject[];
   readonly cacheTimeoutMs: number;
   readonly tokenTypeHint: string;
   readonly timeoutMs: number;
