@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   INTROSPECTION_RESOLVED_OPTIONS,
+  IntrospectionEvents,
   IntrospectionModule,
   IntrospectionModuleOptions,
   parseIntrospectionClaims,
@@ -179,7 +180,12 @@ async function main(): Promise<void> {
       { logger: ['error'] },
     );
     const options = moduleRef.get<ResolvedIntrospectionOptions>(INTROSPECTION_RESOLVED_OPTIONS);
-    const cache = new IntrospectionResultCache(createIntrospectionCache(options), options, systemClock);
+    const cache = new IntrospectionResultCache(
+      createIntrospectionCache(options),
+      options,
+      systemClock,
+      new IntrospectionEvents(),
+    );
     const answer = {
       active: true,
       token_type: 'Bearer',

@@ -1,13 +1,13 @@
-import { demoClients } from '../apps/demo/src/embedded-authorization-server';
 import { TestAuthorizationServer } from './support/authorization-server';
-import { ADAPTERS, ManualClock, RunningDemo, startDemo } from './support/demo-app';
+import { ADAPTERS, authorizationServerEnv, ManualClock, RunningDemo, startDemo } from './support/demo-app';
 import { bearer, send } from './support/http';
 import { REDIS_URL, RedisProcess } from './support/redis';
 
 // The response cache against oidc-provider: what is reused, for how long,
 // and that requirements are still applied to every request.
 
-const clients = demoClients();
+/** The secret every instance sharing the test Redis is given; made up for the tests. */
+const CACHE_SECRET = 'e2e-cache-secret-shared-by-the-instances';
 let as: TestAuthorizationServer;
 
 beforeAll(async () => {
@@ -19,14 +19,7 @@ afterAll(async () => {
 });
 
 function env(extra: Record<string, string>): Record<string, string> {
-  return {
-    INTROSPECTION_ENDPOINT: as.introspectionEndpoint,
-    INTROSPECTION_CLIENT_ID: clients.introspectionClients.client_secret_basic.clientId,
-    INTROSPECTION_CLIENT_SECRET: clients.introspectionClients.client_secret_basic.clientSecret!,
-    INTROSPECTION_AUDIENCE: clients.audience,
-    INTROSPECTION_REALM: 'demo',
-    ...extra,
-  };
+  return authorizationServerEnv(as, extra);
 }
 
 /** Runs `action` and returns how many introspection requests the server received meanwhile. */
@@ -134,6 +127,7 @@ describe.each(ADAPTERS)('response cache on %s', (adapter) => {
     const shared = env({
       INTROSPECTION_TTL: '60s',
       INTROSPECTION_CACHE_URL: REDIS_URL,
+      INTROSPECTION_CACHE_SECRET: CACHE_SECRET,
       INTROSPECTION_CACHE_TIMEOUT: '2s',
     });
     const first = await startDemo(adapter, shared);
@@ -160,7 +154,11 @@ describe.each(ADAPTERS)('response cache on %s', (adapter) => {
     const redis = await RedisProcess.start();
     const demo = await startDemo(
       adapter,
-      env({ INTROSPECTION_TTL: '60s', INTROSPECTION_CACHE_URL: redis.url }),
+      env({
+        INTROSPECTION_TTL: '60s',
+        INTROSPECTION_CACHE_URL: redis.url,
+        INTROSPECTION_CACHE_SECRET: CACHE_SECRET,
+      }),
     );
     try {
       const token = await as.mintToken('read:payments');

@@ -1,5 +1,5 @@
 import { Controller, INestApplication, Module } from '@nestjs/common';
-import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
+import type { ApolloDriverConfig } from '@nestjs/apollo';
 import { GraphQLModule, Query, Resolver } from '@nestjs/graphql';
 import { ClientProxy, ClientProxyFactory, MessagePattern, Transport } from '@nestjs/microservices';
 import { IoAdapter } from '@nestjs/platform-socket.io';
@@ -9,9 +9,10 @@ import { firstValueFrom } from 'rxjs';
 import { io, Socket } from 'socket.io-client';
 import { IntrospectedToken, IntrospectionModule, RequireActiveToken } from '@app/introspection';
 import { demoClients } from '../apps/demo/src/embedded-authorization-server';
-import { TestAuthorizationServer } from './support/authorization-server';
+import { authorizationServerForSuite } from './support/authorization-server';
 import { ADAPTERS } from './support/demo-app';
-import { bearer, send } from './support/http';
+import { apolloOptions, graphqlClient, introspectionAt } from './support/graphql';
+import { bearer } from './support/http';
 import { closedPort } from '../libs/introspection/test-support/fake-authorization-server';
 import { listen } from '../libs/introspection/test-support/listen';
 
@@ -90,17 +91,7 @@ class PaymentsHandler {
   }
 }
 
-let as: TestAuthorizationServer;
-let readToken: string;
-
-beforeAll(async () => {
-  as = await TestAuthorizationServer.start();
-  readToken = await as.mintToken('read:payments', clients.audience);
-});
-
-afterAll(async () => {
-  await as?.stop();
-});
+const suite = authorizationServerForSuite();
 
 describe.each(ADAPTERS)('@RequireActiveToken() in other execution contexts, on %s', (adapter) => {
   let app: INestApplication;
@@ -111,14 +102,7 @@ describe.each(ADAPTERS)('@RequireActiveToken() in other execution contexts, on %
   beforeAll(async () => {
     @Module({
       imports: [
-        IntrospectionModule.forRoot({
-          endpoint: as.introspectionEndpoint,
-          clientId: clients.introspectionClients.client_secret_basic.clientId,
-          clientSecret: clients.introspectionClients.client_secret_basic.clientSecret,
-          audience: clients.audience,
-          realm: REALM,
-          wsAuthPayloadField: 'token',
-        }),
+        introspectionAt(suite.as, REALM, { wsAuthPayloadField: 'token' }),
         // An authorization server that cannot be reached: every transport fails closed.
         IntrospectionModule.forRoot({
           name: 'down',
@@ -126,13 +110,7 @@ describe.each(ADAPTERS)('@RequireActiveToken() in other execution contexts, on %
           clientId: 'api',
           clientSecret: 'secret',
         }),
-        GraphQLModule.forRoot<ApolloDriverConfig>({
-          driver: ApolloDriver,
-          autoSchemaFile: true,
-          // Fastify's request does not lead to its reply: hand it to the guard
-          // for the WWW-Authenticate header (Express needs nothing).
-          ...(adapter === 'fastify' ? { context: (req: unknown, reply: unknown) => ({ req, reply }) } : {}),
-        }),
+        GraphQLModule.forRoot<ApolloDriverConfig>(apolloOptions(adapter)),
       ],
       controllers: [PaymentsHandler],
       providers: [PaymentsResolver, PaymentsGateway],
@@ -157,14 +135,10 @@ describe.each(ADAPTERS)('@RequireActiveToken() in other execution contexts, on %
 
   describe('GraphQL resolver', () => {
     const query = (query: string, headers: Record<string, string> = {}) =>
-      send(`${url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify({ query }),
-      });
+      graphqlClient(`${url}/graphql`)(query, headers);
 
     it('resolves with an active token, from the HTTP request behind the GraphQL context', async () => {
-      const answer = await query('{ paymentsOwner }', bearer(readToken));
+      const answer = await query('{ paymentsOwner }', bearer(suite.readToken));
       expect(answer.status).toBe(200);
       expect(answer.json()).toEqual({ data: { paymentsOwner: clients.tokenClient.clientId } });
     });
@@ -180,7 +154,7 @@ describe.each(ADAPTERS)('@RequireActiveToken() in other execution contexts, on %
     });
 
     it('refuses a missing scope with insufficient_scope', async () => {
-      const answer = await query('{ refund }', bearer(readToken));
+      const answer = await query('{ refund }', bearer(suite.readToken));
       expect(answer.headers['www-authenticate']).toBe(
         `Bearer realm="${REALM}", error="insufficient_scope", error_description="The access token lacks a required scope.", scope="write:payments"`,
       );
@@ -197,7 +171,7 @@ describe.each(ADAPTERS)('@RequireActiveToken() in other execution contexts, on %
     });
 
     it('fails closed when the authorization server cannot answer', async () => {
-      const answer = await query('{ unavailable }', bearer(readToken));
+      const answer = await query('{ unavailable }', bearer(suite.readToken));
       expect(answer.json<{ data: unknown }>().data).toBeNull();
       expect(
         answer.json<{ errors: Array<{ extensions: { originalError: unknown } }> }>().errors[0].extensions
@@ -206,8 +180,8 @@ describe.each(ADAPTERS)('@RequireActiveToken() in other execution contexts, on %
     });
 
     it('refuses a revoked token with invalid_token', async () => {
-      const token = await as.mintToken('read:payments', clients.audience);
-      await as.revoke(token);
+      const token = await suite.as.mintToken('read:payments', clients.audience);
+      await suite.as.revoke(token);
       const answer = await query('{ paymentsOwner }', bearer(token));
       expect(answer.headers['www-authenticate']).toBe(
         `Bearer realm="${REALM}", error="invalid_token", error_description="The access token is not active."`,
@@ -237,17 +211,17 @@ describe.each(ADAPTERS)('@RequireActiveToken() in other execution contexts, on %
       });
 
     it('reads the token from the handshake Authorization header', async () => {
-      const socket = await connect({ headers: bearer(readToken) });
+      const socket = await connect({ headers: bearer(suite.readToken) });
       expect(await emit(socket, 'whoami')).toEqual({ ack: { clientId: clients.tokenClient.clientId } });
     });
 
     it('reads the token from the configured auth payload field', async () => {
-      const socket = await connect({ auth: { token: readToken } });
+      const socket = await connect({ auth: { token: suite.readToken } });
       expect(await emit(socket, 'whoami')).toEqual({ ack: { clientId: clients.tokenClient.clientId } });
     });
 
     it('raises a WsException with the RFC 6750 code', async () => {
-      const socket = await connect({ auth: { token: readToken } });
+      const socket = await connect({ auth: { token: suite.readToken } });
       expect(await emit(socket, 'refund')).toEqual({
         exception: {
           statusCode: 403,
@@ -272,7 +246,7 @@ describe.each(ADAPTERS)('@RequireActiveToken() in other execution contexts, on %
   });
 
   it('fails closed on a gateway when the authorization server cannot answer', async () => {
-    const socket = io(url, { transports: ['websocket'], auth: { token: readToken } });
+    const socket = io(url, { transports: ['websocket'], auth: { token: suite.readToken } });
     sockets.push(socket);
     const exception = await new Promise<unknown>((resolve) => {
       socket.once('exception', resolve);
@@ -289,19 +263,19 @@ describe.each(ADAPTERS)('@RequireActiveToken() in other execution contexts, on %
       );
 
     it('reads the token from the message payload by default', async () => {
-      expect(await call('whoami', { authorization: `Bearer ${readToken}` })).toEqual({
+      expect(await call('whoami', { authorization: `Bearer ${suite.readToken}` })).toEqual({
         answer: { clientId: clients.tokenClient.clientId },
       });
     });
 
     it('fails closed when the authorization server cannot answer', async () => {
-      expect(await call('unavailable', { authorization: `Bearer ${readToken}` })).toEqual({
+      expect(await call('unavailable', { authorization: `Bearer ${suite.readToken}` })).toEqual({
         error: UNAVAILABLE,
       });
     });
 
     it('raises an RpcException with the RFC 6750 code', async () => {
-      expect(await call('refund', { authorization: `Bearer ${readToken}` })).toEqual({
+      expect(await call('refund', { authorization: `Bearer ${suite.readToken}` })).toEqual({
         error: {
           statusCode: 403,
           error: 'insufficient_scope',

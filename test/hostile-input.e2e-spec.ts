@@ -37,6 +37,8 @@ const invalidRequest = (description: string) =>
   `Bearer realm="${REALM}", error="invalid_request", error_description="${description}"`;
 const invalidToken = (description = 'The access token is not active.') =>
   `Bearer realm="${REALM}", error="invalid_token", error_description="${description}"`;
+const SENDER_CONSTRAINED =
+  'The access token is sender-constrained (cnf) and this API cannot verify the binding.';
 const NO_TOKEN = invalidRequest('The Authorization header carries no bearer token.');
 const BAD_CHARS = invalidRequest('The bearer token contains characters RFC 6750 does not allow.');
 const TOO_LONG = invalidRequest('The bearer token is too long.');
@@ -264,6 +266,20 @@ const inactive = (description?: string): Expected => ({
 
 const RESPONSE_CASES: AnswerCase[] = [
   {
+    name: 'an active answer labelled text/html (an error page or a proxy)',
+    answer: json(200, activeAnswer(), { 'Content-Type': 'text/html' }),
+    expected: malformed,
+  },
+  {
+    name: 'an active answer without a Content-Type',
+    answer: (_request, res: ServerResponse) => {
+      res.removeHeader('Content-Type');
+      res.writeHead(200);
+      res.end(JSON.stringify(activeAnswer()));
+    },
+    expected: malformed,
+  },
+  {
     name: '"active": "true" (a string)',
     answer: json(200, { ...activeAnswer(), active: 'true' }),
     expected: malformed,
@@ -387,16 +403,67 @@ const RESPONSE_CASES: AnswerCase[] = [
     expected: inactive('The access token is not a bearer token.'),
   },
   {
+    name: 'token_type Bearer with cnf x5t#S256 (certificate-bound, no certificate checked)',
+    answer: json(200, activeAnswer({ cnf: { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' } })),
+    expected: inactive(SENDER_CONSTRAINED),
+  },
+  {
+    name: 'token_type Bearer with cnf jkt (DPoP-bound, no proof checked)',
+    answer: json(200, activeAnswer({ cnf: { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' } })),
+    expected: inactive(SENDER_CONSTRAINED),
+  },
+  {
+    name: 'token_type bearer (lower case) with an empty cnf',
+    answer: json(200, activeAnswer({ token_type: 'bearer', cnf: {} })),
+    expected: inactive(SENDER_CONSTRAINED),
+  },
+  {
+    name: 'no token_type, with cnf',
+    answer: json(200, activeAnswer({ token_type: undefined, cnf: { jkt: 'abc' } })),
+    expected: inactive('The token is not an access token.'),
+  },
+  {
+    name: 'token_type DPoP with cnf jkt',
+    answer: json(200, activeAnswer({ token_type: 'DPoP', cnf: { jkt: 'abc' } })),
+    expected: inactive('The access token is not a bearer token.'),
+  },
+  { name: '"cnf" as a string', answer: json(200, activeAnswer({ cnf: 'x5t#S256' })), expected: malformed },
+  { name: '"cnf": null', answer: json(200, activeAnswer({ cnf: null })), expected: malformed },
+  {
+    name: 'duplicate "cnf" keys, the binding then an empty one',
+    answer: json(200, JSON.stringify(activeAnswer()).replace('{', '{"cnf":{"jkt":"abc"},"cnf":{},')),
+    expected: malformed,
+  },
+  {
     name: 'a 400 unsupported_token_type',
     answer: json(400, { error: 'unsupported_token_type' }),
     expected: inactive(),
   },
   { name: 'a 400 invalid_request', answer: json(400, { error: 'invalid_request' }), expected: malformed },
   { name: 'a 401 invalid_client', answer: json(401, { error: 'invalid_client' }), expected: malformed },
+  // Token-specific refusals of a server, gateway or WAF: 502, never retried
+  // (and, in the resilience suite, never counted by the breaker).
+  { name: 'a 403 from a WAF (an HTML page)', answer: json(403, '<html>Blocked</html>'), expected: malformed },
+  { name: 'a 413 from a gateway', answer: json(413, ''), expected: malformed },
+  { name: 'a 414 URI Too Long', answer: json(414, ''), expected: malformed },
+  { name: 'a 431 from a gateway', answer: json(431, ''), expected: malformed },
   { name: 'a 403 with active:true in the body', answer: json(403, activeAnswer()), expected: malformed },
   { name: 'a 201 with active:true in the body', answer: json(201, activeAnswer()), expected: malformed },
   { name: 'a 204 without body', answer: (_request, res) => res.writeHead(204).end(), expected: malformed },
 ];
+
+/** An outage answered with `Retry-After: sent`, passed on to the client as `passedOn` (an integer, or nothing). */
+const retryAfterCase = (
+  name: string,
+  status: 429 | 503,
+  sent: string,
+  passedOn: string | undefined,
+): AnswerCase => ({
+  name: `HTTP ${status} with Retry-After ${name}`,
+  answer: json(status, {}, { 'Retry-After': sent }),
+  // 503 is retried once, 429 never.
+  expected: { ...outage(status === 503 ? 2 : 1), retryAfter: passedOn },
+});
 
 const TRANSPORT_CASES: AnswerCase[] = [
   { name: 'HTTP 500 (not retried)', answer: json(500, { error: 'server_error' }), expected: outage(1) },
@@ -408,6 +475,16 @@ const TRANSPORT_CASES: AnswerCase[] = [
     answer: json(429, {}, { 'Retry-After': '30' }),
     expected: { ...outage(1), retryAfter: '30' },
   },
+  retryAfterCase('999999999999999999999999 (clamped to one hour)', 429, '999999999999999999999999', '3600'),
+  retryAfterCase(
+    'an HTTP date far ahead (clamped to one hour)',
+    503,
+    'Fri, 31 Dec 9999 23:59:59 GMT',
+    '3600',
+  ),
+  retryAfterCase('an HTTP date in the past', 429, 'Tue, 01 Jan 2019 00:00:00 GMT', '0'),
+  retryAfterCase('garbage (dropped)', 429, '1e3; <script>', undefined),
+  retryAfterCase('a fraction (dropped)', 429, '1.5', undefined),
   { name: 'HTTP 503 with active:true in the body', answer: json(503, activeAnswer()), expected: outage(2) },
   {
     name: 'a connection reset mid-body (retried once)',
@@ -720,6 +797,30 @@ describe.each(ADAPTERS)('hostile environment on %s', (adapter) => {
       { INTROSPECTION_TTL: '10s', INTROSPECTION_CACHE_URL: 'http://127.0.0.1:6379' },
       'cacheUrl',
     ],
+    [
+      'a Redis cache without a cache secret',
+      { INTROSPECTION_TTL: '10s', INTROSPECTION_CACHE_URL: 'redis://127.0.0.1:6379' },
+      'cacheSecret',
+    ],
+    [
+      'a cache secret that is too short',
+      {
+        INTROSPECTION_TTL: '10s',
+        INTROSPECTION_CACHE_URL: 'redis://127.0.0.1:6379',
+        INTROSPECTION_CACHE_SECRET: 'short-cache-secret',
+      },
+      'cacheSecret',
+    ],
+    [
+      'a previous cache secret that is too short',
+      {
+        INTROSPECTION_TTL: '10s',
+        INTROSPECTION_CACHE_URL: 'redis://127.0.0.1:6379',
+        INTROSPECTION_CACHE_SECRET: 'a-cache-secret-of-at-least-32-bytes',
+        INTROSPECTION_CACHE_PREVIOUS_SECRET: 'short-old-cache-secret',
+      },
+      'cachePreviousSecrets',
+    ],
   ])('refuses to boot with %s, naming the option', async (_case, env, option) => {
     const endpoint: Record<string, string> =
       'INTROSPECTION_ENDPOINT' in env || _case === 'no endpoint'
@@ -735,6 +836,9 @@ describe.each(ADAPTERS)('hostile environment on %s', (adapter) => {
     expect(error.name).toBe('IntrospectionConfigurationError');
     expect(error.message).toContain(`option "${option}"`);
     expect(error.message).not.toContain('demo-api-secret');
+    for (const secret of [env.INTROSPECTION_CACHE_SECRET, env.INTROSPECTION_CACHE_PREVIOUS_SECRET]) {
+      if (secret) expect(error.message).not.toContain(secret);
+    }
   });
 
   it('keeps refusing inactive tokens and answering 503 for outages when the cache store is unreachable', async () => {
@@ -745,6 +849,7 @@ describe.each(ADAPTERS)('hostile environment on %s', (adapter) => {
       INTROSPECTION_ENDPOINT: as.endpoint,
       INTROSPECTION_TTL: '10s',
       INTROSPECTION_CACHE_URL: `redis://127.0.0.1:${redisPort}`,
+      INTROSPECTION_CACHE_SECRET: 'hostile-input-cache-secret-0123456789',
       INTROSPECTION_RETRIES: '0',
     });
     try {

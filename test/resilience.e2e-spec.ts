@@ -72,4 +72,24 @@ describe.each(ADAPTERS)('demo API on %s while the authorization server fails', (
     fault.answerJson(200, active());
     expect((await callMe()).status).toBe(200);
   });
+
+  it.each<[string, number, unknown]>([
+    ['400 invalid_request', 400, { error: 'invalid_request' }],
+    ['403 from a WAF', 403, '<html>Request blocked</html>'],
+    ['414 URI Too Long', 414, ''],
+  ])(
+    'does not open for garbage tokens answered %s: legitimate tokens still get in',
+    async (_case, status, body) => {
+      await boot({ INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD: '5' });
+      fault.answerJson(status, body);
+      for (let i = 0; i < 10; i++) {
+        const answer = await callMe(`garbage${i}${'x'.repeat(i * 100)}`);
+        expect(answer.status).toBe(502);
+        expect(answer.headers['retry-after']).toBeUndefined();
+      }
+      expect(fault.requests).toHaveLength(10);
+      fault.answerJson(200, active());
+      expect((await callMe()).status).toBe(200);
+    },
+  );
 });

@@ -44,6 +44,12 @@ export const ENCRYPTED_INTROSPECTION_CLIENT = {
 /** The private key that decrypts the answers to {@link ENCRYPTED_INTROSPECTION_CLIENT}; generated per run. */
 export const ENCRYPTION_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 });
 
+/** The client whose access tokens are bound to its TLS client certificate (RFC 8705 §3). */
+export const CERTIFICATE_BOUND_CLIENT = {
+  clientId: 'certificate-bound-client',
+  clientSecret: 'certificate-bound-client-secret',
+};
+
 /** Secret of the `bearer-api` client, which obtains its own token for the bearer method. */
 export const BEARER_CLIENT_SECRET = 'bearer-api-secret';
 
@@ -94,6 +100,7 @@ export class TestAuthorizationServer {
   /** Starts oidc-provider in its own process on 127.0.0.1, on `port` or a random one. */
   static async start({ port }: { port?: number } = {}): Promise<TestAuthorizationServer> {
     recordSecret(HARD_SECRET);
+    recordSecret(CERTIFICATE_BOUND_CLIENT.clientSecret);
     recordClientSecrets(demoClients());
     return new TestAuthorizationServer(
       await spawnAuthorizationServer(join(__dirname, 'oidc-test-server.mjs'), {
@@ -107,6 +114,7 @@ export class TestAuthorizationServer {
           kid: 'enc-1',
         }),
         TEST_BEARER_CLIENT_SECRET: BEARER_CLIENT_SECRET,
+        TEST_CERTIFICATE_BOUND_CLIENT_SECRET: CERTIFICATE_BOUND_CLIENT.clientSecret,
         TEST_PRIVATE_KEY_JWT_JWKS: JSON.stringify({
           keys: Object.values(TEST_SIGNING_KEYS).map(({ kid, privateKey }) => ({
             ...createPublicKey(privateKey).export({ format: 'jwk' }),
@@ -142,6 +150,7 @@ export class TestAuthorizationServer {
     scope = 'read:payments',
     resource?: string,
     client: { clientId: string; clientSecret: string } = demoClients().tokenClient,
+    headers: Record<string, string> = {},
   ): Promise<string> {
     const body = new URLSearchParams({ grant_type: 'client_credentials' });
     if (scope) {
@@ -153,6 +162,7 @@ export class TestAuthorizationServer {
     const answer = await send(`${this.issuer}/token`, {
       method: 'POST',
       headers: {
+        ...headers,
         authorization: basic(client.clientId, client.clientSecret),
         'content-type': 'application/x-www-form-urlencoded',
       },
@@ -164,6 +174,16 @@ export class TestAuthorizationServer {
     const token = answer.json<{ access_token: string }>().access_token;
     recordSecret(token);
     return token;
+  }
+
+  /**
+   * Obtains an access token bound to `certificate` (base64 DER), as if the
+   * {@link CERTIFICATE_BOUND_CLIENT} had presented it in its TLS handshake.
+   */
+  mintCertificateBoundToken(certificate: string, scope = 'read:payments'): Promise<string> {
+    return this.mintToken(scope, undefined, CERTIFICATE_BOUND_CLIENT, {
+      'x-test-client-certificate': certificate,
+    });
   }
 
   /**
@@ -215,4 +235,21 @@ function recordClientSecrets(value: unknown): void {
       recordClientSecrets(member);
     }
   }
+}
+
+/**
+ * Starts oidc-provider before the tests of the enclosing suite and stops it
+ * after them; once started, `readToken` is a `read:payments` token for the
+ * demo audience.
+ */
+export function authorizationServerForSuite(): { as: TestAuthorizationServer; readToken: string } {
+  const suite = {} as { as: TestAuthorizationServer; readToken: string };
+  beforeAll(async () => {
+    suite.as = await TestAuthorizationServer.start();
+    suite.readToken = await suite.as.mintToken('read:payments', demoClients().audience);
+  });
+  afterAll(async () => {
+    await (suite.as as TestAuthorizationServer | undefined)?.stop();
+  });
+  return suite;
 }

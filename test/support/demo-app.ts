@@ -6,6 +6,8 @@ import { AppModule } from '../../apps/demo/src/app.module';
 import { createDemoApp, DemoAdapter } from '../../apps/demo/src/create-demo-app';
 import { CapturingLogger, recordSecret } from './log-capture';
 import { FakeAuthorizationServer } from '../../libs/introspection/test-support/fake-authorization-server';
+import { demoClients } from '../../apps/demo/src/embedded-authorization-server';
+import type { TestAuthorizationServer } from './authorization-server';
 
 /** A demo app listening on 127.0.0.1 with a random port. */
 export interface RunningDemo {
@@ -35,6 +37,12 @@ export async function startDemo(
     'INTROSPECTION_TLS_KEY_PASSPHRASE',
   ]) {
     recordSecret(env[name]);
+  }
+  for (const secret of [
+    env.INTROSPECTION_CACHE_SECRET,
+    ...(env.INTROSPECTION_CACHE_PREVIOUS_SECRET ?? '').split(','),
+  ]) {
+    recordSecret(secret);
   }
   const saved = introspectionEnv();
   setIntrospectionEnv(env);
@@ -95,6 +103,26 @@ function setIntrospectionEnv(env: Record<string, string>): void {
     delete process.env[name];
   }
   Object.assign(process.env, env);
+}
+
+/**
+ * The environment of a demo pointed at the test authorization server
+ * (oidc-provider): its `client_secret_basic` client, the demo audience, realm
+ * `demo`. `env` adds to it or overrides it.
+ */
+export function authorizationServerEnv(
+  as: TestAuthorizationServer,
+  env: Record<string, string> = {},
+): Record<string, string> {
+  const client = demoClients().introspectionClients.client_secret_basic;
+  return {
+    INTROSPECTION_ENDPOINT: as.introspectionEndpoint,
+    INTROSPECTION_CLIENT_ID: client.clientId,
+    INTROSPECTION_CLIENT_SECRET: client.clientSecret!,
+    INTROSPECTION_AUDIENCE: demoClients().audience,
+    INTROSPECTION_REALM: 'demo',
+    ...env,
+  };
 }
 
 /**

@@ -18,6 +18,9 @@ let delayMs = 0;
 /** @type {Array<{ path: string, clientId?: string, authorization?: string, body: string, status?: number }>} */
 const recorded = [];
 
+const CERTIFICATE_BOUND_CLIENT_ID = 'certificate-bound-client';
+const CLIENT_CERTIFICATE_HEADER = 'x-test-client-certificate';
+
 /** Lifetime of the bearer-api client's access tokens, short enough for the renewal tests. */
 const BEARER_CLIENT_TOKEN_TTL = 60;
 
@@ -177,6 +180,17 @@ await runAsChildProcess({
           },
         ]
       : []),
+    // A client whose access tokens are bound to its TLS client certificate
+    // (RFC 8705 §3): oidc-provider answers their introspection with
+    // token_type Bearer and cnf.x5t#S256.
+    {
+      client_id: CERTIFICATE_BOUND_CLIENT_ID,
+      client_secret: process.env.TEST_CERTIFICATE_BOUND_CLIENT_SECRET,
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['client_credentials'],
+      scope: 'read:payments',
+      tls_client_certificate_bound_access_tokens: true,
+    },
     // The client of the bearer method: it obtains its own access token to
     // call a bearer-protected introspection endpoint.
     {
@@ -189,6 +203,15 @@ await runAsChildProcess({
   use: [testControls, lookUpJwtsByJti],
   configure: persistJwtAccessTokens,
   configuration: {
+    features: {
+      mTLS: {
+        enabled: true,
+        certificateBoundAccessTokens: true,
+        // No TLS in the tests: the client certificate (base64 DER) comes in a
+        // header, the way a TLS-terminating proxy passes it on.
+        getCertificate: (ctx) => ctx.get(CLIENT_CERTIFICATE_HEADER) || undefined,
+      },
+    },
     ttl: {
       ClientCredentials: (_ctx, _token, client) =>
         client.clientId === 'bearer-api' ? BEARER_CLIENT_TOKEN_TTL : 600,

@@ -86,7 +86,8 @@ function tokenClient() {
 /**
  * Starts the server. `use` adds Koa middleware in front of the provider's
  * routes (the tests count and slow down introspection requests with it);
- * `configuration` is merged into oidc-provider's configuration; `configure`
+ * `configuration` is merged into oidc-provider's configuration (its `features`
+ * feature by feature); `configure`
  * is called with the provider (e.g. to listen to its events).
  */
 export async function startAuthorizationServer({
@@ -133,8 +134,10 @@ export async function startAuthorizationServer({
             resourceIndicator === DEMO_JWT_AUDIENCE || resourceIndicator.endsWith(':jwt') ? 'jwt' : 'opaque',
         }),
       },
+      // Features given in `configuration` are added to these, not put in their place.
+      ...configuration.features,
     },
-    ...configuration,
+    ...withoutFeatures(configuration),
   });
   for (const middleware of use) {
     provider.use(middleware);
@@ -150,6 +153,12 @@ export async function startAuthorizationServer({
         server.close(() => resolve());
       }),
   };
+}
+
+function withoutFeatures(configuration) {
+  const rest = { ...configuration };
+  delete rest.features;
+  return rest;
 }
 
 /**

@@ -36,6 +36,12 @@ export class IntrospectionMetrics implements OnModuleInit {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
+  private readonly rejectedEntries = new Counter({
+    name: 'introspection_cache_rejected_entries_total',
+    help: 'Cache entries not used, by reason (unauthenticated: forged or altered; unreadable).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   private readonly breakerOpen = new Gauge({
     name: 'introspection_circuit_breaker_open',
     help: '1 while the circuit breaker of the endpoint is open or half-open, else 0.',
@@ -59,6 +65,7 @@ export class IntrospectionMetrics implements OnModuleInit {
       .on('introspection.retry', () => this.retries.inc())
       .on('cache.hit', ({ stale }) => this.cache.inc({ result: stale ? 'stale_hit' : 'hit' }))
       .on('cache.miss', () => this.cache.inc({ result: 'miss' }))
+      .on('cache.rejected', ({ reason }) => this.rejectedEntries.inc({ reason }))
       .on('breaker.opened', ({ endpoint }) => this.breakerOpen.set({ endpoint }, 1))
       .on('breaker.closed', ({ endpoint }) => this.breakerOpen.set({ endpoint }, 0));
   }

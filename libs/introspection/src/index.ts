@@ -28,6 +28,7 @@ export {
   type BearerErrorCode,
 } from './errors/bearer-token.exceptions';
 export {
+  IntrospectionCacheError,
   IntrospectionCircuitOpenError,
   IntrospectionConfigurationError,
   IntrospectionError,

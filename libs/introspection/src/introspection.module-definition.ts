@@ -10,6 +10,7 @@ import { PrivateKeyJwtStrategy } from './client-auth/private-key-jwt.strategy';
 import { IntrospectionConfigurationError } from './errors/introspection.errors';
 import { IntrospectionEvents } from './events/introspection-events';
 import { ActiveTokenGuard } from './guards/active-token.guard';
+import { FieldResolverGuardsCheck } from './guards/field-resolver-guards.check';
 import { RegistrationNamesCheck } from './guards/registration-names.check';
 import { IntrospectionHealth } from './health/introspection-health';
 import type { IntrospectionModuleOptions } from './interfaces/introspection-options.interface';
@@ -89,7 +90,7 @@ export const {
           ...(definition.providers ?? []),
           ...strategies,
           strategiesProvider,
-          ...(named?.providers ?? [RegistrationNamesCheck]),
+          ...(named?.providers ?? [RegistrationNamesCheck, FieldResolverGuardsCheck]),
         ],
         // Everything the guard injects, so @RequireActiveToken() resolves in
         // importing modules; a named registration exports only its own tokens.

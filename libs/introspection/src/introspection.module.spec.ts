@@ -11,6 +11,7 @@ import {
 } from '@nestjs/common';
 import { ConfigModule, ConfigType } from '@nestjs/config';
 import { Test, TestingModule } from '@nestjs/testing';
+import { KeyObject } from 'node:crypto';
 import { inspect } from 'node:util';
 import type { ClientAuthRequest, ClientAuthStrategy } from './client-auth/client-auth-strategy.interface';
 import { ClientAuthStrategyRegistry } from './client-auth/client-auth-strategy.registry';
@@ -255,6 +256,8 @@ describe('IntrospectionModule', () => {
         ttlMs: 0,
         negativeTtlMs: 0,
         cacheMaxEntries: 10_000,
+        cacheSecret: expect.any(KeyObject),
+        cachePreviousSecrets: [],
         cacheTimeoutMs: 100,
         tokenTypeHint: 'access_token',
         timeoutMs: 5000,
@@ -273,6 +276,7 @@ describe('IntrospectionModule', () => {
         discoveryRetry: false,
         discoveryRefreshIntervalMs: 3_600_000,
         responseFormat: 'json',
+        responseMaxAgeMs: 5000,
         method: 'POST',
         requestParams: {},
         requestHeaders: {},

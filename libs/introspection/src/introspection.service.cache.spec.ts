@@ -2,18 +2,24 @@ import { Logger } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
 import type { ServerResponse } from 'node:http';
 import { Keyv } from 'keyv';
-import { IntrospectionResponseError, IntrospectionUnavailableError } from './errors/introspection.errors';
+import {
+  IntrospectionCacheError,
+  IntrospectionResponseError,
+  IntrospectionUnavailableError,
+} from './errors/introspection.errors';
 import type { IntrospectionModuleOptions } from './interfaces/introspection-options.interface';
 import { INTROSPECTION_CLOCK } from './introspection.constants';
 import { IntrospectionModule } from './introspection.module';
 import { IntrospectionService } from './introspection.service';
 import { FakeAuthorizationServer } from '../test-support/fake-authorization-server';
+import { flakyStore } from '../test-support/flaky-store';
 import { rejectionOf } from '../test-support/rejection-of';
 
 // The service with caching on, against a real local HTTP server: what is
 // reused, single flight, errors never cached, invalidation, store faults.
 
 const TOKEN = 'c2luZ2xlLWZsaWdodA';
+const CACHE_SECRET = 'a-cache-secret-of-at-least-32-bytes';
 
 class FakeClock {
   time = 1_800_000_000_000;
@@ -181,11 +187,49 @@ describe('IntrospectionService with a cache', () => {
     expect(as.requests).toHaveLength(2);
   });
 
+  describe('invalidate() when the store fails', () => {
+    beforeEach(() => {
+      jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+      jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    });
+
+    it('deletes the entry right after a store failure, so the token is introspected again', async () => {
+      const { keyv: cache, state } = flakyStore();
+      const introspection = await service({ cache, cacheSecret: CACHE_SECRET });
+      await introspection.introspect(TOKEN);
+      // One failed read puts the store in its 5 s bypass window.
+      state.failing = true;
+      await introspection.introspect('another-token');
+      state.failing = false;
+      await introspection.invalidate(TOKEN);
+      as.answerJson(200, { active: false });
+      clock.time += 5_000;
+      expect((await introspection.introspect(TOKEN)).active).toBe(false);
+      expect(as.requests).toHaveLength(1);
+    });
+
+    it('rejects when the entry cannot be deleted, and never serves it again from this instance', async () => {
+      const { keyv: cache, state } = flakyStore();
+      const introspection = await service({ cache, cacheSecret: CACHE_SECRET });
+      await introspection.introspect(TOKEN);
+      state.failing = true;
+      await expect(introspection.invalidate(TOKEN)).rejects.toBeInstanceOf(IntrospectionCacheError);
+      state.failing = false;
+      as.answerJson(200, { active: false });
+      clock.time += 5_000;
+      expect((await introspection.introspect(TOKEN)).active).toBe(false);
+      expect(as.requests).toHaveLength(1);
+    });
+  });
+
   it('introspects every time, without failing, when the store fails', async () => {
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const failing = () => Promise.reject(new Error('store down'));
     const store = { get: failing, set: failing, delete: failing, clear: failing };
-    const introspection = await service({ cache: new Keyv({ store, throwOnErrors: true }) });
+    const introspection = await service({
+      cache: new Keyv({ store, throwOnErrors: true }),
+      cacheSecret: CACHE_SECRET,
+    });
     expect((await introspection.introspect(TOKEN)).active).toBe(true);
     expect((await introspection.introspect(TOKEN)).active).toBe(true);
     expect(as.requests).toHaveLength(2);

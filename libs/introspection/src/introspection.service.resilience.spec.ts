@@ -288,6 +288,18 @@ describe('IntrospectionService resilience', () => {
       }
     }
 
+    /** One introspection that fails with the endpoint answering `status` and `body`. */
+    async function failOnceWith(introspection: IntrospectionService, status: number, body: unknown) {
+      as.answerJson(status, body);
+      await failTimes(introspection, 1);
+    }
+
+    async function expectRefusedByBreaker(introspection: IntrospectionService): Promise<void> {
+      expect(await rejectionOf(introspection.introspect(TOKEN))).toBeInstanceOf(
+        IntrospectionCircuitOpenError,
+      );
+    }
+
     it('opens after 5 consecutive failures and stops calling the endpoint for the cool-down', async () => {
       const introspection = await service({ retries: 0 });
       as.answerJson(500, { error: 'server_error' });
@@ -314,9 +326,7 @@ describe('IntrospectionService resilience', () => {
       as.answerJson(500, {});
       await failTimes(introspection, 2);
       clock.time += 29_999;
-      expect(await rejectionOf(introspection.introspect(TOKEN))).toBeInstanceOf(
-        IntrospectionCircuitOpenError,
-      );
+      await expectRefusedByBreaker(introspection);
       clock.time += 1;
       as.answerJson(200, activeAnswer());
       expect((await introspection.introspect(TOKEN)).active).toBe(true);
@@ -336,7 +346,9 @@ describe('IntrospectionService resilience', () => {
       clock.time += 10_000;
       const held: Array<() => void> = [];
       as.answerWith((_request, res) =>
-        held.push(() => res.writeHead(200).end(JSON.stringify(activeAnswer()))),
+        held.push(() =>
+          res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(activeAnswer())),
+        ),
       );
       const probe = introspection.introspect(TOKEN);
       const others = await Promise.all(
@@ -364,6 +376,68 @@ describe('IntrospectionService resilience', () => {
       expect(events.filter(([name]) => name === 'breaker.opened')).toEqual([]);
     });
 
+    it.each<[string, number, unknown]>([
+      ['400 invalid_request (a token too long for the server)', 400, { error: 'invalid_request' }],
+      ['403 from a WAF', 403, '<html>Request blocked</html>'],
+      ['404', 404, ''],
+      ['413 from a gateway', 413, ''],
+      ['414 URI Too Long (method GET)', 414, ''],
+      ['431 from a gateway', 431, ''],
+      ['a redirect to a block page', 302, ''],
+    ])(
+      'never opens for %s: the endpoint answered about the request, legitimate tokens still get in',
+      async (_case, status, body) => {
+        const introspection = await service({ circuitBreakerThreshold: 2 });
+        as.answerJson(status, body);
+        for (let i = 0; i < 20; i++) {
+          const error = await rejectionOf(introspection.introspect(`${TOKEN}${i}`));
+          expect(error).toBeInstanceOf(IntrospectionResponseError);
+          expect((error as IntrospectionResponseError).reason).toBe('unexpected_status');
+        }
+        expect(as.requests).toHaveLength(20);
+        expect(events.filter(([name]) => name === 'breaker.opened')).toEqual([]);
+        as.answerJson(200, activeAnswer());
+        expect((await introspection.introspect(TOKEN)).active).toBe(true);
+      },
+    );
+
+    it('neither lets such answers reset the count of real failures', async () => {
+      const introspection = await service({ retries: 0, circuitBreakerThreshold: 3 });
+      // Three outages, with a garbage token's 400 after each.
+      for (const status of [500, 400, 500, 400, 500, 400]) {
+        await failOnceWith(introspection, status, {});
+      }
+      await expectRefusedByBreaker(introspection);
+    });
+
+    it('lets the next caller probe when a probe is answered 4xx', async () => {
+      const introspection = await service({ retries: 0, circuitBreakerThreshold: 1 });
+      await failOnceWith(introspection, 500, {});
+      clock.time += 10_000;
+      await failOnceWith(introspection, 414, '');
+      as.answerJson(200, activeAnswer());
+      expect((await introspection.introspect(TOKEN)).active).toBe(true);
+      expect(events.map(([name]) => name).filter((name) => name.startsWith('breaker.'))).toEqual([
+        'breaker.opened',
+        'breaker.half_opened',
+        'breaker.closed',
+      ]);
+    });
+
+    it.each<[string, number, unknown]>([
+      ['401', 401, ''],
+      ['400 invalid_client', 400, { error: 'invalid_client' }],
+    ])(
+      'counts a rejection of our client authentication (%s): the same for every token',
+      async (_case, status, body) => {
+        const introspection = await service({ retries: 0, circuitBreakerThreshold: 2 });
+        as.answerJson(status, body);
+        await failTimes(introspection, 2);
+        await expectRefusedByBreaker(introspection);
+        expect(as.requests).toHaveLength(2);
+      },
+    );
+
     it('counts only consecutive failures: an answer in between resets the count', async () => {
       const introspection = await service({ retries: 0, circuitBreakerThreshold: 3 });
       for (let i = 0; i < 5; i++) {
@@ -377,13 +451,10 @@ describe('IntrospectionService resilience', () => {
 
     it('counts malformed answers and timeouts as failures', async () => {
       const introspection = await service({ retries: 0, circuitBreakerThreshold: 2, timeout: '100ms' });
-      as.answerJson(200, '<html>Oops</html>');
-      await failTimes(introspection, 1);
+      await failOnceWith(introspection, 200, '<html>Oops</html>');
       as.answerWith(() => undefined);
       await failTimes(introspection, 1);
-      expect(await rejectionOf(introspection.introspect(TOKEN))).toBeInstanceOf(
-        IntrospectionCircuitOpenError,
-      );
+      await expectRefusedByBreaker(introspection);
     });
 
     it('is disabled with circuitBreakerThreshold: 0', async () => {

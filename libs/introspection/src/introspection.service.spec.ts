@@ -147,6 +147,28 @@ describe('IntrospectionService.introspect', () => {
       expect(error).toBeInstanceOf(TypeError);
       expect(as.requests).toHaveLength(0);
     });
+
+    it.each<[string, unknown, RegExp]>([
+      ['an object hint', { tokenTypeHint: { evil: true } }, /tokenTypeHint must be a token type name/],
+      ['a number hint', { tokenTypeHint: 42 }, /tokenTypeHint must be a token type name/],
+      ['a hint with a form separator', { tokenTypeHint: 'access_token&token=x' }, /tokenTypeHint must be/],
+      ['an empty hint', { tokenTypeHint: '' }, /tokenTypeHint must be/],
+      ['a misspelt option', { tokenHint: 'refresh_token' }, /Unknown introspect\(\) option\(s\): tokenHint/],
+      ['options that are not an object', 'refresh_token', /must be an object/],
+      ['null options', null, /must be an object/],
+    ])(
+      'refuses %s, for introspect() and invalidate(), without calling the server',
+      async (_label, options, message) => {
+        const service = await introspector({ ttl: '1m' });
+        for (const call of [service.introspect.bind(service), service.invalidate.bind(service)]) {
+          const error = await rejectionOf(call(TOKEN, options as never));
+          expect(error).toBeInstanceOf(TypeError);
+          expect(error.message).toMatch(message);
+          expect(error.message).not.toContain(TOKEN);
+        }
+        expect(as.requests).toHaveLength(0);
+      },
+    );
   });
 
   describe('client authentication (RFC 6749 §2.3.1)', () => {

@@ -58,7 +58,7 @@ export class IntrospectionService {
    * @throws IntrospectionResponseError malformed answer, or our client credentials rejected
    */
   async introspect(token: string, options: IntrospectOptions = {}): Promise<IntrospectionResult> {
-    assertToken(token);
+    assertArguments(token, options);
     if (!this.localJwt.enabled) {
       return this.introspectRemotely(token, options);
     }
@@ -96,25 +96,31 @@ export class IntrospectionService {
   /**
    * Forgets what is cached about `token` (for logout or revocation within
    * the same system). An introspection of it under way is not cached either.
+   * The store's entries are deleted even while it is bypassed after a fault.
+   *
+   * @throws IntrospectionCacheError the store did not confirm the deletion:
+   * this instance no longer serves the entry, but others sharing the store
+   * may until it expires; retry, or accept that window.
    */
   async invalidate(token: string, options: IntrospectOptions = {}): Promise<void> {
-    assertToken(token);
+    assertArguments(token, options);
     if (!this.cache.enabled) {
       return;
     }
-    const key = this.cache.key(token, options.tokenTypeHint ?? this.options.tokenTypeHint);
+    const tokenTypeHint = options.tokenTypeHint ?? this.options.tokenTypeHint;
+    const key = this.cache.key(token, tokenTypeHint);
     const flight = this.flights.get(key);
     if (flight) {
       flight.invalidated = true;
       this.flights.delete(key);
     }
-    await this.cache.delete(key);
+    await this.cache.delete(key, token, tokenTypeHint);
   }
 
   private lookUp(key: string, token: string, tokenTypeHint: string): Flight {
     const state = { invalidated: false };
     const result = (async () => {
-      const cached = await this.cache.read(key);
+      const cached = await this.cache.read(key, token, tokenTypeHint);
       if (cached) {
         this.events.emit('cache.hit', { stale: false });
         return cached;
@@ -128,7 +134,7 @@ export class IntrospectionService {
         // unusable one, and only an active answer within its window.
         const stale =
           error instanceof IntrospectionUnavailableError && !state.invalidated
-            ? await this.cache.readStale(key)
+            ? await this.cache.readStale(key, token, tokenTypeHint)
             : undefined;
         if (!stale) {
           throw error;
@@ -145,8 +151,32 @@ export class IntrospectionService {
   }
 }
 
-function assertToken(token: unknown): asserts token is string {
+/**
+ * The public API's arguments, checked at run time: JavaScript callers and
+ * factories bypass the types, and a non-string hint would be sent as
+ * `token_type_hint=[object Object]`. Messages never quote the token.
+ */
+function assertArguments(token: unknown, options: unknown): asserts token is string {
   if (typeof token !== 'string' || token.length === 0) {
     throw new TypeError('A non-empty token string is required.');
+  }
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(
+      'The options of introspect() and invalidate() must be an object such as { tokenTypeHint }.',
+    );
+  }
+  const unknown = Object.keys(options).filter((key) => key !== 'tokenTypeHint');
+  if (unknown.length > 0) {
+    throw new TypeError(
+      `Unknown introspect() option(s): ${unknown.join(', ')}; the only one is tokenTypeHint.`,
+    );
+  }
+  const { tokenTypeHint } = options as { tokenTypeHint?: unknown };
+  // RFC 7662 §2.1: a token type name as registered (RFC 7009 §4.1.2), e.g. access_token.
+  if (
+    tokenTypeHint !== undefined &&
+    (typeof tokenTypeHint !== 'string' || !/^[A-Za-z0-9_.:-]+$/.test(tokenTypeHint))
+  ) {
+    throw new TypeError('tokenTypeHint must be a token type name such as "access_token" or "refresh_token".');
   }
 }

@@ -4,19 +4,33 @@ import { join } from 'node:path';
 // @nestjs/graphql, @nestjs/websockets and @nestjs/microservices are optional
 // peers: an application without them must be able to load the library and
 // protect REST routes. A child process where requiring them fails proves it.
+
+/** Runs `script` in a Node.js process where the optional peers cannot be found; `lib` is the library. */
+function withoutOptionalPeers(script: string) {
+  const prelude = `
+    const NodeModule = require('node:module');
+    const load = NodeModule._load;
+    const missed = new Set();
+    NodeModule._load = function (request, ...rest) {
+      if (/^@nestjs\\/(graphql|websockets|microservices|apollo|platform-socket\\.io)(\\/|$)/.test(request)) {
+        missed.add(request);
+        throw new Error('Cannot find module ' + request);
+      }
+      return load.call(this, request, ...rest);
+    };
+    require('reflect-metadata');
+    const lib = require(${JSON.stringify(join(__dirname, 'index.ts'))});
+  `;
+  return spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', prelude + script], {
+    cwd: join(__dirname, '../../..'),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
 describe('optional peer dependencies', () => {
   it('loads the library and guards a REST route without GraphQL, WebSockets or microservices', () => {
     const script = `
-      const Module = require('node:module');
-      const load = Module._load;
-      Module._load = function (request, ...rest) {
-        if (/^@nestjs\\/(graphql|websockets|microservices|apollo|platform-socket\\.io)(\\/|$)/.test(request)) {
-          throw new Error('Cannot find module ' + request);
-        }
-        return load.call(this, request, ...rest);
-      };
-      require('reflect-metadata');
-      const lib = require(${JSON.stringify(join(__dirname, 'index.ts'))});
       const { Controller, Get } = require('@nestjs/common');
       class C { get() { return 'ok'; } }
       lib.RequireActiveToken({ scopes: ['read'] })(C.prototype, 'get', Object.getOwnPropertyDescriptor(C.prototype, 'get'));
@@ -24,12 +38,29 @@ describe('optional peer dependencies', () => {
       Controller('c')(C);
       process.stdout.write(typeof lib.ActiveTokenGuard + ' ' + typeof lib.IntrospectedToken);
     `;
-    const child = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], {
-      cwd: join(__dirname, '../../..'),
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const child = withoutOptionalPeers(script);
     expect(child.stderr).toBe('');
     expect(child.stdout).toBe('function function');
+  });
+
+  it('boots without GraphQL: the field-resolver check looks for it, finds none and lets the boot go on', () => {
+    const script = `
+      const { Injectable, Module } = require('@nestjs/common');
+      const { NestFactory } = require('@nestjs/core');
+      class Gateway { handle() {} }
+      lib.RequireActiveToken()(Gateway.prototype, 'handle', Object.getOwnPropertyDescriptor(Gateway.prototype, 'handle'));
+      Injectable()(Gateway);
+      class App {}
+      Module({
+        imports: [lib.IntrospectionModule.forRoot({ endpoint: 'https://as.invalid/', clientId: 'c', clientSecret: 's' })],
+        providers: [Gateway],
+      })(App);
+      NestFactory.createApplicationContext(App, { logger: false })
+        .then((app) => app.close())
+        .then(() => process.stdout.write('booted; looked for ' + [...missed].join(', ')));
+    `;
+    const child = withoutOptionalPeers(script);
+    expect(child.stderr).toBe('');
+    expect(child.stdout).toBe('booted; looked for @nestjs/graphql');
   });
 });

@@ -18,14 +18,18 @@ export async function listen(
   adapter: 'express' | 'fastify',
   configure: (app: INestApplication) => void | Promise<void> = () => undefined,
 ): Promise<ListeningApp> {
-  const app =
-    adapter === 'fastify'
-      ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
-      : moduleRef.createNestApplication({ logger: false });
+  const app = createApp(moduleRef, adapter);
   await configure(app);
   await app.listen(0, '127.0.0.1');
   if (adapter === 'fastify') {
     await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
   }
   return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
+}
+
+/** The application of `moduleRef` on `adapter`, without logs, not yet initialized. */
+export function createApp(moduleRef: TestingModule, adapter: 'express' | 'fastify'): INestApplication {
+  return adapter === 'fastify'
+    ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
+    : moduleRef.createNestApplication({ logger: false });
 }

@@ -1,3 +1,5 @@
+import { KeyObject } from 'node:crypto';
+
 /**
  * The resolved defaults of the discovery, JWT and compatibility options, for
  * specs that compare whole resolved option objects.
@@ -9,6 +11,7 @@ export const DISCOVERY_AND_JWT_DEFAULTS = {
   jwksUri: undefined,
   responseFormat: 'json',
   responseSigningAlgorithms: undefined,
+  responseMaxAgeMs: 5_000,
   jwtResponseValidator: undefined,
   responseDecryptionKey: undefined,
   method: 'POST',
@@ -16,6 +19,15 @@ export const DISCOVERY_AND_JWT_DEFAULTS = {
   requestHeaders: {},
   jwt: undefined,
   acceptOpaqueTokens: true,
+} as const;
+
+/**
+ * The resolved defaults of the cache secrets, for specs that compare whole
+ * resolved option objects: a random secret is made when none is configured.
+ */
+export const CACHE_SECRET_DEFAULTS = {
+  cacheSecret: expect.any(KeyObject) as unknown,
+  cachePreviousSecrets: [],
 } as const;
 
 /**

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { resolveIntrospectionOptions } from '../config/resolve-options';
 import { parseIntrospectionClaims } from '../result/introspection-response.parser';
 import { createIntrospectionCache } from './create-introspection-cache';
+import { IntrospectionEvents } from '../events/introspection-events';
 import { IntrospectionResultCache } from './introspection-result.cache';
 
 // For random sequences of introspection answers, clock steps and reads, the
@@ -42,9 +43,12 @@ describe('IntrospectionResultCache (property)', () => {
             ttl: `${ttlMs}ms`,
             negativeTtl: `${negativeTtlMs}ms`,
           });
-          const cache = new IntrospectionResultCache(createIntrospectionCache(options), options, {
-            now: () => now,
-          });
+          const cache = new IntrospectionResultCache(
+            createIntrospectionCache(options),
+            options,
+            { now: () => now },
+            new IntrospectionEvents(),
+          );
           // What was last written per token, and when.
           const written = new Map<number, { at: number; claims: Record<string, unknown> }>();
 

@@ -1,14 +1,19 @@
 import { Logger } from '@nestjs/common';
 import { Keyv } from 'keyv';
 import { resolveIntrospectionOptions } from '../config/resolve-options';
+import { IntrospectionCacheError } from '../errors/introspection.errors';
 import type { IntrospectionModuleOptions } from '../interfaces/introspection-options.interface';
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
 import { parseIntrospectionClaims } from '../result/introspection-response.parser';
+import { flakyStore } from '../../test-support/flaky-store';
 import { createIntrospectionCache } from './create-introspection-cache';
+import { IntrospectionEvents } from '../events/introspection-events';
 import { IntrospectionResultCache } from './introspection-result.cache';
 
 const SECRET = 'client-secret-that-must-not-be-stored';
 const TOKEN = 'the-bearer-token-that-must-not-be-stored';
+const CACHE_SECRET = 'cache-secret-that-must-not-be-stored-0123';
+const OLD_CACHE_SECRET = 'old-cache-secret-that-must-not-be-stored-0';
 
 class FakeClock {
   constructor(public time = 1_800_000_000_000) {}
@@ -24,10 +29,30 @@ function setUp(options: Partial<IntrospectionModuleOptions> = {}, clock = new Fa
     clientId: 'api',
     clientSecret: SECRET,
     ttl: '60s',
+    ...(options.cache ? { cacheSecret: CACHE_SECRET } : {}),
     ...options,
   });
   const store = createIntrospectionCache(resolved);
-  return { cache: new IntrospectionResultCache(store, resolved, clock), store, clock, resolved };
+  const events = new IntrospectionEvents();
+  const rejections: string[] = [];
+  events.on('cache.rejected', ({ reason }) => rejections.push(reason));
+  const cache = new IntrospectionResultCache(store, resolved, clock, events);
+  return { cache, store, clock, resolved, rejections };
+}
+
+/** Two instances sharing one store, as through Redis: each with its own options, one clock. */
+function peers(
+  writer: Partial<IntrospectionModuleOptions>,
+  reader: Partial<IntrospectionModuleOptions> = writer,
+) {
+  const shared = new Keyv();
+  const clock = new FakeClock();
+  return {
+    shared,
+    clock,
+    writer: setUp({ cacheSecret: CACHE_SECRET, cache: shared, ...writer }, clock),
+    reader: setUp({ cacheSecret: CACHE_SECRET, cache: shared, ...reader }, clock),
+  };
 }
 
 const answer = (claims: Record<string, unknown>): IntrospectionResult => parseIntrospectionClaims(claims);
@@ -91,6 +116,13 @@ describe('IntrospectionResultCache', () => {
     expect(await cache.read('plain')).not.toHaveProperty('jwt');
   });
 
+  it('keeps the cnf of a sender-constrained answer, so that the guard still refuses it on cache hits', async () => {
+    const { cache } = setUp();
+    const cnf = { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' };
+    await cache.write('k', answer({ active: true, token_type: 'Bearer', cnf }));
+    expect((await cache.read('k'))?.cnf).toStrictEqual(cnf);
+  });
+
   it('keeps inactive answers for negativeTtl only', async () => {
     const { cache, clock } = setUp({ ttl: '60s', negativeTtl: '2s' });
     await cache.write('k', answer({ active: false }));
@@ -120,25 +152,28 @@ describe('IntrospectionResultCache', () => {
     ],
   ])('treats %s in the store as a miss and says so', async (_case, value) => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    const { cache, store, clock } = setUp();
+    const { cache, store, clock, rejections } = setUp();
     const garbage = typeof value === 'object' && value !== null ? { ...value, storedAt: clock.now() } : value;
     await store!.set('k', garbage, 60_000);
     expect(await cache.read('k')).toBeUndefined();
     expect(warn).toHaveBeenCalledTimes(1);
-    expect(warn).toHaveBeenCalledWith(expect.stringContaining('unreadable entry'));
+    // Garbage in the shape of an entry has no valid MAC: it is refused before being parsed.
+    const reason = typeof value === 'object' && 'claims' in value! ? 'unauthenticated' : 'unreadable';
+    expect(rejections).toEqual([reason]);
+    expect(warn).toHaveBeenCalledWith(
+      expect.stringContaining(reason === 'unreadable' ? 'unreadable entry' : 'authentication check'),
+    );
   });
 
   it("bounds an entry by this instance's ttl, whatever expiry its writer set", async () => {
-    const { cache, store, clock } = setUp({ ttl: '10s' });
-    await store!.set(
-      'k',
-      { claims: '{"active":true}', storedAt: clock.now(), expiresAt: clock.now() + 3_600_000 },
-      3_600_000,
-    );
+    const { writer, reader, clock } = peers({ ttl: '1h' }, { ttl: '10s' });
+    const key = reader.cache.key(TOKEN, 'access_token');
+    await writer.cache.write(key, answer({ active: true }));
     clock.advance(9_999);
-    expect(await cache.read('k')).toMatchObject({ active: true });
+    expect(await reader.cache.read(key)).toMatchObject({ active: true });
     clock.advance(1);
-    expect(await cache.read('k')).toBeUndefined();
+    expect(await reader.cache.read(key)).toBeUndefined();
+    expect(await writer.cache.read(key)).toMatchObject({ active: true });
   });
 
   it('evicts the least recently used entry beyond cacheMaxEntries', async () => {
@@ -209,5 +244,199 @@ describe('IntrospectionResultCache', () => {
     await cache.write('k', answer({ active: true }));
     expect(await cache.read('k')).toMatchObject({ active: true });
     expect(log).toHaveBeenCalledWith(expect.stringContaining('answers again'));
+  });
+});
+
+describe('IntrospectionResultCache in a store others can write to', () => {
+  const entryOf = async (store: Keyv, key: string) => (await store.get(key)) as Record<string, unknown>;
+
+  it('refuses an entry made up without the cache secret, under the key it would have', async () => {
+    const { reader, shared, clock } = peers({});
+    const key = reader.cache.key(TOKEN, 'access_token');
+    const forged = {
+      claims: '{"active":true,"scope":"admin","token_type":"Bearer"}',
+      storedAt: clock.now(),
+      expiresAt: clock.now() + 60_000,
+    };
+    for (const mac of [undefined, '', 'A'.repeat(43), 42]) {
+      await shared.set(key, { ...forged, ...(mac === undefined ? {} : { mac }) });
+      expect(await reader.cache.read(key, TOKEN)).toBeUndefined();
+    }
+    expect(reader.rejections).toEqual(Array(4).fill('unauthenticated'));
+  });
+
+  it.each<[string, (entry: Record<string, unknown>, now: number) => Record<string, unknown>]>([
+    ['other claims', (entry) => ({ ...entry, claims: '{"active":true,"scope":"admin"}' })],
+    ['a later expiry', (entry) => ({ ...entry, expiresAt: (entry.expiresAt as number) + 3_600_000 })],
+    ['a later storedAt', (entry, now) => ({ ...entry, storedAt: now + 3_600_000 })],
+    ['a stale window added', (entry) => ({ ...entry, staleUntil: (entry.expiresAt as number) + 3_600_000 })],
+    ['a signed answer added', (entry) => ({ ...entry, jwt: 'header.payload.signature' })],
+  ])('refuses a genuine entry altered to have %s, as a miss and an event', async (_case, alter) => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const { writer, reader, shared, clock } = peers({});
+    const key = writer.cache.key(TOKEN, 'access_token');
+    await writer.cache.write(key, answer({ active: true, scope: 'read' }));
+    expect(await reader.cache.read(key, TOKEN)).toMatchObject({ scopes: ['read'] });
+    await shared.set(key, alter(await entryOf(shared, key), clock.now()));
+    expect(await reader.cache.read(key, TOKEN)).toBeUndefined();
+    expect(reader.rejections).toEqual(['unauthenticated']);
+    // Neither the key nor the entry is logged.
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0][0])).not.toContain(key);
+  });
+
+  it("refuses a genuine entry copied to another token's key", async () => {
+    const { writer, reader, shared } = peers({});
+    const admin = writer.cache.key('admin-token', 'access_token');
+    await writer.cache.write(admin, answer({ active: true, scope: 'admin' }));
+    const mine = reader.cache.key(TOKEN, 'access_token');
+    await shared.set(mine, await entryOf(shared, admin));
+    expect(await reader.cache.read(mine, TOKEN)).toBeUndefined();
+    expect(reader.rejections).toEqual(['unauthenticated']);
+  });
+
+  it('never gives an instance that requires signed answers the unsigned answers of a JSON peer', async () => {
+    // The same server, client and secret: only the response format differs.
+    const json = { issuer: 'https://as.example', jwksUri: 'https://as.example/jwks' };
+    const { writer, reader, shared } = peers(json, { ...json, responseFormat: 'jwt' });
+    const jsonKey = writer.cache.key(TOKEN, 'access_token');
+    await writer.cache.write(jsonKey, answer({ active: true, scope: 'admin' }));
+    const jwtKey = reader.cache.key(TOKEN, 'access_token');
+    expect(jwtKey).not.toBe(jsonKey);
+    expect(await reader.cache.read(jwtKey, TOKEN)).toBeUndefined();
+    // Not even when the entry is copied under the key the JWT instance reads.
+    await shared.set(jwtKey, await entryOf(shared, jsonKey));
+    expect(await reader.cache.read(jwtKey, TOKEN)).toBeUndefined();
+    expect(reader.rejections).toEqual(['unauthenticated']);
+  });
+
+  it('reads entries of a previous secret during a rotation, and writes with the current one only', async () => {
+    const rotated = { cacheSecret: CACHE_SECRET, cachePreviousSecrets: [OLD_CACHE_SECRET] };
+    const { writer, reader, shared } = peers({ cacheSecret: OLD_CACHE_SECRET }, rotated);
+    const oldKey = writer.cache.key(TOKEN, 'access_token');
+    await writer.cache.write(oldKey, answer({ active: true, scope: 'read' }));
+
+    const key = reader.cache.key(TOKEN, 'access_token');
+    expect(key).not.toBe(oldKey);
+    expect(await reader.cache.read(key, TOKEN)).toMatchObject({ scopes: ['read'] });
+    expect(reader.rejections).toEqual([]);
+
+    await reader.cache.write(key, answer({ active: true, scope: 'write' }));
+    expect(await entryOf(shared, key)).toBeDefined();
+    expect(await reader.cache.read(key, TOKEN)).toMatchObject({ scopes: ['write'] });
+    // The not yet rotated peer does not know the new secret: it never reads the new entry.
+    await shared.delete(oldKey);
+    expect(await writer.cache.read(oldKey, TOKEN)).toBeUndefined();
+  });
+
+  it('misses the entries of a former secret that is no longer listed', async () => {
+    const { writer, reader } = peers({ cacheSecret: OLD_CACHE_SECRET }, { cacheSecret: CACHE_SECRET });
+    await writer.cache.write(writer.cache.key(TOKEN, 'access_token'), answer({ active: true }));
+    expect(await reader.cache.read(reader.cache.key(TOKEN, 'access_token'), TOKEN)).toBeUndefined();
+  });
+
+  it("checks an old key's entry with the old secret only", async () => {
+    const rotated = { cacheSecret: CACHE_SECRET, cachePreviousSecrets: [OLD_CACHE_SECRET] };
+    const { writer, reader, shared } = peers({ cacheSecret: CACHE_SECRET }, rotated);
+    // An entry made with the current secret, planted under the old key: not what the old secret made.
+    const key = writer.cache.key(TOKEN, 'access_token');
+    await writer.cache.write(key, answer({ active: true }));
+    const oldKey = setUp({ cacheSecret: OLD_CACHE_SECRET, cache: shared }).cache.key(TOKEN, 'access_token');
+    await shared.set(oldKey, await entryOf(shared, key));
+    await shared.delete(key);
+    expect(await reader.cache.read(key, TOKEN)).toBeUndefined();
+    expect(reader.rejections).toEqual(['unauthenticated']);
+  });
+
+  it('deletes the entries under every secret', async () => {
+    const rotated = { cacheSecret: CACHE_SECRET, cachePreviousSecrets: [OLD_CACHE_SECRET] };
+    const { writer, reader } = peers({ cacheSecret: OLD_CACHE_SECRET }, rotated);
+    await writer.cache.write(writer.cache.key(TOKEN, 'access_token'), answer({ active: true }));
+    const key = reader.cache.key(TOKEN, 'access_token');
+    await reader.cache.write(key, answer({ active: true }));
+    await reader.cache.delete(key, TOKEN);
+    expect(await reader.cache.read(key, TOKEN)).toBeUndefined();
+    expect(await writer.cache.read(writer.cache.key(TOKEN, 'access_token'), TOKEN)).toBeUndefined();
+  });
+});
+
+describe('IntrospectionResultCache.delete when the store fails', () => {
+  beforeEach(() => {
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+  });
+
+  it('still deletes right after a store failure, within the window the store is bypassed for reads', async () => {
+    const { keyv, state } = flakyStore();
+    const { cache, clock } = setUp({ cache: keyv });
+    const key = cache.key(TOKEN, 'access_token');
+    await cache.write(key, answer({ active: true }));
+    state.failing = true;
+    expect(await cache.read('another-key')).toBeUndefined();
+    state.failing = false;
+
+    await expect(cache.delete(key, TOKEN)).resolves.toBeUndefined();
+    expect(state.deletes).toBe(1);
+    clock.advance(5_000);
+    expect(await cache.read(key, TOKEN)).toBeUndefined();
+  });
+
+  it('rejects, naming no token, and stops this instance from reading the entry for as long as it could be used', async () => {
+    const { keyv, state } = flakyStore();
+    const { cache, clock } = setUp({ cache: keyv, ttl: '60s', clockTolerance: '5s' });
+    const key = cache.key(TOKEN, 'access_token');
+    await cache.write(key, answer({ active: true }));
+    state.failing = true;
+    const error = await cache.delete(key, TOKEN).catch((reason: unknown) => reason);
+    expect(error).toBeInstanceOf(IntrospectionCacheError);
+    expect((error as Error).message).toMatch(/did not confirm deleting/);
+    for (const secret of [TOKEN, key, CACHE_SECRET, SECRET]) {
+      expect((error as Error).message).not.toContain(secret);
+    }
+    state.failing = false;
+    clock.advance(5_000);
+    // The entry is still in the store, and fresh: this instance does not use it.
+    expect(await keyv.get(key)).toBeDefined();
+    expect(await cache.read(key, TOKEN)).toBeUndefined();
+    // Nor a fresh answer written under that key meanwhile, until the tombstone ends.
+    await cache.write(key, answer({ active: true }));
+    clock.advance(60_000 - 5_000 + 5_000 - 1);
+    expect(await cache.read(key, TOKEN)).toBeUndefined();
+    clock.advance(1);
+    await cache.write(key, answer({ active: true }));
+    expect(await cache.read(key, TOKEN)).toMatchObject({ active: true });
+  });
+
+  it('rejects when the store does not answer within cacheTimeout', async () => {
+    const hanging = new Keyv({
+      store: {
+        get: () => new Promise(() => undefined),
+        set: () => Promise.resolve(),
+        delete: () => new Promise(() => undefined),
+        clear: () => Promise.resolve(),
+      },
+      throwOnErrors: true,
+    });
+    const { cache } = setUp({ cache: hanging, cacheTimeout: '20ms' });
+    await expect(cache.delete(cache.key(TOKEN, 'access_token'), TOKEN)).rejects.toBeInstanceOf(
+      IntrospectionCacheError,
+    );
+  });
+
+  it('keeps at most cacheMaxEntries tombstones, dropping the oldest first', async () => {
+    const { keyv, state } = flakyStore();
+    const { cache } = setUp({ cache: keyv, cacheMaxEntries: 2 });
+    const keys = ['t1', 't2', 't3'].map((token) => cache.key(token, 'access_token'));
+    for (const key of keys) {
+      state.failing = false;
+      await cache.write(key, answer({ active: true }));
+    }
+    state.failing = true;
+    for (const key of keys) {
+      await expect(cache.delete(key)).rejects.toBeInstanceOf(IntrospectionCacheError);
+    }
+    state.failing = false;
+    const tombstones = (cache as unknown as { tombstones: Map<string, number> }).tombstones;
+    expect([...tombstones.keys()]).toEqual([keys[1], keys[2]]);
   });
 });

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
+import { IntrospectionCacheError } from '../errors/introspection.errors';
+import { IntrospectionEvents } from '../events/introspection-events';
 import type { Clock } from '../interfaces/clock.interface';
 import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
@@ -10,11 +12,14 @@ import {
   INTROSPECTION_REGISTRATION_NAME,
 } from '../introspection.constants';
 import { parseIntrospectionClaims } from '../result/introspection-response.parser';
-import { introspectionCacheKey } from './cache-key';
+import { CacheKeyring } from './cache-keyring';
 import { cacheLifetimeMs } from './cache-lifetime';
 
 /** How long a failing store is bypassed before it is tried again. */
 const STORE_RETRY_INTERVAL_MS = 5_000;
+
+/** What `attempt` returns when the store failed or did not answer in time. */
+const FAILED = Symbol('failed');
 
 /**
  * How long past `freshUntil` an active answer may be used while the endpoint
@@ -41,27 +46,49 @@ interface CacheEntry {
   readonly staleUntil?: number;
   /** The signed answer (RFC 9701) the claims came in, kept for audit on cache hits too. */
   readonly jwt?: string;
+  /** HMAC-SHA256 of all of the above, the key and the registration (see `CacheKeyring`). */
+  readonly mac: string;
 }
 
 /**
  * The introspection answers kept for `ttl`, in whatever store is configured.
  * Never fails a request: a store that errs, times out or returns garbage is
  * logged (at most once per retry interval) and bypassed until it answers
- * again, and its entries are re-validated on every read.
+ * again, and its entries are authenticated and re-validated on every read.
  * @internal
  */
 @Injectable()
 export class IntrospectionResultCache implements OnModuleDestroy {
   private readonly logger = new Logger('Introspection');
+  private readonly keyring: CacheKeyring;
+  /**
+   * Keys whose deletion the store did not confirm, with the time until which
+   * this instance must not read them: the longest an entry written before
+   * could still be used. At most `cacheMaxEntries`, the oldest dropped first.
+   */
+  private readonly tombstones = new Map<string, number>();
   private bypassUntil = 0;
   private degraded = false;
+  /** Store errors seen so far, including those reported only as events. */
+  private failures = 0;
+  private lastRejectionWarning = Number.NEGATIVE_INFINITY;
 
   constructor(
     @Inject(INTROSPECTION_CACHE) private readonly cache: Cache | null,
     @InjectIntrospectionOptions() private readonly options: ResolvedIntrospectionOptions,
     @Inject(INTROSPECTION_CLOCK) private readonly clock: Clock,
-    @Optional() @Inject(INTROSPECTION_REGISTRATION_NAME) private readonly namespace?: string,
+    private readonly events: IntrospectionEvents,
+    @Optional() @Inject(INTROSPECTION_REGISTRATION_NAME) namespace?: string,
   ) {
+    this.keyring = new CacheKeyring([options.cacheSecret, ...options.cachePreviousSecrets], {
+      responseFormat: options.responseFormat,
+      endpoint: options.endpoint,
+      issuer: options.issuer,
+      clientId: options.clientId,
+      responseSigningAlgorithms: options.responseSigningAlgorithms,
+      requestParams: options.requestParams,
+      namespace,
+    });
     if (!cache && (options.cacheUrl || options.cache)) {
       this.logger.warn(
         'A cache store is configured but ttl is 0, so no answer is cached; set ttl to use it.',
@@ -87,46 +114,32 @@ export class IntrospectionResultCache implements OnModuleDestroy {
     return this.cache !== null;
   }
 
-  /** The key of a token under the current configuration. */
+  /** The key of a token under the current configuration and cache secret. */
   key(token: string, tokenTypeHint: string): string {
-    return introspectionCacheKey(token, {
-      // A discovered endpoint is keyed by the issuer it was discovered from.
-      endpoint: this.options.endpoint ?? `issuer:${this.options.issuer}`,
-      clientId: this.options.clientId,
-      tokenTypeHint,
-      namespace: this.namespace,
-    });
-  }
-
-  /** The cached answer for `key`, or `undefined` on a miss, an expired entry or any store fault. */
-  async read(key: string): Promise<IntrospectionResult | undefined> {
-    const entry = await this.call((cache) => cache.get<unknown>(key));
-    if (entry === undefined || entry === null) {
-      return undefined;
-    }
-    const result = this.decode(entry);
-    if (result === 'unreadable') {
-      this.logger.warn('The introspection cache returned an unreadable entry; ignoring it.');
-      return undefined;
-    }
-    return result === 'expired' ? undefined : result;
+    return this.keyring.key(token, tokenTypeHint);
   }
 
   /**
-   * The cached *active* answer for `key` within its stale-if-error window,
+   * The cached answer under `key`, or `undefined` on a miss, an expired or
+   * rejected entry, or any store fault. Given the `token` whose current key
+   * `key` is, it then looks under the keys of the previous cache secrets,
+   * each entry checked with the secret that made it.
+   */
+  read(key: string, token?: string, tokenTypeHint?: string): Promise<IntrospectionResult | undefined> {
+    return this.find(key, token, tokenTypeHint, false);
+  }
+
+  /**
+   * The cached *active* answer for `token` within its stale-if-error window,
    * for when the endpoint cannot answer; `undefined` otherwise (also when
    * `staleIfError` is off). Never past the token's `exp`.
    */
-  async readStale(key: string): Promise<IntrospectionResult | undefined> {
-    if (this.options.staleIfErrorMs <= 0) {
-      return undefined;
-    }
-    const entry = await this.call((cache) => cache.get<unknown>(key));
-    if (entry === undefined || entry === null) {
-      return undefined;
-    }
-    const result = this.decode(entry, { stale: true });
-    return typeof result === 'string' ? undefined : result;
+  async readStale(
+    key: string,
+    token?: string,
+    tokenTypeHint?: string,
+  ): Promise<IntrospectionResult | undefined> {
+    return this.options.staleIfErrorMs <= 0 ? undefined : this.find(key, token, tokenTypeHint, true);
   }
 
   /** Keeps `result` for its lifetime (see `cacheLifetimeMs`), if it has one, plus its stale-if-error window. */
@@ -137,13 +150,14 @@ export class IntrospectionResultCache implements OnModuleDestroy {
       return;
     }
     const staleFor = result.active ? staleWindowMs(result, this.options.staleIfErrorMs, now + lifetime) : 0;
-    const entry: CacheEntry = {
+    const content = {
       claims: JSON.stringify(result.claims),
       storedAt: now,
       expiresAt: now + lifetime,
       ...(staleFor > 0 ? { staleUntil: now + lifetime + staleFor } : {}),
       ...(result.jwt === undefined ? {} : { jwt: result.jwt }),
     };
+    const entry: CacheEntry = { ...content, mac: this.keyring.sign(key, content) };
     await this.call((cache) => cache.set(key, entry, lifetime + staleFor));
   }
 
@@ -154,9 +168,32 @@ export class IntrospectionResultCache implements OnModuleDestroy {
     return written === true && (await this.call((cache) => cache.get<number>(key))) === 1;
   }
 
-  /** Removes the entry of `key`. */
-  async delete(key: string): Promise<void> {
-    await this.call((cache) => cache.del(key));
+  /**
+   * Removes the entries of `token` (whose current key is `key`), under the
+   * current and the previous cache secrets. Tried even while the store is
+   * bypassed after a failure. When the store does not confirm it, this
+   * instance stops reading those entries for as long as they could be used,
+   * and the call rejects: other instances may still serve them.
+   *
+   * @throws IntrospectionCacheError the store failed or did not answer within `cacheTimeout`
+   */
+  async delete(key: string, token?: string, tokenTypeHint = this.options.tokenTypeHint): Promise<void> {
+    if (!this.cache) {
+      return;
+    }
+    const keys = [key];
+    for (let generation = 1; token !== undefined && generation < this.keyring.generations; generation++) {
+      keys.push(this.keyring.key(token, tokenTypeHint, generation));
+    }
+    const failuresBefore = this.failures;
+    const outcome = await this.attempt((cache) => cache.mdel(keys));
+    // A store that reports errors as events only (Keyv without throwOnErrors) resolves anyway.
+    if (outcome === FAILED || this.failures !== failuresBefore) {
+      this.bury(key);
+      throw new IntrospectionCacheError(
+        `The introspection cache store did not confirm deleting the token's entry (it failed or did not answer within ${this.options.cacheTimeoutMs} ms). This instance will not use that entry again; other instances sharing the store may serve it until it expires, for up to ${Math.ceil(this.tombstoneLifetimeMs / 1000)}s. Retry the invalidation once the store answers.`,
+      );
+    }
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -171,15 +208,21 @@ export class IntrospectionResultCache implements OnModuleDestroy {
     if (!this.cache || this.clock.now() < this.bypassUntil) {
       return undefined;
     }
+    const outcome = await this.attempt(operation);
+    return outcome === FAILED ? undefined : outcome;
+  }
+
+  /** Runs one store operation within `cacheTimeout`, bypassed or not; `FAILED` when it fails. */
+  private async attempt<T>(operation: (cache: Cache) => Promise<T>): Promise<T | typeof FAILED> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.options.cacheTimeoutMs);
     });
     try {
-      const outcome = await Promise.race([operation(this.cache), timeout]);
+      const outcome = await Promise.race([operation(this.cache!), timeout]);
       if (outcome === 'timeout') {
         this.storeFailed('timeout');
-        return undefined;
+        return FAILED;
       }
       if (this.degraded && this.clock.now() >= this.bypassUntil) {
         this.degraded = false;
@@ -188,13 +231,88 @@ export class IntrospectionResultCache implements OnModuleDestroy {
       return outcome;
     } catch {
       this.storeFailed('error');
-      return undefined;
+      return FAILED;
     } finally {
       clearTimeout(timer);
     }
   }
 
+  /** Looks `token` up under each secret's key in turn; see `read`. */
+  private async find(
+    key: string,
+    token: string | undefined,
+    tokenTypeHint = this.options.tokenTypeHint,
+    stale: boolean,
+  ): Promise<IntrospectionResult | undefined> {
+    if (this.tombstones.size > 0 && this.buried(key)) {
+      return undefined;
+    }
+    const generations = token === undefined ? 1 : this.keyring.generations;
+    for (let generation = 0; generation < generations; generation++) {
+      const generationKey = generation === 0 ? key : this.keyring.key(token!, tokenTypeHint, generation);
+      const entry = await this.call((cache) => cache.get<unknown>(generationKey));
+      if (entry === undefined || entry === null) {
+        continue;
+      }
+      const result = this.decode(generationKey, generation, entry, stale);
+      if (typeof result !== 'string') {
+        return result;
+      }
+      if (result !== 'expired') {
+        this.rejected(result);
+      }
+    }
+    return undefined;
+  }
+
+  /** An entry that is not ours, or not readable: a miss, reported as an event and (rate-limited) in the log. */
+  private rejected(reason: 'unauthenticated' | 'unreadable'): void {
+    this.events.emit('cache.rejected', { reason });
+    const now = this.clock.now();
+    if (now - this.lastRejectionWarning >= STORE_RETRY_INTERVAL_MS) {
+      this.lastRejectionWarning = now;
+      // Neither the key nor the entry: a forged entry could carry anything.
+      this.logger.warn(
+        reason === 'unauthenticated'
+          ? 'The introspection cache returned an entry that fails its authentication check (written by hand, altered, or under another cache secret or configuration); ignoring it.'
+          : 'The introspection cache returned an unreadable entry; ignoring it.',
+      );
+    }
+  }
+
+  /** Stops this instance from reading `key` for as long as an entry written before now could be used. */
+  private bury(key: string): void {
+    const now = this.clock.now();
+    for (const [buried, until] of this.tombstones) {
+      // Every tombstone lasts as long: the first ones in the map end first.
+      if (until > now && this.tombstones.size < this.options.cacheMaxEntries) {
+        break;
+      }
+      this.tombstones.delete(buried);
+    }
+    this.tombstones.delete(key);
+    this.tombstones.set(key, now + this.tombstoneLifetimeMs);
+  }
+
+  /** The longest an entry written before now may be used here: ttl, the stale window, and the writer's clock ahead of ours. */
+  private get tombstoneLifetimeMs(): number {
+    return this.options.ttlMs + this.options.staleIfErrorMs + this.options.clockToleranceMs;
+  }
+
+  private buried(key: string): boolean {
+    const until = this.tombstones.get(key);
+    if (until === undefined) {
+      return false;
+    }
+    if (until > this.clock.now()) {
+      return true;
+    }
+    this.tombstones.delete(key);
+    return false;
+  }
+
   private storeFailed(reason: 'error' | 'timeout'): void {
+    this.failures++;
     const now = this.clock.now();
     if (now < this.bypassUntil) {
       return;
@@ -207,18 +325,29 @@ export class IntrospectionResultCache implements OnModuleDestroy {
     );
   }
 
-  private decode(value: unknown, { stale = false } = {}): IntrospectionResult | 'expired' | 'unreadable' {
+  private decode(
+    key: string,
+    generation: number,
+    value: unknown,
+    stale: boolean,
+  ): IntrospectionResult | 'expired' | 'unreadable' | 'unauthenticated' {
     if (typeof value !== 'object' || value === null) {
       return 'unreadable';
     }
-    const { claims, storedAt, expiresAt, staleUntil, jwt } = value as Partial<CacheEntry>;
+    const entry = value as Partial<CacheEntry>;
+    const { claims, storedAt, expiresAt, staleUntil, jwt, mac } = entry;
     if (
       typeof claims !== 'string' ||
       typeof storedAt !== 'number' ||
       typeof expiresAt !== 'number' ||
+      (staleUntil !== undefined && typeof staleUntil !== 'number') ||
       (jwt !== undefined && typeof jwt !== 'string')
     ) {
       return 'unreadable';
+    }
+    // Checked before anything in the entry is believed, its times included.
+    if (typeof mac !== 'string' || !this.keyring.verify(key, entry as CacheEntry, mac, generation)) {
+      return 'unauthenticated';
     }
     const now = this.clock.now();
     // Stores round TTLs: the entry's own expiry decides, by our clock.
@@ -236,7 +365,7 @@ export class IntrospectionResultCache implements OnModuleDestroy {
       return 'unreadable';
     }
     // This instance's rules bound the entry too, whoever wrote it: another
-    // instance with a longer ttl (or a tampered store) cannot extend it.
+    // instance with a longer ttl cannot extend it.
     const freshUntil = storedAt + cacheLifetimeMs(result, this.options, storedAt);
     if (!stale) {
       return freshUntil > now ? result : 'expired';

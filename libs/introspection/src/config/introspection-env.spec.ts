@@ -1,5 +1,6 @@
 import { thrown } from '../../test-support/thrown';
 import {
+  CACHE_SECRET_DEFAULTS,
   DISCOVERY_AND_JWT_DEFAULTS,
   TRANSPORT_AND_RESILIENCE_DEFAULTS,
 } from '../../test-support/resolved-defaults';
@@ -27,6 +28,13 @@ describe('parseIntrospectionEnv', () => {
     ['negativeTtl', 'INTROSPECTION_NEGATIVE_TTL', '5s', '5s'],
     ['cacheMaxEntries', 'INTROSPECTION_CACHE_MAX_ENTRIES', '500', 500],
     ['cacheUrl', 'INTROSPECTION_CACHE_URL', 'redis://127.0.0.1:6379', 'redis://127.0.0.1:6379'],
+    ['cacheSecret', 'INTROSPECTION_CACHE_SECRET', 'c'.repeat(32), 'c'.repeat(32)],
+    [
+      'cachePreviousSecrets',
+      'INTROSPECTION_CACHE_PREVIOUS_SECRET',
+      `${'p'.repeat(32)},${'q'.repeat(32)}`,
+      ['p'.repeat(32), 'q'.repeat(32)],
+    ],
     ['cacheTimeout', 'INTROSPECTION_CACHE_TIMEOUT', '50ms', '50ms'],
     ['tokenTypeHint', 'INTROSPECTION_TOKEN_TYPE_HINT', 'refresh_token', 'refresh_token'],
     ['timeout', 'INTROSPECTION_TIMEOUT', '1500ms', '1500ms'],
@@ -46,6 +54,7 @@ describe('parseIntrospectionEnv', () => {
     ['discoveryRefreshInterval', 'INTROSPECTION_DISCOVERY_REFRESH_INTERVAL', '30m', '30m'],
     ['jwksUri', 'INTROSPECTION_JWKS_URI', 'https://as.example.com/jwks', 'https://as.example.com/jwks'],
     ['responseFormat', 'INTROSPECTION_RESPONSE_FORMAT', 'jwt', 'jwt'],
+    ['responseMaxAge', 'INTROSPECTION_RESPONSE_MAX_AGE', '30s', '30s'],
     [
       'responseSigningAlgorithms',
       'INTROSPECTION_RESPONSE_SIGNING_ALGORITHMS',
@@ -120,8 +129,25 @@ describe('parseIntrospectionEnv', () => {
     });
   });
 
-  it('ignores the jwt block variables without INTROSPECTION_JWT_AUDIENCE', () => {
-    expect(parseIntrospectionEnv({ INTROSPECTION_JWT_ALGORITHMS: 'RS256' })).toStrictEqual({});
+  it.each([
+    [{ INTROSPECTION_JWT_ALGORITHMS: 'RS256' }, 'INTROSPECTION_JWT_ALGORITHMS'],
+    [{ INTROSPECTION_JWT_TYPES: 'at+jwt' }, 'INTROSPECTION_JWT_TYPES'],
+    [{ INTROSPECTION_JWT_JWKS_URI: 'https://as.example.com/jwks' }, 'INTROSPECTION_JWT_JWKS_URI'],
+  ])('refuses %p without INTROSPECTION_JWT_AUDIENCE instead of dropping it', (env, variable) => {
+    const error = configurationError(() => parseIntrospectionEnv(env));
+    expect(error.option).toBe('jwt.audience');
+    expect(error.message).toContain(`is required when ${variable} is set`);
+  });
+
+  it.each([
+    ['INTROSPECTION_AUDIENCE', 'audience', ','],
+    ['INTROSPECTION_AUDIENCE', 'audience', ' , ,'],
+    ['INTROSPECTION_RESPONSE_SIGNING_ALGORITHMS', 'responseSigningAlgorithms', ',,'],
+    ['INTROSPECTION_JWT_AUDIENCE', 'jwt.audience', ','],
+  ])('refuses %s holding only separators, which would read as unset', (variable, option, value) => {
+    const error = configurationError(() => parseIntrospectionEnv({ [variable]: value }));
+    expect(error.option).toBe(option);
+    expect(error.message).toContain('lists no value');
   });
 
   it('refuses INTROSPECTION_REQUEST_HEADERS that is not a JSON object, naming the variable', () => {
@@ -152,6 +178,9 @@ describe('parseIntrospectionEnv', () => {
     );
     // A blank secret is kept verbatim (see below); an empty one is left out.
     env.INTROSPECTION_CLIENT_SECRET = '';
+    env.INTROSPECTION_BEARER_TOKEN = '';
+    env.INTROSPECTION_CACHE_SECRET = '';
+    env.INTROSPECTION_CACHE_PREVIOUS_SECRET = '';
     expect(parseIntrospectionEnv(env)).toStrictEqual({});
   });
 
@@ -184,6 +213,18 @@ describe('parseIntrospectionEnv', () => {
   it.each([' s3cret ', '   ', 'p:a%s+s wörd', '"quoted"'])('takes the secret %p verbatim', (secret) => {
     expect(parseIntrospectionEnv({ INTROSPECTION_CLIENT_SECRET: secret })).toStrictEqual({
       clientSecret: secret,
+    });
+  });
+
+  it('takes the cache secrets verbatim, the previous ones split on commas only', () => {
+    expect(
+      parseIntrospectionEnv({
+        INTROSPECTION_CACHE_SECRET: ' current secret ',
+        INTROSPECTION_CACHE_PREVIOUS_SECRET: ' old one, older one,',
+      }),
+    ).toStrictEqual({
+      cacheSecret: ' current secret ',
+      cachePreviousSecrets: [' old one', ' older one'],
     });
   });
 
@@ -303,6 +344,7 @@ describe('parseIntrospectionEnv', () => {
       cacheMaxEntries: 10_000,
       cacheUrl: undefined,
       cache: undefined,
+      ...CACHE_SECRET_DEFAULTS,
       cacheTimeoutMs: 100,
       tokenTypeHint: 'access_token',
       timeoutMs: 2_000,
@@ -314,6 +356,8 @@ describe('parseIntrospectionEnv', () => {
       maxResponseBytes: 65_536,
       ...TRANSPORT_AND_RESILIENCE_DEFAULTS,
       ...DISCOVERY_AND_JWT_DEFAULTS,
+      // Follows INTROSPECTION_TIMEOUT when unset.
+      responseMaxAgeMs: 2_000,
       wsAuthPayloadField: undefined,
       rpcAuthorizationExtractor: undefined,
     });

@@ -28,6 +28,7 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
     const value = env[name]?.trim();
     return value ? value : undefined;
   };
+  const list = (option: keyof typeof ENV): string[] | undefined => listVariable(option, text(ENV[option]));
   const options: IntrospectionModuleOptions = {
     endpoint: text(ENV.endpoint),
     issuer: text(ENV.issuer),
@@ -35,7 +36,8 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
     discoveryRefreshInterval: text(ENV.discoveryRefreshInterval),
     jwksUri: text(ENV.jwksUri),
     responseFormat: text(ENV.responseFormat) as IntrospectionModuleOptions['responseFormat'],
-    responseSigningAlgorithms: list(text(ENV.responseSigningAlgorithms)),
+    responseSigningAlgorithms: list('responseSigningAlgorithms'),
+    responseMaxAge: text(ENV.responseMaxAge),
     responseDecryptionKey: keyVariable('responseDecryptionKey', env[ENV.responseDecryptionKey]),
     method: text(ENV.method)?.toUpperCase() as IntrospectionModuleOptions['method'],
     requestParams: params(text(ENV.requestParams)),
@@ -55,12 +57,14 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
     negativeTtl: text(ENV.negativeTtl),
     cacheMaxEntries: integerVariable('cacheMaxEntries', text(ENV.cacheMaxEntries)),
     cacheUrl: text(ENV.cacheUrl),
+    cacheSecret: env[ENV.cacheSecret] || undefined,
+    cachePreviousSecrets: secretList(env[ENV.cachePreviousSecrets]),
     cacheTimeout: text(ENV.cacheTimeout),
     tokenTypeHint: text(ENV.tokenTypeHint),
     timeout: text(ENV.timeout),
     clockTolerance: text(ENV.clockTolerance),
     realm: text(ENV.realm),
-    audience: list(text(ENV.audience)),
+    audience: list('audience'),
     allowMissingTokenType: booleanVariable('allowMissingTokenType', text(ENV.allowMissingTokenType)),
     maxTokenLength: integerVariable('maxTokenLength', text(ENV.maxTokenLength)),
     maxResponseBytes: integerVariable('maxResponseBytes', text(ENV.maxResponseBytes)),
@@ -93,19 +97,28 @@ function tlsVariables(env: IntrospectionEnv): IntrospectionTlsOptions | undefine
 
 function jwtOptions(
   text: (name: string) => string | undefined,
-  toList: typeof list,
+  toList: (option: keyof typeof ENV) => string[] | undefined,
 ): IntrospectionModuleOptions['jwt'] {
-  const audience = toList(text(ENV['jwt.audience']));
+  const audience = toList('jwt.audience');
+  const rest = {
+    algorithms: toList('jwt.algorithms'),
+    types: toList('jwt.types'),
+    jwksUri: text(ENV['jwt.jwksUri']),
+  };
   if (!audience) {
+    const orphans = (Object.keys(rest) as Array<keyof typeof rest>).filter((key) => rest[key] !== undefined);
+    if (orphans.length > 0) {
+      // Local JWT validation is on only with an audience: without one these
+      // would be dropped without a word.
+      throw new IntrospectionConfigurationError(
+        'jwt.audience',
+        `is required when ${orphans.map((key) => ENV[`jwt.${key}`]).join(' or ')} is set: local JWT validation is on only with an audience.`,
+      );
+    }
     return undefined;
   }
   return Object.fromEntries(
-    Object.entries({
-      audience,
-      algorithms: toList(text(ENV['jwt.algorithms'])),
-      types: toList(text(ENV['jwt.types'])),
-      jwksUri: text(ENV['jwt.jwksUri']),
-    }).filter(([, value]) => value !== undefined),
+    Object.entries({ audience, ...rest }).filter(([, value]) => value !== undefined),
   ) as unknown as IntrospectionModuleOptions['jwt'];
 }
 
@@ -172,8 +185,22 @@ function keyVariable(
   return key.includes('\\n') && !key.includes('\n') ? key.replaceAll('\\n', '\n') : key;
 }
 
-function list(value: string | undefined): string[] | undefined {
-  return value?.split(/[\s,]+/).filter(Boolean);
+function listVariable(option: keyof typeof ENV, value: string | undefined): string[] | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  const items = value.split(/[\s,]+/).filter(Boolean);
+  if (items.length === 0) {
+    // "," must not read as "unset": for the audience that would turn the check off.
+    throw new IntrospectionConfigurationError(option, `"${value}" lists no value, only separators.`);
+  }
+  return items;
+}
+
+/** Secrets separated by commas only, each verbatim like a single secret. */
+function secretList(value: string | undefined): string[] | undefined {
+  const secrets = value?.split(',').filter(Boolean);
+  return secrets?.length ? secrets : undefined;
 }
 
 function booleanVariable(option: keyof typeof ENV, value: string | undefined): boolean | undefined {

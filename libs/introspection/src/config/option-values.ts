@@ -19,7 +19,17 @@ export function duration(value: Duration, option: string): number {
       `${shown} is not a duration; use a number of seconds or a string such as "500ms", "90s" or "1m30s".`,
     );
   }
-  return ms;
+  // Timers, dates and jose work in whole milliseconds: a fraction of one
+  // cannot be honoured exactly. Rounded to a microsecond first, so that
+  // "1.1s" (1100.0000000000002 in binary floating point) is 1100.
+  const exact = Math.round(ms * 1000) / 1000;
+  if (!Number.isInteger(exact)) {
+    throw new IntrospectionConfigurationError(
+      option,
+      `must be a whole number of milliseconds; ${exact} ms cannot be honoured exactly.`,
+    );
+  }
+  return exact;
 }
 
 /**
@@ -199,4 +209,19 @@ export function optionalFunction<T>(value: T | undefined | null, option: string)
     throw new IntrospectionConfigurationError(option, `must be a function, got ${typeof value}.`);
   }
   return value;
+}
+
+/**
+ * A URL as logs, errors and health reports show it: origin and path only.
+ * Query strings and userinfo can hold secrets (an API key, a signed URL) and
+ * never leave the module.
+ * @internal
+ */
+export function shownUrl(href: string): string {
+  try {
+    const url = new URL(href);
+    return `${url.origin}${url.pathname}`;
+  } catch {
+    return '(an invalid URL)';
+  }
 }

@@ -1,15 +1,28 @@
 import { thrown } from '../../test-support/thrown';
 import {
+  CACHE_SECRET_DEFAULTS,
   DISCOVERY_AND_JWT_DEFAULTS,
   TRANSPORT_AND_RESILIENCE_DEFAULTS,
 } from '../../test-support/resolved-defaults';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, KeyObject } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makePki, type Pki } from '../../test-support/pki';
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
 import { resolveIntrospectionOptions } from './resolve-options';
 
 const ENDPOINT = 'https://as.example.com/token/introspection';
 const SECRET = 'SECRET-MARKER-9c41e7';
 const VALIDATOR = (): void => undefined;
+const CACHE_SECRET = 'CACHE-SECRET-MARKER-0123456789abcdef';
+const PREVIOUS_CACHE_SECRET = 'PREVIOUS-CACHE-SECRET-0123456789abcdef';
+
+// Real certificates and keys: TLS material is parsed at boot.
+const pkiDir = mkdtempSync(join(tmpdir(), 'introspection-options-pki-'));
+const PKI: Pki = makePki(pkiDir);
+afterAll(() => rmSync(pkiDir, { recursive: true, force: true }));
+const TLS = { ca: PKI.ca, cert: PKI.clientCert, key: PKI.clientKey };
 
 /** The smallest valid options, with any option overridden or added. */
 function resolve(overrides: Record<string, unknown> = {}) {
@@ -37,6 +50,7 @@ describe('resolveIntrospectionOptions', () => {
       cacheMaxEntries: 10_000,
       cacheUrl: undefined,
       cache: undefined,
+      ...CACHE_SECRET_DEFAULTS,
       cacheTimeoutMs: 100,
       tokenTypeHint: 'access_token',
       timeoutMs: 5_000,
@@ -64,6 +78,8 @@ describe('resolveIntrospectionOptions', () => {
         negativeTtl: '2s',
         cacheMaxEntries: 50,
         cacheUrl: 'redis://127.0.0.1:6379',
+        cacheSecret: CACHE_SECRET,
+        cachePreviousSecrets: [PREVIOUS_CACHE_SECRET],
         cacheTimeout: '250ms',
         tokenTypeHint: 'refresh_token',
         timeout: '500ms',
@@ -74,7 +90,7 @@ describe('resolveIntrospectionOptions', () => {
         maxTokenLength: 1024,
         maxResponseBytes: 2048,
         allowInsecureHttp: true,
-        tls: { ca: 'CA-PEM', cert: 'CERT-PEM', key: 'KEY-PEM', passphrase: 'pw' },
+        tls: TLS,
         retries: 2,
         retryBackoff: '20ms',
         circuitBreakerThreshold: 0,
@@ -85,6 +101,7 @@ describe('resolveIntrospectionOptions', () => {
         jwksUri: 'https://as.example.com/jwks',
         responseFormat: 'jwt',
         responseSigningAlgorithms: ['ES256'],
+        responseMaxAge: '30s',
         jwtResponseValidator: VALIDATOR,
         method: 'GET',
         requestParams: { response_as_jwt: 'true' },
@@ -114,6 +131,8 @@ describe('resolveIntrospectionOptions', () => {
       cacheMaxEntries: 50,
       cacheUrl: 'redis://127.0.0.1:6379',
       cache: undefined,
+      cacheSecret: expect.any(KeyObject),
+      cachePreviousSecrets: [expect.any(KeyObject)],
       cacheTimeoutMs: 250,
       tokenTypeHint: 'refresh_token',
       timeoutMs: 500,
@@ -124,7 +143,7 @@ describe('resolveIntrospectionOptions', () => {
       maxTokenLength: 1024,
       maxResponseBytes: 2048,
       allowInsecureHttp: true,
-      tls: { ca: 'CA-PEM', cert: 'CERT-PEM', key: 'KEY-PEM', passphrase: 'pw' },
+      tls: TLS,
       retries: 2,
       retryBackoffMs: 20,
       circuitBreakerThreshold: 0,
@@ -136,6 +155,7 @@ describe('resolveIntrospectionOptions', () => {
       jwksUri: 'https://as.example.com/jwks',
       responseFormat: 'jwt',
       responseSigningAlgorithms: ['ES256'],
+      responseMaxAgeMs: 30_000,
       jwtResponseValidator: VALIDATOR,
       responseDecryptionKey: undefined,
       method: 'GET',
@@ -196,7 +216,7 @@ describe('resolveIntrospectionOptions', () => {
     });
 
     it('passes a CA bundle given as an array of Buffers through', () => {
-      const ca = [Buffer.from('one'), 'two'];
+      const ca = [Buffer.from(PKI.ca), PKI.ca];
       expect(resolve({ tls: { ca } }).tls).toStrictEqual({ ca });
     });
 
@@ -444,6 +464,37 @@ describe('resolveIntrospectionOptions', () => {
       expect(resolve({ timeout }).timeoutMs).toBe(timeoutMs);
     });
 
+    it.each([
+      ['1.1s', 1_100],
+      [0.001, 1],
+      ['1000us', 1],
+      ['0.3s', 300],
+    ])('%p -> timeoutMs %p, exactly', (timeout, timeoutMs) => {
+      expect(resolve({ timeout }).timeoutMs).toBe(timeoutMs);
+    });
+
+    it.each(['1.0005', '0.0001', 1.0005, '1500us', '1ms500us', '999us'])(
+      'refuses %p: a fraction of a millisecond cannot be honoured',
+      (timeout) => {
+        const error = configurationError(() => resolve({ timeout }));
+        expect(error.option).toBe('timeout');
+        expect(error.message).toContain('must be a whole number of milliseconds');
+      },
+    );
+
+    it.each([
+      'ttl',
+      'cacheTimeout',
+      'retryBackoff',
+      'circuitBreakerCooldown',
+      'staleIfError',
+      'clockTolerance',
+    ])('refuses a fractional millisecond in %s too, naming it', (option) => {
+      const error = configurationError(() => resolve({ [option]: '2.5ms' }));
+      expect(error.option).toBe(option);
+      expect(error.message).toContain('must be a whole number of milliseconds');
+    });
+
     it.each(['forever', '5 s', Number.POSITIVE_INFINITY, {}])('refuses %p as not a duration', (timeout) => {
       const error = configurationError(() => resolve({ timeout }));
       expect(error.option).toBe('timeout');
@@ -485,10 +536,14 @@ describe('resolveIntrospectionOptions', () => {
       expect(error.message).toContain('is not a duration');
     });
 
-    it.each([-1, '-1s', '-500ms'])('refuses the negative %p', (clockTolerance) => {
+    it.each([-1, '-1s', '-500ms', '5m1s', '8760h', 301])('refuses %p, outside 0 to 5m', (clockTolerance) => {
       const error = configurationError(() => resolve({ clockTolerance }));
       expect(error.option).toBe('clockTolerance');
-      expect(error.message).toContain('must not be negative');
+      expect(error.message).toContain('must be between 0 and 5m');
+    });
+
+    it('accepts the bound, 5m', () => {
+      expect(resolve({ clockTolerance: '5m' }).clockToleranceMs).toBe(300_000);
     });
   });
 
@@ -519,7 +574,6 @@ describe('resolveIntrospectionOptions', () => {
       [undefined, []],
       [null, []],
       ['orders-api', ['orders-api']],
-      [[], []],
       [['orders-api'], ['orders-api']],
       [
         ['orders-api', 'https://api.example.com'],
@@ -529,7 +583,13 @@ describe('resolveIntrospectionOptions', () => {
       expect(resolve({ audience }).audience).toStrictEqual(expected);
     });
 
-    it.each([[''], [['']], [['orders-api', '']], [42], [[42]], [['orders-api', null]], [{}], [true]])(
+    it('refuses an empty list, which would turn the audience check off', () => {
+      const error = configurationError(() => resolve({ audience: [] }));
+      expect(error.option).toBe('audience');
+      expect(error.message).toContain('lists no audience');
+    });
+
+    it.each([[''], ['  '], [['']], [['orders-api', '']], [42], [[42]], [['orders-api', null]], [{}], [true]])(
       'refuses %p',
       (audience) => {
         const error = configurationError(() => resolve({ audience }));
@@ -596,6 +656,8 @@ describe('resolveIntrospectionOptions', () => {
       ['cacheTimeout', { cacheTimeout: '597h' }, 'must be a positive duration'],
       ['cacheMaxEntries', { cacheMaxEntries: 0 }, 'must be a positive whole number'],
       ['cacheMaxEntries', { cacheMaxEntries: 1.5 }, 'must be a positive whole number'],
+      ['cacheMaxEntries', { cacheMaxEntries: 16_777_217 }, 'must be at most 16777216'],
+      ['cacheMaxEntries', { cacheMaxEntries: 2 ** 40 }, 'must be at most 16777216'],
       ['cacheUrl', { cacheUrl: 'localhost:6379' }, 'must be a redis:// or rediss:// URL'],
       ['cacheUrl', { cacheUrl: 'http://127.0.0.1:6379' }, 'must be a redis:// or rediss:// URL'],
       ['cacheUrl', { cacheUrl: 'redis://' }, 'must name the Redis host'],
@@ -777,5 +839,93 @@ describe('resolveIntrospectionOptions: https for every URL the module calls', ()
     [{ issuer: 'http://as.example.com', jwksUri: 'http://as.example.com/jwks', allowInsecureHttp: true }],
   ])('accepts plain http on loopback or with allowInsecureHttp (%p)', (overrides) => {
     expect(() => resolveIntrospectionOptions({ ...base, ...overrides })).not.toThrow();
+  });
+
+  it('accepts cacheMaxEntries up to the memory store bound, 16777216', () => {
+    expect(resolve({ cacheMaxEntries: 16_777_216 }).cacheMaxEntries).toBe(16_777_216);
+  });
+
+  describe('JWS algorithm names', () => {
+    it.each(['RS256', 'PS384', 'ES512', 'EdDSA', 'Ed25519'])('accepts %s', (alg) => {
+      expect(resolve({ responseSigningAlgorithms: [alg] }).responseSigningAlgorithms).toStrictEqual([alg]);
+      expect(
+        resolve({ issuer: 'https://as.example.com', jwt: { audience: 'orders-api', algorithms: [alg] } }).jwt
+          ?.algorithms,
+      ).toStrictEqual([alg]);
+    });
+
+    it.each(['RSA256', 'rs256', 'ES256K1', 'RS-256'])(
+      'refuses the unknown %s, which would refuse every JWT',
+      (alg) => {
+        for (const [options, option] of [
+          [{ responseSigningAlgorithms: [alg] }, 'responseSigningAlgorithms'],
+          [
+            { issuer: 'https://as.example.com', jwt: { audience: 'orders-api', algorithms: ['RS256', alg] } },
+            'jwt.algorithms',
+          ],
+        ] as const) {
+          const error = configurationError(() => resolve(options));
+          expect(error.option).toBe(option);
+          expect(error.message).toContain(`"${alg}" is not a known JWS algorithm`);
+        }
+      },
+    );
+  });
+
+  describe('TLS material, parsed at boot', () => {
+    it('accepts a CA, a client certificate and its key', () => {
+      expect(resolve({ tls: TLS }).tls).toStrictEqual(TLS);
+    });
+
+    it.each([
+      ['ca', '/etc/ssl/private-ca.pem', 'looks like a file path'],
+      ['ca', './certs/ca.crt', 'looks like a file path'],
+      ['ca', 'garbage', 'holds no PEM certificate'],
+      ['ca', '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----', 'cannot be parsed'],
+      ['cert', 'client.crt', 'looks like a file path'],
+      ['cert', 'garbage', 'holds no PEM certificate'],
+      ['key', 'client.key', 'looks like a file path'],
+      ['key', 'garbage', 'is not a PEM private key'],
+    ])('refuses tls.%s %p, naming it without quoting it', (member, value, message) => {
+      const error = configurationError(() => resolve({ tls: { ...TLS, [member]: value } }));
+      expect(error.option).toBe(`tls.${member}`);
+      expect(error.message).toContain(message);
+      expect(error.message).not.toContain(value);
+    });
+
+    it('refuses a key that is not PEM text, without quoting any of it', () => {
+      const error = configurationError(() =>
+        resolve({
+          tls: { ...TLS, key: PKI.clientKey.replace(/[A-Za-z0-9+/]{20}/, 'A'.repeat(20)).slice(0, 200) },
+        }),
+      );
+      expect(error.option).toBe('tls.key');
+      expect(error.message).not.toMatch(/BEGIN|[A-Za-z0-9+/]{40}/);
+    });
+  });
+});
+
+describe('URL options other than endpoint', () => {
+  const ISSUER = 'https://as.example.com';
+
+  it.each<[Record<string, unknown>, string]>([
+    [{ issuer: 'https://user:pass@as.example.com' }, 'issuer'],
+    [{ issuer: ISSUER, jwksUri: 'https://key:secret@as.example.com/jwks' }, 'jwksUri'],
+    [
+      { issuer: ISSUER, jwt: { audience: 'orders-api', jwksUri: 'https://key@as.example.com/jwks' } },
+      'jwt.jwksUri',
+    ],
+  ])('refuse credentials in %p, like endpoint, without quoting them', (options, option) => {
+    const error = configurationError(() => resolve(options));
+    expect(error.option).toBe(option);
+    expect(error.message).toContain('must not contain credentials');
+    expect(error.message).not.toMatch(/pass|secret|key@/);
+  });
+
+  it('refuses a fragment in jwksUri', () => {
+    const error = configurationError(() =>
+      resolve({ issuer: ISSUER, jwksUri: 'https://as.example.com/jwks#k' }),
+    );
+    expect(error.option).toBe('jwksUri');
   });
 });

@@ -1,6 +1,12 @@
 import type { Cache } from 'cache-manager';
 import type { Keyv } from 'keyv';
-import { createPrivateKey, createSecretKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createSecretKey,
+  type JsonWebKey,
+  type KeyObject,
+  X509Certificate,
+} from 'node:crypto';
 import {
   DEFAULT_CACHE_MAX_ENTRIES,
   DEFAULT_ENDPOINT_AUTH_METHOD,
@@ -11,6 +17,7 @@ import {
 } from '../introspection.constants';
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
 import type {
+  Duration,
   IntrospectionModuleOptions,
   IntrospectionTlsOptions,
   JwtAccessTokenOptions,
@@ -28,6 +35,7 @@ import {
   requiredString,
   wholeNumber,
 } from './option-values';
+import { resolveCacheSecrets } from './resolve-cache-secrets';
 import { resolveJwtSigningProfile } from './resolve-jwt-signing-profile';
 
 const DEFAULT_TIMEOUT = '5s';
@@ -58,6 +66,30 @@ const BODY_CREDENTIAL_METHODS = new Set(['client_secret_post', 'client_secret_jw
 const RESERVED_HEADERS = new Set(['authorization', 'content-type', 'content-length', 'accept', 'host']);
 /** The longest delay setTimeout honours (2^31 - 1 ms); Node turns longer ones into 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Larger tolerances keep expired tokens alive; clocks that far apart need fixing, not tolerating. */
+const MAX_CLOCK_TOLERANCE_MS = 5 * 60_000;
+/**
+ * The memory store's bound: @cacheable/memory turns a larger `lruSize`
+ * into 0, which removes the bound altogether.
+ */
+export const MAX_CACHE_MAX_ENTRIES = 16_777_216;
+/** Asymmetric JWS algorithms jose verifies (RFC 7518, RFC 8037, RFC 9864, ML-DSA). */
+const KNOWN_ALGORITHMS = new Set([
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+  'ML-DSA-44',
+  'ML-DSA-65',
+  'ML-DSA-87',
+]);
 
 /**
  * Validates module options and applies defaults. Called once at boot by the
@@ -83,8 +115,11 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     );
   }
   const clockToleranceMs = duration(given(o.clockTolerance) ?? DEFAULT_CLOCK_TOLERANCE, 'clockTolerance');
-  if (clockToleranceMs < 0) {
-    throw new IntrospectionConfigurationError('clockTolerance', 'must not be negative.');
+  if (clockToleranceMs < 0 || clockToleranceMs > MAX_CLOCK_TOLERANCE_MS) {
+    throw new IntrospectionConfigurationError(
+      'clockTolerance',
+      'must be between 0 and 5m: a larger tolerance stretches every expiry and hides a clock that is wrong.',
+    );
   }
 
   const cacheTimeoutMs = duration(given(o.cacheTimeout) ?? DEFAULT_CACHE_TIMEOUT, 'cacheTimeout');
@@ -172,6 +207,14 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     );
   }
 
+  const cacheUrl = redisUrl(o.cacheUrl);
+  const cache = userCache(o.cache);
+  const { cacheSecret, cachePreviousSecrets } = resolveCacheSecrets(o.cacheSecret, o.cachePreviousSecrets, {
+    ttlMs,
+    // The module cannot tell whether a cache of the user's own is shared: it is treated as such.
+    sharedStore: cache ? 'cache' : cacheUrl ? 'cacheUrl' : undefined,
+  });
+
   return {
     endpoint,
     issuer,
@@ -182,6 +225,7 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     jwksUri,
     responseFormat,
     responseSigningAlgorithms: algorithms(o.responseSigningAlgorithms, 'responseSigningAlgorithms'),
+    responseMaxAgeMs: responseMaxAge(o.responseMaxAge, timeoutMs),
     jwtResponseValidator: optionalFunction(o.jwtResponseValidator, 'jwtResponseValidator'),
     responseDecryptionKey: decryptionKey(o.responseDecryptionKey),
     method,
@@ -206,9 +250,11 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
       ttlMs,
       Math.max(0, duration(given(o.negativeTtl) ?? DEFAULT_NEGATIVE_TTL, 'negativeTtl')),
     ),
-    cacheMaxEntries: positiveInteger(o.cacheMaxEntries, 'cacheMaxEntries', DEFAULT_CACHE_MAX_ENTRIES),
-    cacheUrl: redisUrl(o.cacheUrl),
-    cache: userCache(o.cache),
+    cacheMaxEntries: cacheMaxEntries(o.cacheMaxEntries),
+    cacheUrl,
+    cache,
+    cacheSecret,
+    cachePreviousSecrets,
     cacheTimeoutMs,
     tokenTypeHint: optionalString(o.tokenTypeHint, 'tokenTypeHint') ?? DEFAULT_TOKEN_TYPE_HINT,
     timeoutMs,
@@ -278,7 +324,14 @@ function optionalUrl(value: unknown, option: string): string | undefined {
   if (text === undefined) {
     return undefined;
   }
-  httpUrl(text, option);
+  const url = httpUrl(text, option);
+  if (url.username || url.password) {
+    // Like endpoint: credentials would travel in every request and reach logs.
+    throw new IntrospectionConfigurationError(option, 'must not contain credentials.');
+  }
+  if (text.includes('#')) {
+    throw new IntrospectionConfigurationError(option, 'must not contain a fragment.');
+  }
   // Kept as given: an issuer is compared character for character (RFC 8414 §3.3).
   return text;
 }
@@ -346,8 +399,37 @@ function algorithms(value: unknown, option: string): string[] | undefined {
         `"${alg}" is not allowed: only asymmetric algorithms are verified (RFC 8725 §3.1, §3.2).`,
       );
     }
+    if (!KNOWN_ALGORITHMS.has(alg)) {
+      // A misspelt name would boot and then refuse every valid JWT.
+      throw new IntrospectionConfigurationError(
+        option,
+        `"${alg}" is not a known JWS algorithm; use one of ${[...KNOWN_ALGORITHMS].join(', ')}.`,
+      );
+    }
   }
   return values;
+}
+
+function responseMaxAge(value: unknown, timeoutMs: number): number {
+  if (value === undefined || value === null || value === '') {
+    return timeoutMs;
+  }
+  const ms = duration(value as Duration, 'responseMaxAge');
+  if (ms <= 0) {
+    throw new IntrospectionConfigurationError('responseMaxAge', 'must be a positive duration, e.g. "30s".');
+  }
+  return ms;
+}
+
+function cacheMaxEntries(value: unknown): number {
+  const entries = positiveInteger(value, 'cacheMaxEntries', DEFAULT_CACHE_MAX_ENTRIES);
+  if (entries > MAX_CACHE_MAX_ENTRIES) {
+    throw new IntrospectionConfigurationError(
+      'cacheMaxEntries',
+      `must be at most ${MAX_CACHE_MAX_ENTRIES}: the memory store cannot bound more entries.`,
+    );
+  }
+  return entries;
 }
 
 function jwtAccessTokenOptions(value: unknown): ResolvedJwtAccessTokenOptions | undefined {
@@ -464,8 +546,17 @@ function audience(value: unknown, option = 'audience'): string[] {
     return [];
   }
   const values = Array.isArray(value) ? (value as unknown[]) : [value];
-  if (!values.every((v): v is string => typeof v === 'string' && v.length > 0)) {
+  if (!values.every((v): v is string => typeof v === 'string' && v.trim().length > 0)) {
     throw new IntrospectionConfigurationError(option, 'must be a non-empty string or an array of them.');
+  }
+  if (values.length === 0) {
+    // An empty list would silently turn the audience check off.
+    throw new IntrospectionConfigurationError(
+      option,
+      option === 'audience'
+        ? 'lists no audience; name at least one, or leave it unset to accept any audience.'
+        : 'lists no audience; name at least one.',
+    );
   }
   return values;
 }
@@ -512,5 +603,67 @@ function tlsOptions(value: unknown): IntrospectionTlsOptions | undefined {
       'cert and key go together: set both for mutual TLS, or neither.',
     );
   }
+  checkTlsMaterial(tls);
   return tls;
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/**
+ * Parses the certificates and key at boot, so that a file path or garbage
+ * fails here, naming the setting, instead of every request failing as
+ * "could not be reached". Messages never quote the material.
+ */
+function checkTlsMaterial(tls: Record<string, unknown>): void {
+  const text = (item: unknown): string => (Buffer.isBuffer(item) ? item.toString('utf8') : (item as string));
+  const certificates = (member: 'ca' | 'cert', item: unknown): void => {
+    const pem = text(item);
+    const blocks = pem.match(PEM_CERTIFICATE) ?? [];
+    if (blocks.length === 0) {
+      throw new IntrospectionConfigurationError(
+        `tls.${member}`,
+        looksLikePath(pem)
+          ? 'looks like a file path; pass the PEM text itself (e.g. "$(cat ca.pem)" in a shell, or readFileSync()).'
+          : 'holds no PEM certificate (-----BEGIN CERTIFICATE-----).',
+      );
+    }
+    for (const block of blocks) {
+      try {
+        new X509Certificate(block);
+      } catch {
+        throw new IntrospectionConfigurationError(
+          `tls.${member}`,
+          'holds a certificate that cannot be parsed.',
+        );
+      }
+    }
+  };
+  if (tls.ca !== undefined) {
+    for (const item of Array.isArray(tls.ca) ? (tls.ca as unknown[]) : [tls.ca]) {
+      certificates('ca', item);
+    }
+  }
+  if (tls.cert !== undefined) {
+    certificates('cert', tls.cert);
+  }
+  if (tls.key !== undefined) {
+    const pem = text(tls.key);
+    try {
+      createPrivateKey({ key: pem, format: 'pem', passphrase: tls.passphrase as string | undefined });
+    } catch {
+      throw new IntrospectionConfigurationError(
+        'tls.key',
+        looksLikePath(pem)
+          ? 'looks like a file path; pass the PEM text itself.'
+          : 'is not a PEM private key that can be read (with tls.passphrase, if it is encrypted).',
+      );
+    }
+  }
+}
+
+function looksLikePath(value: string): boolean {
+  return (
+    !value.includes('-----BEGIN') &&
+    /^(?:[A-Za-z]:)?[./~\\]?[\w./\\ -]+\.(?:pem|crt|cer|key)$/i.test(value.trim())
+  );
 }

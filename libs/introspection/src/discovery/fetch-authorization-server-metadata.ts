@@ -4,6 +4,7 @@ import {
   IntrospectionUnavailableError,
 } from '../errors/introspection.errors';
 import type { AuthorizationServerMetadata } from './authorization-server-metadata.interface';
+import { shownUrl } from '../config/option-values';
 
 /** How to fetch the metadata document. */
 export interface MetadataFetchOptions {
@@ -44,7 +45,7 @@ export async function fetchAuthorizationServerMetadata(
   if (document.status !== 200) {
     throw new IntrospectionConfigurationError(
       'issuer',
-      `no authorization server metadata at ${oauth} (HTTP ${first.status}) nor at ${openid} (HTTP ${document.status}); check the issuer, or set endpoint instead.`,
+      `no authorization server metadata at ${shownUrl(oauth)} (HTTP ${first.status}) nor at ${shownUrl(openid)} (HTTP ${document.status}); check the issuer, or set endpoint instead.`,
     );
   }
   return validateMetadata(document.body, issuer, document.url, options.allowInsecureHttp);
@@ -75,15 +76,17 @@ async function fetchDocument(
       error instanceof Error && error.name === 'TimeoutError'
         ? `no answer within ${timeoutMs} ms`
         : 'unreachable';
-    throw new IntrospectionUnavailableError(`Discovery failed: ${url} is ${reason}.`);
+    throw new IntrospectionUnavailableError(`Discovery failed: ${shownUrl(url)} is ${reason}.`);
   }
   if (response.status === 429 || response.status >= 500) {
-    throw new IntrospectionUnavailableError(`Discovery failed: ${url} answered HTTP ${response.status}.`);
+    throw new IntrospectionUnavailableError(
+      `Discovery failed: ${shownUrl(url)} answered HTTP ${response.status}.`,
+    );
   }
   if (body === undefined) {
     throw new IntrospectionConfigurationError(
       'issuer',
-      `the metadata at ${url} exceeds ${maxResponseBytes} bytes (maxResponseBytes).`,
+      `the metadata at ${shownUrl(url)} exceeds ${maxResponseBytes} bytes (maxResponseBytes).`,
     );
   }
   return { url, status: response.status, body };
@@ -130,7 +133,7 @@ export function validateMetadata(
   if (document.issuer !== issuer) {
     throw new IntrospectionConfigurationError(
       'issuer',
-      `the metadata at ${url} names the issuer ${JSON.stringify(document.issuer)}, not "${issuer}"; they must be identical (RFC 8414 §3.3).`,
+      `the metadata at ${shownUrl(url)} names the issuer ${JSON.stringify(document.issuer)}, not "${issuer}"; they must be identical (RFC 8414 §3.3).`,
     );
   }
   const endpoint = (member: string) => {
@@ -140,7 +143,7 @@ export function validateMetadata(
         href,
         'issuer',
         allowInsecureHttp,
-        `the metadata at ${url} gives "${member}" ${href}, which`,
+        `the metadata at ${shownUrl(url)} gives "${member}" ${shownUrl(href)}, which`,
       );
     }
     return href;
@@ -178,5 +181,8 @@ function strings(document: Record<string, unknown>, member: string, url: string)
 }
 
 function wrongDocument(url: string, detail: string): IntrospectionConfigurationError {
-  return new IntrospectionConfigurationError('issuer', `the metadata at ${url} is not valid: ${detail}.`);
+  return new IntrospectionConfigurationError(
+    'issuer',
+    `the metadata at ${shownUrl(url)} is not valid: ${detail}.`,
+  );
 }

@@ -58,6 +58,14 @@ export class IntrospectionCircuitOpenError extends IntrospectionUnavailableError
   }
 }
 
+/**
+ * The cache store did not confirm an operation that must not silently fail:
+ * `IntrospectionService.invalidate()` could not delete a token's entries.
+ * The instance that threw no longer uses those entries; other instances
+ * sharing the store may, until they expire.
+ */
+export class IntrospectionCacheError extends IntrospectionError {}
+
 /** Why an {@link IntrospectionResponseError} was raised. */
 export type IntrospectionResponseErrorReason =
   /** The answer is not an RFC 7662 introspection response. */

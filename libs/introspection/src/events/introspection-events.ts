@@ -38,6 +38,14 @@ export interface IntrospectionEventMap {
   'cache.hit': { stale: boolean };
   /** No usable answer in the cache. */
   'cache.miss': Record<string, never>;
+  /**
+   * The cache returned an entry that was not used (a miss follows):
+   * `unauthenticated` when its MAC does not check out under the cache secret
+   * that would have made it (an entry written by hand or altered, or by an
+   * instance with another `cacheSecret` or configuration), `unreadable` when
+   * it is not an entry at all.
+   */
+  'cache.rejected': { reason: 'unauthenticated' | 'unreadable' };
   /** The endpoint's circuit breaker opened after `failures` consecutive failures. */
   'breaker.opened': { endpoint: string; failures: number; cooldownMs: number };
   /** The cool-down is over: one probe request may go through. */
@@ -51,7 +59,7 @@ export type IntrospectionEventName = keyof IntrospectionEventMap;
 
 /**
  * What the module does, as events: introspection started, succeeded or
- * failed (with duration and outcome), cache hits and misses, circuit breaker
+ * failed (with duration and outcome), cache hits, misses and rejected entries, circuit breaker
  * transitions. Inject it to export metrics or logs; listeners run
  * synchronously, and one that throws is logged and ignored, never failing a
  * request.

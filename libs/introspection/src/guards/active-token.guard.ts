@@ -27,6 +27,7 @@ import { getIntrospectionOptionsToken, getIntrospectionServiceToken } from '../i
 import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
 import type { TokenRequirements } from '../interfaces/token-requirements.interface';
+import { clampRetryAfter } from '../result/introspection-response.parser';
 import { checkTokenRequirements, ResolvedTokenRequirements } from './check-token-requirements';
 import {
   defaultRpcAuthorization,
@@ -126,8 +127,14 @@ export class ActiveTokenGuard implements CanActivate {
         const extract = this.options.rpcAuthorizationExtractor ?? defaultRpcAuthorization;
         return { headers: { authorization: extract(context) } };
       }
-      default:
-        return (tokenCarrierOf(context) ?? { headers: {} }) as unknown as GuardedRequest;
+      default: {
+        const carrier = tokenCarrierOf(context);
+        // A GraphQL context may hold a `req` without headers (a custom context
+        // function, a subscription): that request carries no token, a 401.
+        return (typeof carrier?.headers === 'object' && carrier.headers !== null
+          ? carrier
+          : { headers: {} }) as unknown as GuardedRequest;
+      }
     }
   }
 
@@ -182,11 +189,12 @@ export class ActiveTokenGuard implements CanActivate {
         realm: options.realm,
         ...exception.challenge(),
       });
-    } else if (
-      exception instanceof AuthorizationServerUnavailableException &&
-      exception.retryAfter !== undefined
-    ) {
-      headers['Retry-After'] = String(exception.retryAfter);
+    } else if (exception instanceof AuthorizationServerUnavailableException) {
+      // Whatever set it (a custom strategy's error included): whole seconds, bounded.
+      const retryAfter = clampRetryAfter(exception.retryAfter);
+      if (retryAfter !== undefined) {
+        headers['Retry-After'] = String(retryAfter);
+      }
     }
     const response = responseOf(context);
     const adapter = this.adapterHost.httpAdapter;

@@ -144,6 +144,46 @@ describe('checkTokenRequirements', () => {
     });
   });
 
+  describe('cnf: sender-constrained tokens (RFC 7800), whose binding is not verified here', () => {
+    const SENDER_CONSTRAINED =
+      'The access token is sender-constrained (cnf) and this API cannot verify the binding.';
+    const certificateBound = { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' };
+    const dpopBound = { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' };
+
+    it.each([
+      ['certificate-bound (x5t#S256), token_type Bearer', { tokenType: 'Bearer', cnf: certificateBound }],
+      ['DPoP-bound (jkt), token_type Bearer', { tokenType: 'Bearer', cnf: dpopBound }],
+      ['with an empty cnf', { cnf: {} }],
+    ])('refuses a token %s', (_kind, overrides: Partial<IntrospectionResult>) => {
+      expect(invalidToken(activeResult(overrides)).errorDescription).toBe(SENDER_CONSTRAINED);
+    });
+
+    it('refuses one without a token type, even when allowMissingTokenType is set', () => {
+      const error = invalidToken(
+        activeResult({ tokenType: undefined, cnf: certificateBound }),
+        requirements({ allowMissingTokenType: true }),
+      );
+      expect(error.errorDescription).toBe(SENDER_CONSTRAINED);
+    });
+
+    it('refuses one whose cnf is only in claims (a result built by hand or by an older cache entry)', () => {
+      const result = activeResult({ claims: { active: true, cnf: dpopBound } });
+      expect(invalidToken(result).errorDescription).toBe(SENDER_CONSTRAINED);
+    });
+
+    it('refuses a locally verified JWT access token that carries cnf itself', () => {
+      const result = activeResult({ accessTokenClaims: { sub: 'u1', cnf: certificateBound } });
+      expect(invalidToken(result).errorDescription).toBe(SENDER_CONSTRAINED);
+    });
+
+    it('is a 401 before a missing scope is a 403', () => {
+      const result = activeResult({ cnf: certificateBound });
+      expect(invalidToken(result, requirements({ scopes: ['admin'] })).errorDescription).toBe(
+        SENDER_CONSTRAINED,
+      );
+    });
+  });
+
   describe('audience', () => {
     it.each([
       ['any audience is required', [], []],

@@ -10,6 +10,27 @@ export interface ResolvedTokenRequirements {
   readonly allowMissingTokenType: boolean;
 }
 
+/** The error_description for a token bound to a key or certificate (RFC 7800 `cnf`). */
+export const SENDER_CONSTRAINED =
+  'The access token is sender-constrained (cnf) and this API cannot verify the binding.';
+
+/**
+ * Whether the token is bound to a key or certificate: a `cnf` member in the
+ * introspection answer (RFC 7800 §3.1), or in the JWT access token itself
+ * when it was verified locally (RFC 9068 tokens may carry one). Such a token
+ * is only as good as the proof of possession that goes with it (RFC 8705
+ * §3, RFC 9449 §7): accepted as a plain bearer token, a stolen one would
+ * work from anywhere. oidc-provider, for one, answers `token_type: Bearer`
+ * for certificate-bound tokens, so the type alone does not tell.
+ */
+function isSenderConstrained(result: IntrospectionResult): boolean {
+  return (
+    result.cnf !== undefined ||
+    result.claims.cnf !== undefined ||
+    (result.accessTokenClaims !== undefined && result.accessTokenClaims.cnf !== undefined)
+  );
+}
+
 /**
  * Decides whether an introspection result satisfies a route. Evaluated on
  * every request, also for results that come from a cache, because `exp` and
@@ -17,7 +38,7 @@ export interface ResolvedTokenRequirements {
  *
  * @param nowMs the current time in milliseconds
  * @throws InvalidTokenException (401) for inactive, expired, not-yet-valid,
- *   wrongly typed or wrong-audience tokens
+ *   wrongly typed, sender-constrained or wrong-audience tokens
  * @throws InsufficientScopeException (403) for missing scopes
  */
 export function checkTokenRequirements(
@@ -43,6 +64,9 @@ export function checkTokenRequirements(
     }
   } else if (result.tokenType.toLowerCase() !== 'bearer') {
     throw new InvalidTokenException('The access token is not a bearer token.');
+  }
+  if (isSenderConstrained(result)) {
+    throw new InvalidTokenException(SENDER_CONSTRAINED);
   }
   if (requirements.audience.length > 0 && !requirements.audience.some((aud) => result.aud.includes(aud))) {
     throw new InvalidTokenException('The access token is not intended for this audience.');

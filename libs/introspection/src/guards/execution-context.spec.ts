@@ -5,6 +5,7 @@ import { RpcException } from '@nestjs/microservices';
 import { resolveIntrospectionOptions } from '../config/resolve-options';
 import { systemClock } from '../interfaces/clock.interface';
 import type { IntrospectionService } from '../introspection.service';
+import { MissingBearerTokenException } from '../errors/bearer-token.exceptions';
 import { ActiveTokenGuard } from './active-token.guard';
 import { defaultRpcAuthorization, socketAuthorization } from './execution-context';
 
@@ -59,23 +60,25 @@ describe('defaultRpcAuthorization', () => {
   });
 });
 
+/** A guard whose authorization server is never reached: each case here is refused before. */
+const guardWith = (rpcAuthorizationExtractor: () => string | undefined) => {
+  const options = resolveIntrospectionOptions({
+    endpoint: 'https://as.invalid/',
+    clientId: 'c',
+    clientSecret: 's',
+    rpcAuthorizationExtractor,
+  });
+  const introspection = { introspect: () => Promise.reject(new Error('not reached')) };
+  return new ActiveTokenGuard(
+    new Reflector(),
+    introspection as unknown as IntrospectionService,
+    options,
+    new HttpAdapterHost(),
+    systemClock,
+  );
+};
+
 describe('ActiveTokenGuard on a microservice handler', () => {
-  const guardWith = (rpcAuthorizationExtractor: () => string | undefined) => {
-    const options = resolveIntrospectionOptions({
-      endpoint: 'https://as.invalid/',
-      clientId: 'c',
-      clientSecret: 's',
-      rpcAuthorizationExtractor,
-    });
-    const introspection = { introspect: () => Promise.reject(new Error('not reached')) };
-    return new ActiveTokenGuard(
-      new Reflector(),
-      introspection as unknown as IntrospectionService,
-      options,
-      new HttpAdapterHost(),
-      systemClock,
-    );
-  };
   const rpcCall = () => {
     const host = new ExecutionContextHost([{}, {}], class Handler {}, function handle() {});
     host.setType('rpc');
@@ -100,5 +103,24 @@ describe('ActiveTokenGuard on a microservice handler', () => {
       statusCode: 401,
       error_description: 'A bearer token is required.',
     });
+  });
+});
+
+describe('ActiveTokenGuard on a GraphQL resolver', () => {
+  const gqlCall = (context: unknown) => {
+    const host = new ExecutionContextHost([{}, {}, context, {}], class Resolver {}, function resolve() {});
+    host.setType('graphql');
+    return host;
+  };
+
+  it.each([
+    ['a request without headers', { req: {} }],
+    ['a request that is not an object', { req: 'req' }],
+    ['no request', {}],
+  ])('answers a context with %s as a missing token (401), not 503', async (_, context) => {
+    const error: unknown = await guardWith(() => undefined)
+      .canActivate(gqlCall(context))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MissingBearerTokenException);
   });
 });

@@ -83,7 +83,9 @@ describe('IntrospectionHealth', () => {
       }),
       throwOnErrors: true,
     });
-    const report = await (await health({ ttl: '10s', cache: failing })).check();
+    const report = await (
+      await health({ ttl: '10s', cache: failing, cacheSecret: 'a-cache-secret-of-at-least-32-bytes' })
+    ).check();
     expect(report.cache).toEqual({
       up: false,
       reason: 'the cache store failed or did not answer within cacheTimeout',

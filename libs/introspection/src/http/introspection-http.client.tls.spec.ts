@@ -1,6 +1,5 @@
 import { Test, TestingModule } from '@nestjs/testing';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,82 +9,13 @@ import { IntrospectionUnavailableError } from '../errors/introspection.errors';
 import type { IntrospectionModuleOptions } from '../interfaces/introspection-options.interface';
 import { IntrospectionModule } from '../introspection.module';
 import { IntrospectionService } from '../introspection.service';
+import { makePki, type Pki } from '../../test-support/pki';
 import { rejectionOf } from '../../test-support/rejection-of';
 
 // The tls option against a real TLS server with a private CA that requires a
 // client certificate (mutual TLS). Certificates are made with openssl per run.
 
 const TOKEN = 'dGxzLXRva2Vu';
-
-interface Pki {
-  ca: string;
-  serverCert: string;
-  serverKey: string;
-  clientCert: string;
-  clientKey: string;
-}
-
-function makePki(dir: string): Pki {
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=Test CA',
-  );
-  for (const [name, subject, extension] of [
-    ['server', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1'],
-    ['client', '/CN=orders-api', 'extendedKeyUsage=clientAuth'],
-  ]) {
-    writeFileSync(join(dir, `${name}.ext`), `${extension}\n`);
-    openssl(
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.csr`,
-      '-subj',
-      subject,
-    );
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      `${name}.crt`,
-      '-days',
-      '1',
-      '-extfile',
-      `${name}.ext`,
-    );
-  }
-  const read = (file: string) => readFileSync(join(dir, file), 'utf8');
-  return {
-    ca: read('ca.crt'),
-    serverCert: read('server.crt'),
-    serverKey: read('server.key'),
-    clientCert: read('client.crt'),
-    clientKey: read('client.key'),
-  };
-}
 
 describe('IntrospectionHttpClient over TLS', () => {
   let dir: string;

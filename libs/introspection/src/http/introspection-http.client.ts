@@ -14,6 +14,7 @@ import { IntrospectionEvents, IntrospectionFailureOutcome } from '../events/intr
 import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
 import { CircuitBreakers } from '../resilience/circuit-breakers';
+import { isEndpointFailure } from '../resilience/breaker-policy';
 import { backoffDelayMs, isRetryableStatus } from '../resilience/retry-policy';
 import { parseIntrospectionResponse } from '../result/introspection-response.parser';
 import {
@@ -97,12 +98,10 @@ export class IntrospectionHttpClient {
       return result;
     } catch (error) {
       const outcome = failureOutcome(error);
-      if (outcome === 'error') {
-        breaker?.released();
-      } else {
-        // Every other failure is the server's or the transport's: the token
-        // is only ever judged by an answer, which is a success here.
+      if (isEndpointFailure(error)) {
         breaker?.failed();
+      } else {
+        breaker?.released();
       }
       this.events.emit('introspection.failed', {
         endpoint,

@@ -263,6 +263,14 @@ export interface IntrospectionModuleOptions {
   responseSigningAlgorithms?: string[];
 
   /**
+   * Oldest `iat` accepted in a signed (RFC 9701) answer, before clock
+   * tolerance: a signed answer is a statement made at `iat`, and one older
+   * than the request that fetched it is a replay. Default: `timeout`.
+   * Env: `INTROSPECTION_RESPONSE_MAX_AGE`.
+   */
+  responseMaxAge?: Duration;
+
+  /**
    * Private key (PEM, PKCS#8 or PKCS#1, or a private JWK) that decrypts
    * encrypted JWT introspection responses (JWE wrapping the signed JWT,
    * RFC 9701 §5). Without it, an encrypted answer is refused. Never logged.
@@ -400,6 +408,27 @@ export interface IntrospectionModuleOptions {
    * `cache-manager` instance or a Keyv instance. The module does not close it.
    */
   cache?: Cache | Keyv;
+
+  /**
+   * Secret that authenticates the cache: keys are HMAC-SHA256 of the token
+   * under it, and every entry carries a MAC under it, so that whoever can
+   * write to the store cannot make up, alter or move answers. At least 32
+   * bytes, the same on every instance sharing the store, e.g. the output of
+   * `openssl rand -base64 32`. Required with `cacheUrl` or `cache` when `ttl`
+   * is set; for the in-memory default, a random secret is made per process.
+   * Never logged. Env: `INTROSPECTION_CACHE_SECRET`.
+   * @default a random 32-byte secret (in-memory store only)
+   */
+  cacheSecret?: string;
+
+  /**
+   * Former `cacheSecret` values, for rotating it without an outage: entries
+   * they made are still read (each checked with the secret that made it),
+   * new entries are written with `cacheSecret` only. Each at least 32 bytes.
+   * Env: `INTROSPECTION_CACHE_PREVIOUS_SECRET` (comma-separated).
+   * @default []
+   */
+  cachePreviousSecrets?: string | readonly string[];
 
   /**
    * Deadline of one cache read or write. A store that is slower, or failing,
@@ -560,6 +589,7 @@ export interface ResolvedIntrospectionOptions {
   readonly jwksUri?: string;
   readonly responseFormat: IntrospectionResponseFormat;
   readonly responseSigningAlgorithms?: readonly string[];
+  readonly responseMaxAgeMs: number;
   readonly jwtResponseValidator?: JwtResponseValidator;
   /** The imported `responseDecryptionKey`. */
   readonly responseDecryptionKey?: KeyObject;
@@ -584,6 +614,9 @@ export interface ResolvedIntrospectionOptions {
   readonly cacheMaxEntries: number;
   readonly cacheUrl?: string;
   readonly cache?: Cache | Keyv;
+  /** The cache secret, configured or generated for the in-memory store. */
+  readonly cacheSecret: KeyObject;
+  readonly cachePreviousSecrets: readonly KeyObject[];
   readonly cacheTimeoutMs: number;
   readonly tokenTypeHint: string;
   readonly timeoutMs: number;

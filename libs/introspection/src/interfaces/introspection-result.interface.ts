@@ -31,6 +31,14 @@ export interface IntrospectionResult {
   readonly iss?: string;
   /** `jti`: the token's identifier. */
   readonly jti?: string;
+  /**
+   * `cnf` (RFC 7800 §3.1): the key or certificate the token is bound to,
+   * e.g. `{ "x5t#S256": "..." }` for mutual TLS (RFC 8705 §3.2) or
+   * `{ "jkt": "..." }` for DPoP (RFC 9449 §6.2). Absent for a plain bearer
+   * token. The guard refuses an active answer that has it, since it cannot
+   * verify the binding yet.
+   */
+  readonly cnf?: Readonly<Record<string, unknown>>;
   /** The whole response object (for a JWT answer: its `token_introspection` claim). */
   readonly claims: Readonly<Record<string, unknown>>;
   /**

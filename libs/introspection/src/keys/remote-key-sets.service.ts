@@ -3,6 +3,7 @@ import type { errors as JoseErrors, JWTVerifyGetKey } from 'jose';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
 import { IntrospectionUnavailableError } from '../errors/introspection.errors';
 import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
+import { shownUrl } from '../config/option-values';
 import { loadJose } from './jose';
 
 /** Shortest interval between two fetches of one key set on an unknown `kid`. */
@@ -54,5 +55,5 @@ export function isKeySetUnavailable(error: unknown, errors: typeof JoseErrors): 
 
 /** The error for a key set that could not be fetched; no detail that could carry data. */
 export function keySetUnavailable(url: string): IntrospectionUnavailableError {
-  return new IntrospectionUnavailableError(`The JWK Set at ${url} could not be fetched.`);
+  return new IntrospectionUnavailableError(`The JWK Set at ${shownUrl(url)} could not be fetched.`);
 }

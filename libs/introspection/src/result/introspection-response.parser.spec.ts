@@ -5,6 +5,7 @@ import {
   type IntrospectionResponseErrorReason,
 } from '../errors/introspection.errors';
 import {
+  clampRetryAfter,
   parseIntrospectionResponse,
   parseRetryAfter,
   type IntrospectionHttpResponse,
@@ -13,10 +14,12 @@ import {
 /** Appears in response bodies; must never make it into an error message. */
 const MARKER = 'BODY-MARKER-5e1f0c';
 
+const JSON_TYPE = { 'content-type': 'application/json' };
+
 function response(
   status: number,
   body: string,
-  headers: Record<string, string> = {},
+  headers: Record<string, string> = status === 200 ? JSON_TYPE : {},
 ): IntrospectionHttpResponse {
   return { status, headers, body };
 }
@@ -105,6 +108,20 @@ describe('parseIntrospectionResponse', () => {
       ],
     ])('reads aud %p as %p', (aud, expected) => {
       expect(parseIntrospectionResponse(ok({ active: true, aud })).aud).toStrictEqual(expected);
+    });
+
+    it.each([
+      ['certificate-bound (RFC 8705)', { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' }],
+      ['DPoP-bound (RFC 9449)', { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' }],
+    ])('reads the cnf of a %s token', (_kind, cnf) => {
+      const result = parseIntrospectionResponse(ok({ active: true, token_type: 'Bearer', cnf }));
+      expect(result.cnf).toStrictEqual(cnf);
+    });
+
+    it('has no cnf for a plain bearer token', () => {
+      expect(parseIntrospectionResponse(ok({ active: true, token_type: 'Bearer' }))).not.toHaveProperty(
+        'cnf',
+      );
     });
 
     it('accepts surrounding whitespace in the body', () => {
@@ -196,6 +213,9 @@ describe('parseIntrospectionResponse', () => {
       ['aud', null],
       ['aud', { 0: 'orders-api' }],
       ['aud', ['orders-api', 42]],
+      ['cnf', 'x5t#S256'],
+      ['cnf', null],
+      ['cnf', [{ jkt: 'abc' }]],
     ])('member %s of the wrong type (%p)', (member, value) => {
       const error = responseError(ok({ active: true, [member]: value, note: MARKER }));
       expect(error.reason).toBe('malformed_response');
@@ -407,7 +427,7 @@ describe('parseRetryAfter', () => {
     ['1', 1],
     ['120', 120],
     [' 120 ', 120],
-    ['86400', 86_400],
+    ['3599', 3599],
   ])('reads delay seconds %p as %p', (value, expected) => {
     expect(parseRetryAfter(value, NOW)).toBe(expected);
   });
@@ -419,6 +439,17 @@ describe('parseRetryAfter', () => {
     ['date now', 'Wed, 01 Jan 2025 00:00:00 GMT', 0],
     ['date in the past', 'Tue, 31 Dec 2024 23:00:00 GMT', 0],
   ])('reads an HTTP-date (%s)', (_kind, value, expected) => {
+    expect(parseRetryAfter(value, NOW)).toBe(expected);
+  });
+
+  it.each([
+    ['3600', 3600],
+    ['3601', 3600],
+    ['86400', 3600],
+    ['999999999999999999999999', 3600],
+    ['9'.repeat(400), 3600],
+    ['Fri, 31 Dec 9999 23:59:59 GMT', 3600],
+  ])('clamps %p to one hour, a whole number of seconds', (value, expected) => {
     expect(parseRetryAfter(value, NOW)).toBe(expected);
   });
 
@@ -439,4 +470,43 @@ describe('parseRetryAfter', () => {
       expect(parseRetryAfter(value, NOW)).toBeUndefined();
     },
   );
+
+  describe('media type (RFC 7662 §2.2: application/json)', () => {
+    const body = JSON.stringify({ active: true, token_type: 'Bearer' });
+
+    it.each(['application/json', 'application/json; charset=utf-8', 'Application/JSON;charset=UTF-8'])(
+      'takes %p',
+      (type) => {
+        expect(parseIntrospectionResponse(response(200, body, { 'content-type': type })).active).toBe(true);
+      },
+    );
+
+    it.each([
+      ['text/html', 'its media type is not application/json'],
+      ['text/plain; charset=utf-8', 'its media type is not application/json'],
+      ['application/token-introspection+jwt', 'its media type is not application/json'],
+      ['', 'it has no Content-Type'],
+    ])('refuses an active-looking body labelled %p as malformed', (type, message) => {
+      const error = responseError(response(200, body, type ? { 'content-type': type } : {}));
+      expect(error.reason).toBe('malformed_response');
+      expect(error.message).toContain(message);
+    });
+  });
+});
+
+describe('clampRetryAfter', () => {
+  it.each([
+    [0, 0],
+    [1.2, 2],
+    [-3, 0],
+    [3600, 3600],
+    [1e24, 3600],
+    [Infinity, 3600],
+  ])('sends %p as %p', (seconds, expected) => {
+    expect(clampRetryAfter(seconds)).toBe(expected);
+  });
+
+  it.each([undefined, NaN])('drops %p', (seconds) => {
+    expect(clampRetryAfter(seconds)).toBeUndefined();
+  });
 });

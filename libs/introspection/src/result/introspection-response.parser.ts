@@ -13,7 +13,7 @@ export interface IntrospectionHttpResponse {
 
 const STRING_MEMBERS = ['scope', 'client_id', 'username', 'token_type', 'sub', 'iss', 'jti'] as const;
 const NUMERIC_DATE_MEMBERS = ['exp', 'iat', 'nbf'] as const;
-const KNOWN_MEMBERS = ['active', 'aud', ...STRING_MEMBERS, ...NUMERIC_DATE_MEMBERS] as const;
+const KNOWN_MEMBERS = ['active', 'aud', 'cnf', ...STRING_MEMBERS, ...NUMERIC_DATE_MEMBERS] as const;
 
 /**
  * Turns the authorization server's HTTP answer into a result, strictly:
@@ -27,6 +27,7 @@ const KNOWN_MEMBERS = ['active', 'aud', ...STRING_MEMBERS, ...NUMERIC_DATE_MEMBE
 export function parseIntrospectionResponse(response: IntrospectionHttpResponse): IntrospectionResult {
   const { status } = response;
   if (status === 200) {
+    assertJsonMediaType(response.headers['content-type']);
     return parseJsonObject(response.body);
   }
   if (status === 429 || status >= 500) {
@@ -63,6 +64,24 @@ export function parseIntrospectionResponse(response: IntrospectionHttpResponse):
   );
 }
 
+/**
+ * One rule for both modes: the answer is taken only in the media type it is
+ * defined in. RFC 7662 §2.2 answers `application/json` (RFC 9701 answers
+ * `application/token-introspection+jwt`, checked by its verifier); a 200
+ * labelled `text/html`, or not labelled, is a proxy's or an error page's, not
+ * the authorization server's answer, whatever its body looks like.
+ */
+function assertJsonMediaType(contentType: string | undefined): void {
+  const mediaType = contentType?.split(';')[0].trim().toLowerCase();
+  if (mediaType !== 'application/json') {
+    throw malformed(
+      mediaType
+        ? `its media type is not application/json`
+        : 'it has no Content-Type (application/json expected)',
+    );
+  }
+}
+
 function parseJsonObject(body: string): IntrospectionResult {
   let value: unknown;
   try {
@@ -88,10 +107,10 @@ function parseJsonObject(body: string): IntrospectionResult {
  * @throws IntrospectionResponseError when it is not a valid response object
  */
 export function parseIntrospectionClaims(value: unknown): IntrospectionResult {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (!isJsonObject(value)) {
     throw malformed('the body is not a JSON object');
   }
-  return toResult(value as Record<string, unknown>);
+  return toResult(value);
 }
 
 function toResult(claims: Record<string, unknown>): IntrospectionResult {
@@ -114,6 +133,10 @@ function toResult(claims: Record<string, unknown>): IntrospectionResult {
       throw malformed(`"${member}" is not a number`);
     }
   }
+  const { cnf } = claims;
+  if (cnf !== undefined && !isJsonObject(cnf)) {
+    throw malformed('"cnf" is not a JSON object');
+  }
   const scope = claims.scope as string | undefined;
   return {
     active: true,
@@ -129,8 +152,14 @@ function toResult(claims: Record<string, unknown>): IntrospectionResult {
     aud: audience(claims.aud),
     iss: claims.iss as string | undefined,
     jti: claims.jti as string | undefined,
+    // Only when sent: most answers have none, and a result without it is a bearer token's.
+    ...(cnf === undefined ? {} : { cnf }),
     claims,
   };
+}
+
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function inactive(claims: Record<string, unknown>): IntrospectionResult {
@@ -197,8 +226,31 @@ const RFC850_DATE = new RegExp(
 const ASCTIME_DATE = new RegExp(`^${DAY} ${MONTH} (?:\\d{2}| \\d) ${TIME} \\d{4}$`);
 
 /**
+ * The longest wait passed on as `Retry-After`, in seconds: one hour. An
+ * outage of the authorization server is worth retrying within the hour, and a
+ * longer value, or 1e24 from a broken server, would only make well-behaved
+ * clients give up on a token that may work again in a minute.
+ * @internal
+ */
+export const MAX_RETRY_AFTER_SECONDS = 3600;
+
+/**
+ * `seconds` as `Retry-After` delay seconds (RFC 9110 §10.2.3, `1*DIGIT`): a
+ * whole number, rounded up, between 0 and {@link MAX_RETRY_AFTER_SECONDS};
+ * `undefined` when it is not a number at all.
+ * @internal
+ */
+export function clampRetryAfter(seconds: number | undefined): number | undefined {
+  if (seconds === undefined || Number.isNaN(seconds)) {
+    return undefined;
+  }
+  return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(0, Math.ceil(seconds)));
+}
+
+/**
  * Seconds to wait from a `Retry-After` header (RFC 9110 §10.2.3): delay
- * seconds or an HTTP date. `undefined` when absent or unreadable.
+ * seconds or an HTTP date, at most {@link MAX_RETRY_AFTER_SECONDS}.
+ * `undefined` when absent or unreadable.
  */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
   if (value === undefined) {
@@ -206,7 +258,7 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   }
   const text = value.trim();
   if (/^\d+$/.test(text)) {
-    return Number(text);
+    return clampRetryAfter(Number(text));
   }
   // Only the three HTTP-date forms (RFC 9110 §5.6.7): Date.parse alone would
   // read almost anything as some date, and asctime as local time.
@@ -216,7 +268,7 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   } else if (ASCTIME_DATE.test(text)) {
     date = Date.parse(`${text} GMT`);
   }
-  return date === undefined || Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
+  return date === undefined ? undefined : clampRetryAfter((date - now) / 1000);
 }
 
 function malformed(detail: string): IntrospectionResponseError {

@@ -86,6 +86,34 @@ describe('JWT introspection responses: allow-list and jwtResponseValidator', () 
     expect(seen[0].claims).toMatchObject({ iss: as.origin, aud: CLIENT_ID });
   });
 
+  describe('freshness (responseMaxAge)', () => {
+    const DAY = 86_400;
+
+    it.each([
+      ['a year old', 365 * DAY],
+      ['a minute old', 60],
+      ['just past the default (timeout 5s + tolerance 5s)', 11],
+    ])('refuses an answer signed %s as a replay', async (_label, ageSeconds) => {
+      answer = await sign({ iat: nowSeconds() - ageSeconds });
+      const error = await rejectionOf((await introspector()).introspect('t'));
+      expect(error).toBeInstanceOf(IntrospectionResponseError);
+      expect((error as IntrospectionResponseError).reason).toBe('malformed_response');
+      expect(error.message).toContain('older than responseMaxAge (5000 ms)');
+    });
+
+    it('accepts an answer within the default age and clock tolerance', async () => {
+      answer = await sign({ iat: nowSeconds() - 8 });
+      await expect((await introspector()).introspect('t')).resolves.toMatchObject({ active: true });
+    });
+
+    it('takes a configured responseMaxAge', async () => {
+      answer = await sign({ iat: nowSeconds() - 60 });
+      await expect((await introspector({ responseMaxAge: '2m' })).introspect('t')).resolves.toMatchObject({
+        active: true,
+      });
+    });
+  });
+
   it('refuses the answer when the validator throws (sync or async)', async () => {
     answer = await sign();
     for (const validator of [

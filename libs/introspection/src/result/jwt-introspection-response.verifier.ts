@@ -75,8 +75,13 @@ export class JwtIntrospectionResponseVerifier implements OnModuleInit {
       throw malformed('"iat" is missing');
     }
     const toleranceS = this.options.clockToleranceMs / 1000;
-    if (claims.iat > this.clock.now() / 1000 + toleranceS) {
+    const nowS = this.clock.now() / 1000;
+    if (claims.iat > nowS + toleranceS) {
       throw malformed('"iat" is in the future');
+    }
+    // A signed answer states the token's state at iat: an old one is a replay.
+    if (claims.iat < nowS - this.options.responseMaxAgeMs / 1000 - toleranceS) {
+      throw malformed(`"iat" is older than responseMaxAge (${this.options.responseMaxAgeMs} ms)`);
     }
     const validator = this.options.jwtResponseValidator;
     if (validator) {

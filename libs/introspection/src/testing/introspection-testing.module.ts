@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { resolveIntrospectionOptions } from '../config/resolve-options';
 import { ActiveTokenGuard } from '../guards/active-token.guard';
+import { FieldResolverGuardsCheck } from '../guards/field-resolver-guards.check';
 import { RegistrationNamesCheck } from '../guards/registration-names.check';
 import { systemClock } from '../interfaces/clock.interface';
 import type { IntrospectionModuleOptions } from '../interfaces/introspection-options.interface';
@@ -92,6 +93,7 @@ export class IntrospectionTestingModule {
         { provide: IntrospectionService, useExisting: TestingIntrospectionService },
         ActiveTokenGuard,
         RegistrationNamesCheck,
+        FieldResolverGuardsCheck,
       ],
       exports: [
         INTROSPECTION_RESOLVED_OPTIONS,
