@@ -266,6 +266,11 @@ const inactive = (description?: string): Expected => ({
 
 const RESPONSE_CASES: AnswerCase[] = [
   {
+    name: '"exp" in milliseconds (55,000 years ahead if read as seconds)',
+    answer: json(200, activeAnswer({ exp: (nowSeconds() + 600) * 1000 })),
+    expected: malformed,
+  },
+  {
     name: 'an active answer labelled text/html (an error page or a proxy)',
     answer: json(200, activeAnswer(), { 'Content-Type': 'text/html' }),
     expected: malformed,

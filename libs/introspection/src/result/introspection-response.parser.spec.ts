@@ -509,4 +509,21 @@ describe('clampRetryAfter', () => {
   it.each([undefined, NaN])('drops %p', (seconds) => {
     expect(clampRetryAfter(seconds)).toBeUndefined();
   });
+
+  describe('NumericDate plausibility (RFC 7519 §2: seconds)', () => {
+    const nowSeconds = Math.floor(Date.now() / 1000);
+
+    it.each(['exp', 'iat', 'nbf'])(
+      'refuses %s in milliseconds, which would read as 55,000 years ahead',
+      (member) => {
+        const error = responseError(ok({ active: true, token_type: 'Bearer', [member]: nowSeconds * 1000 }));
+        expect(error.reason).toBe('malformed_response');
+        expect(error.message).toContain(`"${member}" is not a plausible NumericDate`);
+      },
+    );
+
+    it.each([0, nowSeconds, nowSeconds + 0.5, 253_402_300_799])('accepts exp %p', (exp) => {
+      expect(parseIntrospectionResponse(ok({ active: true, token_type: 'Bearer', exp })).active).toBe(true);
+    });
+  });
 });

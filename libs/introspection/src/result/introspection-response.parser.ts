@@ -13,6 +13,8 @@ export interface IntrospectionHttpResponse {
 
 const STRING_MEMBERS = ['scope', 'client_id', 'username', 'token_type', 'sub', 'iss', 'jti'] as const;
 const NUMERIC_DATE_MEMBERS = ['exp', 'iat', 'nbf'] as const;
+/** 9999-12-31T23:59:59Z in seconds: the latest plausible NumericDate. */
+const MAX_NUMERIC_DATE = 253_402_300_799;
 const KNOWN_MEMBERS = ['active', 'aud', 'cnf', ...STRING_MEMBERS, ...NUMERIC_DATE_MEMBERS] as const;
 
 /**
@@ -131,6 +133,12 @@ function toResult(claims: Record<string, unknown>): IntrospectionResult {
     const value = claims[member];
     if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) {
       throw malformed(`"${member}" is not a number`);
+    }
+    // NumericDate is seconds (RFC 7519 §2). Past 9999-12-31 it is almost
+    // surely milliseconds (an authorization server bug): read as seconds, an
+    // exp of now in milliseconds lies 55,000 years ahead and never expires.
+    if (value !== undefined && value > MAX_NUMERIC_DATE) {
+      throw malformed(`"${member}" is not a plausible NumericDate (seconds since 1970)`);
     }
   }
   const { cnf } = claims;
