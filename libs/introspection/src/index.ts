@@ -39,6 +39,7 @@ export {
 export {
   IntrospectionEvents,
   type IntrospectionEventMap,
+  type IntrospectionEventListener,
   type IntrospectionEventName,
   type IntrospectionFailureOutcome,
 } from './events/introspection-events';
