@@ -44,6 +44,7 @@ export {
   type IntrospectionFailureOutcome,
 } from './events/introspection-events';
 export {
+  INTROSPECTION_HEALTH_INTERVAL,
   IntrospectionHealth,
   type IntrospectionDependencyHealth,
   type IntrospectionHealthReport,
