@@ -1,7 +1,8 @@
 import { demoClients } from '../apps/demo/src/embedded-authorization-server';
 import { FakeAuthorizationServer } from '../libs/introspection/test-support/fake-authorization-server';
 import { TestAuthorizationServer } from './support/authorization-server';
-import { ADAPTERS, RunningDemo, startDemo } from './support/demo-app';
+import { INTROSPECTION_HEALTH_INTERVAL } from '@app/introspection';
+import { ADAPTERS, authorizationServerEnv, ManualClock, RunningDemo, startDemo } from './support/demo-app';
 import { bearer, send } from './support/http';
 
 // The demo's GET /metrics (prom-client fed by the module's events) and
@@ -62,6 +63,29 @@ describe.each(ADAPTERS)('observability of the demo on %s', (adapter) => {
       status: 'ok',
       info: { introspection: { status: 'up', endpoint: 'up', cache: 'up' } },
     });
+  });
+
+  it('costs the authorization server one introspection per health interval, however often /health is hit', async () => {
+    const clock = new ManualClock();
+    demo = await startDemo(adapter, authorizationServerEnv(as), { clock });
+    const before = await as.introspectionCount();
+    await as.delayIntrospection(200);
+    try {
+      const concurrent = await Promise.all(Array.from({ length: 25 }, () => send(`${demo.url}/health`)));
+      expect(concurrent.map(({ status }) => status)).toEqual(Array.from({ length: 25 }, () => 200));
+    } finally {
+      await as.delayIntrospection(0);
+    }
+    for (let i = 0; i < 10; i++) {
+      expect((await send(`${demo.url}/health`)).status).toBe(200);
+    }
+    clock.advance(INTROSPECTION_HEALTH_INTERVAL - 1_000);
+    expect((await send(`${demo.url}/health`)).status).toBe(200);
+    expect((await as.introspectionCount()) - before).toBe(1);
+
+    clock.advance(1_000);
+    expect((await send(`${demo.url}/health`)).json()).toMatchObject({ status: 'ok' });
+    expect((await as.introspectionCount()) - before).toBe(2);
   });
 
   it('reports the outage, the open breaker and unhealthy, naming no secret', async () => {

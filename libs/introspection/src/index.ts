@@ -39,10 +39,12 @@ export {
 export {
   IntrospectionEvents,
   type IntrospectionEventMap,
+  type IntrospectionEventListener,
   type IntrospectionEventName,
   type IntrospectionFailureOutcome,
 } from './events/introspection-events';
 export {
+  INTROSPECTION_HEALTH_INTERVAL,
   IntrospectionHealth,
   type IntrospectionDependencyHealth,
   type IntrospectionHealthReport,

@@ -11,6 +11,7 @@ import { IntrospectionConfigurationError } from './errors/introspection.errors';
 import { IntrospectionEvents } from './events/introspection-events';
 import { ActiveTokenGuard } from './guards/active-token.guard';
 import { FieldResolverGuardsCheck } from './guards/field-resolver-guards.check';
+import { MissingAudienceCheck } from './guards/missing-audience.check';
 import { RegistrationNamesCheck } from './guards/registration-names.check';
 import { IntrospectionHealth } from './health/introspection-health';
 import type { IntrospectionModuleOptions } from './interfaces/introspection-options.interface';
@@ -90,7 +91,7 @@ export const {
           ...(definition.providers ?? []),
           ...strategies,
           strategiesProvider,
-          ...(named?.providers ?? [RegistrationNamesCheck, FieldResolverGuardsCheck]),
+          ...(named?.providers ?? [RegistrationNamesCheck, FieldResolverGuardsCheck, MissingAudienceCheck]),
         ],
         // Everything the guard injects, so @RequireActiveToken() resolves in
         // importing modules; a named registration exports only its own tokens.

@@ -242,6 +242,32 @@ describe('named registration wiring', () => {
     await app.close();
   });
 
+  it('stops the boot when routes route by issuer and two registrations declare one issuer', async () => {
+    @Controller()
+    class ByIssuerController {
+      @Get('any')
+      @RequireActiveToken({ server: ROUTE_BY_ISSUER })
+      any(): string {
+        return 'routed';
+      }
+    }
+    const registration = (name?: string) =>
+      IntrospectionModule.forRoot({
+        ...(name ? { name } : {}),
+        endpoint: 'https://as.invalid/introspect',
+        issuer: 'https://as.invalid',
+        clientId: 'c',
+        clientSecret: 's',
+      });
+    const moduleRef = await Test.createTestingModule({
+      imports: [registration(), registration('partners')],
+      controllers: [ByIssuerController],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await expect(app.init()).rejects.toThrow(/two registrations declare the issuer "https:\/\/as\.invalid"/);
+    await app.close();
+  });
+
   it('refuses two registrations under the same name at boot', async () => {
     const partners = () =>
       IntrospectionModule.forRoot({

@@ -130,6 +130,57 @@ describe('IntrospectionService with a cache', () => {
     expect(results.map((r) => r.sub)).toEqual(Array(50).fill('user-1'));
   });
 
+  it('gives concurrent callers a deeply frozen result: one caller mutating it throws and cannot change what the others see', async () => {
+    const introspection = await service();
+    holdAnswers();
+    const calls = [introspection.introspect(TOKEN), introspection.introspect(TOKEN)];
+    await release(200, {
+      ...activeAnswer(),
+      scope: 'read',
+      aud: ['api'],
+      sub: 'user-1',
+      cnf: { jkt: 'thumbprint' },
+      ext: { roles: ['user'] },
+    });
+    const [first, second] = await Promise.all(calls);
+    expect(as.requests).toHaveLength(1);
+    const mutations: Array<() => unknown> = [
+      () => (first.scopes as string[]).push('admin'),
+      () => (first.aud as string[]).push('other-api'),
+      () => ((first as { sub?: string }).sub = 'admin'),
+      () => ((first.claims as Record<string, unknown>).scope = 'read admin'),
+      () => ((first.cnf as Record<string, unknown>).jkt = 'another'),
+      () => (first.claims.ext as { roles: string[] }).roles.push('admin'),
+    ];
+    for (const mutate of mutations) {
+      expect(mutate).toThrow(TypeError);
+    }
+    expect(second.scopes).toEqual(['read']);
+    expect(second.aud).toEqual(['api']);
+    expect(second.sub).toBe('user-1');
+    expect(second.claims.scope).toBe('read');
+    expect(second.cnf).toEqual({ jkt: 'thumbprint' });
+    expect(second.claims.ext).toEqual({ roles: ['user'] });
+  });
+
+  it('gives a deeply frozen result with ttl 0 too', async () => {
+    const introspection = await service({ ttl: 0 });
+    as.answerJson(200, { ...activeAnswer(), scope: 'read' });
+    const result = await introspection.introspect(TOKEN);
+    expect(() => (result.scopes as string[]).push('admin')).toThrow(TypeError);
+    expect(() => ((result.claims as Record<string, unknown>).scope = 'admin')).toThrow(TypeError);
+  });
+
+  it('gives a deeply frozen result on a cache hit too', async () => {
+    const introspection = await service();
+    as.answerJson(200, { ...activeAnswer(), scope: 'read', ext: { roles: ['user'] } });
+    await introspection.introspect(TOKEN);
+    const hit = await introspection.introspect(TOKEN);
+    expect(as.requests).toHaveLength(1);
+    expect(() => (hit.scopes as string[]).push('admin')).toThrow(TypeError);
+    expect(() => (hit.claims.ext as { roles: string[] }).roles.push('admin')).toThrow(TypeError);
+  });
+
   it('gives every concurrent caller the same error, caches nothing, and tries again on the next call', async () => {
     const introspection = await service();
     holdAnswers();

@@ -7,13 +7,14 @@ import { IntrospectionHttpClient } from './http/introspection-http.client';
 import type { ResolvedIntrospectionOptions } from './interfaces/introspection-options.interface';
 import type { IntrospectionResult, IntrospectOptions } from './interfaces/introspection-result.interface';
 import { JwtAccessTokenVerifier } from './jwt-access-token/jwt-access-token.verifier';
+import { deepFreeze } from './result/freeze-result';
 
 /** The answer for a token refused by local JWT validation: inactive, nothing else known. */
-const LOCALLY_REJECTED: IntrospectionResult = Object.freeze({
+const LOCALLY_REJECTED: IntrospectionResult = deepFreeze({
   active: false,
   scopes: [],
   aud: [],
-  claims: Object.freeze({}),
+  claims: {},
 });
 
 /** One lookup of one cache key under way, shared by every concurrent caller. */
@@ -50,6 +51,8 @@ export class IntrospectionService {
    * rejects when there is no usable answer, never resolving to "inactive"
    * for an outage. With caching on, concurrent calls for the same token share
    * one lookup and one request (single flight), and share its error too.
+   * The result is deeply frozen (its arrays, `claims` and `cnf` included):
+   * it may be shared with other requests, so mutating it throws.
    *
    * With `staleIfError`, an active cached answer within its window stands in
    * for an answer the endpoint cannot give.
@@ -69,13 +72,15 @@ export class IntrospectionService {
       return LOCALLY_REJECTED;
     }
     const result = await this.introspectRemotely(token, options);
-    return verdict.kind === 'verified' ? { ...result, accessTokenClaims: verdict.claims } : result;
+    return verdict.kind === 'verified'
+      ? deepFreeze({ ...result, accessTokenClaims: verdict.claims })
+      : result;
   }
 
   private async introspectRemotely(token: string, options: IntrospectOptions): Promise<IntrospectionResult> {
     const tokenTypeHint = options.tokenTypeHint ?? this.options.tokenTypeHint;
     if (!this.cache.enabled) {
-      return this.client.introspect(token, tokenTypeHint);
+      return deepFreeze(await this.client.introspect(token, tokenTypeHint));
     }
     const key = this.cache.key(token, tokenTypeHint);
     let flight = this.flights.get(key);
@@ -146,7 +151,7 @@ export class IntrospectionService {
         await this.cache.write(key, answer);
       }
       return answer;
-    })();
+    })().then(deepFreeze);
     return Object.assign(state, { result });
   }
 }

@@ -11,6 +11,7 @@ import {
   INTROSPECTION_CLOCK,
   INTROSPECTION_REGISTRATION_NAME,
 } from '../introspection.constants';
+import { deepFreeze } from '../result/freeze-result';
 import { parseIntrospectionClaims } from '../result/introspection-response.parser';
 import { CacheKeyring } from './cache-keyring';
 import { cacheLifetimeMs } from './cache-lifetime';
@@ -361,6 +362,7 @@ export class IntrospectionResultCache implements OnModuleDestroy {
       if (jwt !== undefined) {
         result = { ...result, jwt };
       }
+      deepFreeze(result);
     } catch {
       return 'unreadable';
     }

@@ -1,6 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 
+/** How often a failing listener is reported in the log, at most. */
+const LISTENER_REPORT_INTERVAL_MS = 60_000;
+
+/** What is known of one failing listener since it was last reported. */
+interface ListenerFailures {
+  /** When it was last reported (`performance.now()`). */
+  reportedAt: number;
+  /** Failures since, not reported yet. */
+  unreported: number;
+}
+
 /** How one introspection ended, as reported by `introspection.failed`. */
 export type IntrospectionFailureOutcome =
   /** No answer: connection error, timeout, 5xx or 429. */
@@ -58,11 +69,22 @@ export interface IntrospectionEventMap {
 export type IntrospectionEventName = keyof IntrospectionEventMap;
 
 /**
+ * A listener of `event`; what it returns is ignored. It may be `async`: its
+ * promise is not awaited, and its rejection is logged and ignored like a
+ * throw.
+ */
+export type IntrospectionEventListener<E extends IntrospectionEventName> = (
+  payload: IntrospectionEventMap[E],
+) => unknown;
+
+/**
  * What the module does, as events: introspection started, succeeded or
  * failed (with duration and outcome), cache hits, misses and rejected entries, circuit breaker
- * transitions. Inject it to export metrics or logs; listeners run
- * synchronously, and one that throws is logged and ignored, never failing a
- * request.
+ * transitions. Inject it to export metrics or logs; listeners are called
+ * synchronously, in order. One that throws, or returns a promise that
+ * rejects, never fails a request nor becomes an unhandled rejection: the
+ * others are still called, and the failure is logged (the error's name only,
+ * never the payload) at most once a minute per listener.
  *
  * @example
  * events.on('introspection.failed', ({ outcome }) => failures.inc({ outcome }));
@@ -71,6 +93,7 @@ export type IntrospectionEventName = keyof IntrospectionEventMap;
 export class IntrospectionEvents {
   private readonly logger = new Logger('Introspection');
   private readonly emitter = new EventEmitter();
+  private readonly failures = new WeakMap<object, ListenerFailures>();
 
   constructor() {
     // Metrics, tracing and logging listeners add up; not a leak.
@@ -78,25 +101,20 @@ export class IntrospectionEvents {
   }
 
   /** Calls `listener` for every `event` from now on. */
-  on<E extends IntrospectionEventName>(
-    event: E,
-    listener: (payload: IntrospectionEventMap[E]) => void,
-  ): this {
+  on<E extends IntrospectionEventName>(event: E, listener: IntrospectionEventListener<E>): this {
     this.emitter.on(event, listener);
     return this;
   }
 
   /** Stops calling `listener` for `event`. */
-  off<E extends IntrospectionEventName>(
-    event: E,
-    listener: (payload: IntrospectionEventMap[E]) => void,
-  ): this {
+  off<E extends IntrospectionEventName>(event: E, listener: IntrospectionEventListener<E>): this {
     this.emitter.off(event, listener);
     return this;
   }
 
   /**
-   * Emits `event` to its listeners.
+   * Emits `event` to its listeners. Never throws, never leaves a rejected
+   * promise unhandled.
    * @internal
    */
   emit<E extends IntrospectionEventName>(event: E, payload: IntrospectionEventMap[E]): void {
@@ -105,13 +123,51 @@ export class IntrospectionEvents {
     }
     for (const listener of this.emitter.listeners(event)) {
       try {
-        (listener as (payload: IntrospectionEventMap[E]) => void)(payload);
+        const returned: unknown = (listener as IntrospectionEventListener<E>)(payload);
+        if (isThenable(returned)) {
+          // An async listener: its rejection is ours to handle, or Node exits.
+          returned.then(undefined, (error: unknown) => this.failed(event, listener, 'rejected', error));
+        }
       } catch (error) {
-        // The name only: a listener's message could echo anything.
-        this.logger.error(
-          `A listener of "${event}" threw ${error instanceof Error ? error.name : typeof error}; ignored.`,
-        );
+        this.failed(event, listener, 'threw', error);
       }
     }
   }
+
+  /** Reports a failing listener, at most once per interval per listener. */
+  private failed(event: string, listener: object, how: 'threw' | 'rejected', error: unknown): void {
+    try {
+      const now = performance.now();
+      const known = this.failures.get(listener);
+      if (known && now - known.reportedAt < LISTENER_REPORT_INTERVAL_MS) {
+        known.unreported++;
+        return;
+      }
+      const earlier = known?.unreported ?? 0;
+      this.failures.set(listener, { reportedAt: now, unreported: 0 });
+      // The error's name only: its message could echo the payload (claims).
+      this.logger.error(
+        `A listener of "${event}" ${how === 'threw' ? 'threw' : 'returned a promise that rejected with'} ${errorName(error)}; ignored.${earlier > 0 ? ` It failed ${earlier} more time(s) since last reported.` : ''} Reported at most once every ${LISTENER_REPORT_INTERVAL_MS / 1000}s per listener.`,
+      );
+    } catch {
+      // A logger that throws must not fail the request either.
+    }
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/** A short, payload-free description of what a listener threw. */
+function errorName(error: unknown): string {
+  if (error instanceof Error) {
+    const name = error.name;
+    return typeof name === 'string' && /^[A-Za-z0-9_$.]{1,64}$/.test(name) ? name : 'an Error';
+  }
+  return typeof error;
 }

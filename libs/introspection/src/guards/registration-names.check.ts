@@ -4,10 +4,12 @@ import { TokenRequirementsMetadata } from '../decorators/token-requirements.meta
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
 import { DEFAULT_INTROSPECTION_SERVER, ROUTE_BY_ISSUER } from '../introspection.constants';
 import { registrationNameOf } from '../introspection.tokens';
+import { registrationsByIssuer } from './issuer-routing';
 
 /**
  * Stops the boot when a `@RequireActiveToken({ server })` names a
- * registration the application does not have, instead of answering 503 on
+ * registration the application does not have, or when routes route by issuer
+ * and two registrations declare the same issuer, instead of answering 503 on
  * the first request. Provided by the default registration.
  * @internal
  */
@@ -34,8 +36,10 @@ export class RegistrationNamesCheck implements OnApplicationBootstrap {
         }
       }
     }
+    let routesByIssuer = false;
     for (const target of classes) {
       for (const [where, server] of this.serversNamedBy(target as { name: string; prototype: object })) {
+        routesByIssuer ||= server === ROUTE_BY_ISSUER;
         if (
           server !== DEFAULT_INTROSPECTION_SERVER &&
           server !== ROUTE_BY_ISSUER &&
@@ -49,6 +53,10 @@ export class RegistrationNamesCheck implements OnApplicationBootstrap {
           );
         }
       }
+    }
+    if (routesByIssuer) {
+      // Throws for two registrations with one issuer: routing between them would be arbitrary.
+      registrationsByIssuer(this.modules);
     }
   }
 

@@ -2,14 +2,21 @@ import { Test, TestingModule } from '@nestjs/testing';
 import { Keyv } from 'keyv';
 import type { IntrospectionModuleOptions } from '../interfaces/introspection-options.interface';
 import { IntrospectionModule } from '../introspection.module';
+import { INTROSPECTION_CLOCK } from '../introspection.constants';
 import { FakeAuthorizationServer } from '../../test-support/fake-authorization-server';
-import { IntrospectionHealth } from './introspection-health';
+import { INTROSPECTION_HEALTH_INTERVAL, IntrospectionHealth } from './introspection-health';
 
 const SECRET = 'health-secret-5d1e';
+
+class FakeClock {
+  time = 1_800_000_000_000;
+  now = () => this.time;
+}
 
 describe('IntrospectionHealth', () => {
   let as: FakeAuthorizationServer;
   let moduleRef: TestingModule | undefined;
+  let clock: FakeClock;
 
   beforeAll(async () => {
     as = await FakeAuthorizationServer.start();
@@ -25,6 +32,7 @@ describe('IntrospectionHealth', () => {
   });
 
   async function health(options: Partial<IntrospectionModuleOptions> = {}): Promise<IntrospectionHealth> {
+    clock = new FakeClock();
     moduleRef = await Test.createTestingModule({
       imports: [
         IntrospectionModule.forRoot({
@@ -35,7 +43,10 @@ describe('IntrospectionHealth', () => {
           ...options,
         }),
       ],
-    }).compile();
+    })
+      .overrideProvider(INTROSPECTION_CLOCK)
+      .useValue(clock)
+      .compile();
     moduleRef.useLogger(false);
     await moduleRef.init();
     return moduleRef.get(IntrospectionHealth);
@@ -60,6 +71,7 @@ describe('IntrospectionHealth', () => {
     as.answerJson(500, {});
     await probe.check();
     as.reset();
+    clock.time += INTROSPECTION_HEALTH_INTERVAL;
     expect(await probe.check()).toEqual({ endpoint: { up: false, reason: 'circuit breaker open' } });
     expect(as.requests).toHaveLength(0);
   });
@@ -90,5 +102,38 @@ describe('IntrospectionHealth', () => {
       up: false,
       reason: 'the cache store failed or did not answer within cacheTimeout',
     });
+  });
+
+  it('makes one check per interval, shared by concurrent and later callers, then checks again', async () => {
+    const probe = await health();
+    as.answerWith((_request, res) => {
+      // Slow enough that the concurrent callers arrive while it runs.
+      setTimeout(
+        () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"active":false}'),
+        50,
+      );
+    });
+    const reports = await Promise.all(Array.from({ length: 20 }, () => probe.check()));
+    expect(reports).toEqual(Array.from({ length: 20 }, () => ({ endpoint: { up: true } })));
+    clock.time += INTROSPECTION_HEALTH_INTERVAL - 1;
+    expect(await probe.check()).toEqual({ endpoint: { up: true } });
+    expect(as.requests).toHaveLength(1);
+
+    as.answerJson(401, { error: 'invalid_client' });
+    clock.time += 1;
+    expect((await probe.check()).endpoint.up).toBe(false);
+    expect(as.requests).toHaveLength(1);
+  });
+
+  it('keeps a down report for the interval too', async () => {
+    as.answerJson(401, { error: 'invalid_client' });
+    const probe = await health();
+    expect((await probe.check()).endpoint.up).toBe(false);
+    as.answerJson(200, { active: false });
+    expect((await probe.check()).endpoint.up).toBe(false);
+    expect(as.requests).toHaveLength(0);
+    clock.time += INTROSPECTION_HEALTH_INTERVAL;
+    expect(await probe.check()).toEqual({ endpoint: { up: true } });
+    expect(as.requests).toHaveLength(1);
   });
 });

@@ -64,6 +64,13 @@ describe('local JWT validation before introspection', () => {
     expect(as.requestsTo('/introspect')).toHaveLength(1);
   });
 
+  it('hands out the result with its access token claims deeply frozen', async () => {
+    const result = await (await introspector()).introspect(await sign());
+    expect(() => ((result as { accessTokenClaims?: unknown }).accessTokenClaims = {})).toThrow(TypeError);
+    expect(() => ((result.accessTokenClaims as Record<string, unknown>).sub = 'admin')).toThrow(TypeError);
+    expect(() => (result.scopes as string[]).push('admin')).toThrow(TypeError);
+  });
+
   it.each([
     ['a typ that is not configured', {}, { typ: 'id_token+jwt' }],
     ['an algorithm not allowed', {}, { alg: 'PS256' }],

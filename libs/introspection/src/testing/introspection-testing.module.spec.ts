@@ -122,6 +122,18 @@ describe.each(['express', 'fastify'] as const)('IntrospectionTestingModule on %s
     expect(introspector.introspectedTokens.filter((token) => token === 'to-revoke')).toHaveLength(2);
   });
 
+  it('hands out deeply frozen results like production, leaving the declared answer alone', async () => {
+    const declared = { active: true, scope: 'payments:read', ext: { roles: ['user'] } };
+    introspector.setToken('frozen', declared);
+    const result = await introspector.introspect('frozen');
+    expect(() => (result.scopes as string[]).push('admin')).toThrow(TypeError);
+    expect(() => (result.claims.ext as { roles: string[] }).roles.push('admin')).toThrow(TypeError);
+    expect(Object.isFrozen(declared) || Object.isFrozen(declared.ext)).toBe(false);
+    declared.ext.roles.push('admin');
+    expect((await introspector.introspect('frozen')).claims.ext).toEqual({ roles: ['user', 'admin'] });
+    expect(result.claims.ext).toEqual({ roles: ['user'] });
+  });
+
   it('is what IntrospectionService resolves to', () => {
     expect(app.get(IntrospectionService)).toBe(introspector);
   });

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { IntrospectionResult, IntrospectOptions } from '../interfaces/introspection-result.interface';
+import { deepFreeze, plainCopy } from '../result/freeze-result';
 import { parseIntrospectionClaims } from '../result/introspection-response.parser';
 
 /**
@@ -54,7 +55,9 @@ export class TestingIntrospectionService {
       claims.active === true && claims.token_type === undefined
         ? { ...claims, token_type: 'Bearer' }
         : claims;
-    return parseIntrospectionClaims(withType);
+    // A copy: the declared answer stays the test's, unfrozen, and each call
+    // gets a result of its own, frozen like the production service's.
+    return deepFreeze(parseIntrospectionClaims(plainCopy(withType)));
   }
 
   /** Forgets nothing (there is no cache); present so code calling it runs unchanged. */
