@@ -81,17 +81,26 @@ export function optionalHttpUrl(value: unknown, option: string): string | undefi
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new IntrospectionConfigurationError(option, `must be an http(s) URL, not "${url.protocol}".`);
   }
+  assertNoCredentialsNorFragment(url, value, option);
+  return url.href;
+}
+
+/**
+ * Refuses userinfo and a fragment in a URL option (`text` as given, `url`
+ * parsed from it): credentials would travel in every request and could end
+ * up in logs; a fragment is never sent (RFC 6749 §3.2).
+ * @internal
+ */
+export function assertNoCredentialsNorFragment(url: URL, text: string, option: string): void {
   if (url.username || url.password) {
-    // Credentials in the URL would travel in every request and could end up in logs.
     throw new IntrospectionConfigurationError(
       option,
       'must not contain credentials; use clientId and clientSecret instead.',
     );
   }
-  if (value.includes('#')) {
+  if (text.includes('#')) {
     throw new IntrospectionConfigurationError(option, 'must not contain a fragment (RFC 6749 §3.2).');
   }
-  return url.href;
 }
 
 /**

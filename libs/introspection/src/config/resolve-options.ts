@@ -15,10 +15,12 @@ import {
   DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD,
   DEFAULT_TOKEN_TYPE_HINT,
 } from '../introspection.constants';
+import { isHmacAlgorithm, SIGNING_ALGORITHMS } from '../client-auth/signing-algorithms';
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
 import type {
   Duration,
   IntrospectionModuleOptions,
+  JwtSigningAlgorithm,
   IntrospectionTlsOptions,
   JwtAccessTokenOptions,
   ResolvedIntrospectionOptions,
@@ -28,6 +30,7 @@ import {
   boolean,
   duration,
   assertHttps,
+  assertNoCredentialsNorFragment,
   httpsUrl,
   optionalFunction,
   optionalString,
@@ -73,18 +76,13 @@ const MAX_CLOCK_TOLERANCE_MS = 5 * 60_000;
  * into 0, which removes the bound altogether.
  */
 export const MAX_CACHE_MAX_ENTRIES = 16_777_216;
-/** Asymmetric JWS algorithms jose verifies (RFC 7518, RFC 8037, RFC 9864, ML-DSA). */
+/**
+ * Asymmetric JWS algorithms jose verifies: those a client assertion can be
+ * signed with (RFC 7518, RFC 8037), without HMAC, plus the verification-only
+ * Ed25519 (RFC 9864) and ML-DSA.
+ */
 const KNOWN_ALGORITHMS = new Set([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
+  ...(Object.keys(SIGNING_ALGORITHMS) as JwtSigningAlgorithm[]).filter((alg) => !isHmacAlgorithm(alg)),
   'Ed25519',
   'ML-DSA-44',
   'ML-DSA-65',
@@ -324,14 +322,7 @@ function optionalUrl(value: unknown, option: string): string | undefined {
   if (text === undefined) {
     return undefined;
   }
-  const url = httpUrl(text, option);
-  if (url.username || url.password) {
-    // Like endpoint: credentials would travel in every request and reach logs.
-    throw new IntrospectionConfigurationError(option, 'must not contain credentials.');
-  }
-  if (text.includes('#')) {
-    throw new IntrospectionConfigurationError(option, 'must not contain a fragment.');
-  }
+  assertNoCredentialsNorFragment(httpUrl(text, option), text, option);
   // Kept as given: an issuer is compared character for character (RFC 8414 §3.3).
   return text;
 }
