@@ -14,7 +14,7 @@ export interface NodeBinary {
   readonly major: number;
 }
 
-async function describe(path: string): Promise<NodeBinary> {
+async function versionOf(path: string): Promise<NodeBinary> {
   const { stdout } = await run(path, ['--version']);
   const version = stdout.trim();
   return { path, version, major: Number(/^v(\d+)/.exec(version)?.[1]) };
@@ -24,7 +24,7 @@ async function describe(path: string): Promise<NodeBinary> {
  * The machine's own Node.js: the first `node` on `PATH` outside any
  * `node_modules/.bin` (npm scripts put the repository's pinned Node 24 there).
  */
-export function systemNode(): Promise<NodeBinary> {
+export async function systemNode(): Promise<NodeBinary> {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (!dir || dir.includes('node_modules')) {
       continue;
@@ -32,7 +32,7 @@ export function systemNode(): Promise<NodeBinary> {
     const candidate = join(dir, 'node');
     try {
       accessSync(candidate, constants.X_OK);
-      return describe(candidate);
+      return versionOf(candidate);
     } catch {
       // not here
     }
@@ -58,7 +58,7 @@ export async function registryNode(major: number): Promise<NodeBinary> {
       cwd: dir,
     });
   }
-  return describe(binary);
+  return versionOf(binary);
 }
 
 /**

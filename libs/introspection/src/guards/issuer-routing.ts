@@ -3,11 +3,31 @@ import { IntrospectionConfigurationError } from '../errors/introspection.errors'
 import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
 import { INTROSPECTION_RESOLVED_OPTIONS } from '../introspection.constants';
 import { IntrospectionService } from '../introspection.service';
+import { registrationNameOf } from '../introspection.tokens';
 
 /** One registration of the introspection module: its service and options. */
 export interface IntrospectionRegistration {
   readonly introspection: IntrospectionService;
   readonly options: ResolvedIntrospectionOptions;
+}
+
+/**
+ * Every registration of the application (default and named): its service,
+ * options and name (`undefined` for the default one).
+ */
+export function* registrationsOf(
+  modules: ModulesContainer,
+): Generator<IntrospectionRegistration & { readonly name?: string }> {
+  for (const module of modules.values()) {
+    const options = module.providers.get(INTROSPECTION_RESOLVED_OPTIONS)?.instance as
+      ResolvedIntrospectionOptions | undefined;
+    const introspection = module.providers.get(IntrospectionService)?.instance as
+      IntrospectionService | undefined;
+    if (options && introspection) {
+      const name = [...module.providers.keys()].map(registrationNameOf).find((found) => found !== undefined);
+      yield { introspection, options, name };
+    }
+  }
 }
 
 /**
@@ -17,12 +37,8 @@ export interface IntrospectionRegistration {
  */
 export function registrationsByIssuer(modules: ModulesContainer): Map<string, IntrospectionRegistration> {
   const byIssuer = new Map<string, IntrospectionRegistration>();
-  for (const module of modules.values()) {
-    const options = module.providers.get(INTROSPECTION_RESOLVED_OPTIONS)?.instance as
-      ResolvedIntrospectionOptions | undefined;
-    const introspection = module.providers.get(IntrospectionService)?.instance as
-      IntrospectionService | undefined;
-    if (!options?.issuer || !introspection) {
+  for (const { introspection, options } of registrationsOf(modules)) {
+    if (!options.issuer) {
       continue;
     }
     const known = byIssuer.get(options.issuer);

@@ -1,8 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
-import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
-import { INTROSPECTION_RESOLVED_OPTIONS } from '../introspection.constants';
-import { registrationNameOf } from '../introspection.tokens';
+import { registrationsOf } from './issuer-routing';
 
 /**
  * Says once at boot, per registration, that it has no `audience`: a token the
@@ -18,13 +16,8 @@ export class MissingAudienceCheck implements OnApplicationBootstrap {
   constructor(private readonly modules: ModulesContainer) {}
 
   onApplicationBootstrap(): void {
-    for (const module of this.modules.values()) {
-      const options = module.providers.get(INTROSPECTION_RESOLVED_OPTIONS)?.instance as
-        ResolvedIntrospectionOptions | undefined;
-      if (options?.audience?.length === 0) {
-        const name = [...module.providers.keys()]
-          .map(registrationNameOf)
-          .find((found) => found !== undefined);
+    for (const { options, name } of registrationsOf(this.modules)) {
+      if (options.audience.length === 0) {
         this.logger.warn(
           `The ${name ? `"${name}" registration` : 'introspection module'} has no audience: tokens its authorization server issued for other APIs are accepted too, unless a route sets its own. Set audience (INTROSPECTION_AUDIENCE) to this API's identifier.`,
         );
