@@ -11,7 +11,9 @@ export function deepFreeze<T>(value: T): T {
 }
 
 function freeze(value: unknown, seen: Set<object>): void {
-  if (typeof value !== 'object' || value === null || seen.has(value)) {
+  // A frozen object is done: in a result, only deepFreeze freezes anything,
+  // so a cache hit frozen by the cache is not walked again by the service.
+  if (typeof value !== 'object' || value === null || seen.has(value) || Object.isFrozen(value)) {
     return;
   }
   if (!Array.isArray(value) && !isPlainObject(value)) {
