@@ -1,34 +1,12 @@
 import { CanActivate, ExecutionContext, HttpException, Inject, Injectable, Logger } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef, ModulesContainer, Reflector } from '@nestjs/core';
-import { TokenRequirementsMetadata } from '../decorators/token-requirements.metadata';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
-import {
-  AuthorizationServerErrorException,
-  AuthorizationServerUnavailableException,
-  BearerTokenException,
-  InvalidTokenException,
-} from '../errors/bearer-token.exceptions';
-import {
-  IntrospectionCircuitOpenError,
-  IntrospectionConfigurationError,
-  IntrospectionResponseError,
-  IntrospectionUnavailableError,
-} from '../errors/introspection.errors';
-import { formatWwwAuthenticate } from '../errors/www-authenticate';
-import {
-  DEFAULT_INTROSPECTION_SERVER,
-  INTROSPECTION_CLOCK,
-  INTROSPECTION_REQUEST_PROPERTY,
-  ROUTE_BY_ISSUER,
-} from '../introspection.constants';
+import { INTROSPECTION_CLOCK, INTROSPECTION_REQUEST_PROPERTY } from '../introspection.constants';
 import type { Clock } from '../interfaces/clock.interface';
 import { IntrospectionService } from '../introspection.service';
-import { getIntrospectionOptionsToken, getIntrospectionServiceToken } from '../introspection.tokens';
 import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
-import type { TokenRequirements } from '../interfaces/token-requirements.interface';
-import { clampRetryAfter } from '../result/introspection-response.parser';
-import { checkTokenRequirements, ResolvedTokenRequirements } from './check-token-requirements';
+import { checkTokenRequirements } from './check-token-requirements';
 import {
   defaultRpcAuthorization,
   responseOf,
@@ -37,7 +15,8 @@ import {
   tokenCarrierOf,
 } from './execution-context';
 import { countAuthorizationHeaders, extractBearerToken } from './extract-bearer-token';
-import { IntrospectionRegistration, registrationsByIssuer, unverifiedJwtIssuer } from './issuer-routing';
+import { failureHeaders, toGuardException } from './guard-failure';
+import { RouteResolver, RouteSettings } from './route-resolver';
 
 /** The request shape the guard reads, on Express and Fastify alike. */
 export interface GuardedRequest {
@@ -47,15 +26,6 @@ export interface GuardedRequest {
   /** …Fastify on the wrapped Node request. */
   raw?: { rawHeaders?: string[] };
   [INTROSPECTION_REQUEST_PROPERTY]?: IntrospectionResult;
-}
-
-/** What the guard applies to one route: the requirements and the registration that introspects. */
-interface RouteSettings {
-  readonly requirements: ResolvedTokenRequirements;
-  readonly introspection: IntrospectionService;
-  readonly options: ResolvedIntrospectionOptions;
-  /** Set on routes with issuer routing: the settings above are the default registration's. */
-  readonly merged?: TokenRequirements;
 }
 
 /**
@@ -78,12 +48,10 @@ export class ActiveTokenGuard implements CanActivate {
   // One introspection per request even when the guard runs twice (decorator
   // on both the controller and the method).
   private readonly results = new WeakMap<object, Map<IntrospectionService, Promise<IntrospectionResult>>>();
-  /** Settings per route handler, then per controller (a handler may be inherited). */
-  private readonly routes = new WeakMap<object, WeakMap<object, RouteSettings>>();
   // A property, not a constructor parameter, so subclasses' constructors stay as they are.
   @Inject(ModuleRef) private readonly moduleRef?: ModuleRef;
   @Inject(ModulesContainer) private readonly modules?: ModulesContainer;
-  private issuers?: Map<string, IntrospectionRegistration>;
+  private resolver?: RouteResolver;
 
   constructor(
     protected readonly reflector: Reflector,
@@ -98,9 +66,9 @@ export class ActiveTokenGuard implements CanActivate {
     try {
       // Inside the try: a custom rpcAuthorizationExtractor that throws still fails closed.
       const request = this.getRequest(context);
-      let route = this.getRoute(context);
+      let route = this.routeResolver().route(context.getHandler(), context.getClass());
       if (route.merged) {
-        route = this.routeByIssuer(route.merged, this.extractToken(request, route.options));
+        route = this.routeResolver().forToken(route.merged, this.extractToken(request, route.options));
       }
       options = route.options;
       const result = await this.introspectOnce(request, route);
@@ -108,7 +76,7 @@ export class ActiveTokenGuard implements CanActivate {
       await this.onSuccess(request, result, context);
       return true;
     } catch (error) {
-      return this.throwException(context, this.toHttpException(error), options);
+      return this.throwException(context, toGuardException(error, this.logger), options);
     }
   }
 
@@ -183,19 +151,7 @@ export class ActiveTokenGuard implements CanActivate {
     exception: HttpException,
     options: ResolvedIntrospectionOptions = this.options,
   ): never {
-    const headers: Record<string, string> = {};
-    if (exception instanceof BearerTokenException) {
-      headers['WWW-Authenticate'] = formatWwwAuthenticate({
-        realm: options.realm,
-        ...exception.challenge(),
-      });
-    } else if (exception instanceof AuthorizationServerUnavailableException) {
-      // Whatever set it (a custom strategy's error included): whole seconds, bounded.
-      const retryAfter = clampRetryAfter(exception.retryAfter);
-      if (retryAfter !== undefined) {
-        headers['Retry-After'] = String(retryAfter);
-      }
-    }
+    const headers = failureHeaders(exception, options);
     const response = responseOf(context);
     const adapter = this.adapterHost.httpAdapter;
     for (const [name, value] of Object.entries(headers)) {
@@ -206,88 +162,13 @@ export class ActiveTokenGuard implements CanActivate {
     throw toContextException(context, exception);
   }
 
-  private getRoute(context: ExecutionContext): RouteSettings {
-    // Metadata is fixed once the app is built: resolve it once per route.
-    const handler = context.getHandler();
-    const controller = context.getClass();
-    let byController = this.routes.get(handler);
-    if (!byController) {
-      byController = new WeakMap();
-      this.routes.set(handler, byController);
-    }
-    let route = byController.get(controller);
-    if (!route) {
-      route = this.resolveRoute(handler, controller);
-      byController.set(controller, route);
-    }
-    return route;
-  }
-
-  private resolveRoute(handler: object, controller: object): RouteSettings {
-    // Method settings override controller settings option by option.
-    const [onMethod, onClass] = [handler, controller].map(
-      (target): TokenRequirements =>
-        this.reflector.get(TokenRequirementsMetadata, target as () => void) ?? {},
-    );
-    const merged: TokenRequirements = { ...onClass, ...definedOnly(onMethod) };
-    const registration =
-      merged.server === undefined ||
-      merged.server === DEFAULT_INTROSPECTION_SERVER ||
-      merged.server === ROUTE_BY_ISSUER
-        ? { introspection: this.introspection, options: this.options }
-        : this.registration(merged.server);
-    return {
-      ...this.settings(merged, registration),
-      ...(merged.server === ROUTE_BY_ISSUER ? { merged } : {}),
-    };
-  }
-
-  /** Issuer routing: the registration whose `issuer` is the JWT's `iss`; the default one for other tokens. */
-  private routeByIssuer(merged: TokenRequirements, token: string): RouteSettings {
-    const iss = unverifiedJwtIssuer(token);
-    if (iss === undefined) {
-      return this.settings(merged, { introspection: this.introspection, options: this.options });
-    }
-    this.issuers ??= registrationsByIssuer(this.modules as ModulesContainer);
-    const registration = this.issuers.get(iss);
-    if (!registration) {
-      // No server we trust issued it: asking one would be pointless (RFC 6750 §3.1).
-      throw new InvalidTokenException('The access token was not issued by a trusted authorization server.');
-    }
-    return this.settings(merged, registration);
-  }
-
-  private settings(
-    merged: TokenRequirements,
-    { introspection, options }: IntrospectionRegistration,
-  ): RouteSettings {
-    return {
-      introspection,
-      options,
-      requirements: {
-        scopes: merged.scopes ?? [],
-        audience: merged.audience === undefined ? options.audience : [merged.audience].flat(),
-        clockToleranceMs: options.clockToleranceMs,
-        allowMissingTokenType: options.allowMissingTokenType,
-      },
-    };
-  }
-
-  /** The service and options of the named registration `name`, wherever it was imported. */
-  private registration(name: string): IntrospectionRegistration {
-    try {
-      const find = <T>(token: string | symbol | object) =>
-        (this.moduleRef as ModuleRef).get<T>(token as string, { strict: false });
-      return {
-        introspection: find<IntrospectionService>(getIntrospectionServiceToken(name)),
-        options: find<ResolvedIntrospectionOptions>(getIntrospectionOptionsToken(name)),
-      };
-    } catch {
-      throw new IntrospectionConfigurationError(
-        'server',
-        `no IntrospectionModule registration is named "${name}"; add IntrospectionModule.forRoot({ name: '${name}', ... }).`,
-      );
-    }
+  private routeResolver(): RouteResolver {
+    return (this.resolver ??= new RouteResolver({
+      reflector: this.reflector,
+      fallback: { introspection: this.introspection, options: this.options },
+      moduleRef: this.moduleRef,
+      modules: this.modules,
+    }));
   }
 
   private introspectOnce(request: GuardedRequest, route: RouteSettings): Promise<IntrospectionResult> {
@@ -305,37 +186,4 @@ export class ActiveTokenGuard implements CanActivate {
     }
     return result;
   }
-
-  private toHttpException(error: unknown): HttpException {
-    if (error instanceof HttpException) {
-      return error;
-    }
-    if (error instanceof IntrospectionCircuitOpenError) {
-      // Logged once when the breaker opens, not once per refused request.
-      return new AuthorizationServerUnavailableException(error.retryAfter);
-    }
-    if (error instanceof IntrospectionUnavailableError) {
-      this.logger.warn(`Token introspection unavailable, answering 503: ${error.message}`);
-      return new AuthorizationServerUnavailableException(error.retryAfter);
-    }
-    if (error instanceof IntrospectionConfigurationError) {
-      // A route names a registration that does not exist: fail closed, say why.
-      this.logger.error(`Token introspection misconfigured, answering 503: ${error.message}`);
-      return new AuthorizationServerUnavailableException();
-    }
-    if (error instanceof IntrospectionResponseError) {
-      this.logger.error(`Token introspection failed, answering 502: ${error.message}`);
-      return new AuthorizationServerErrorException();
-    }
-    // Anything unexpected (a custom strategy throwing, a bug) still fails
-    // closed; the name only, since a message could echo request data.
-    this.logger.error(
-      `Unexpected error during token introspection, answering 503: ${error instanceof Error ? error.name : typeof error}`,
-    );
-    return new AuthorizationServerUnavailableException();
-  }
-}
-
-function definedOnly(requirements: TokenRequirements): TokenRequirements {
-  return Object.fromEntries(Object.entries(requirements).filter(([, value]) => value !== undefined));
 }
