@@ -10,6 +10,7 @@ import { PrivateKeyJwtStrategy } from './client-auth/private-key-jwt.strategy';
 import { IntrospectionConfigurationError } from './errors/introspection.errors';
 import { IntrospectionEvents } from './events/introspection-events';
 import { ActiveTokenGuard } from './guards/active-token.guard';
+import { TokenBindingVerifier } from './binding/token-binding.verifier';
 import { FieldResolverGuardsCheck } from './guards/field-resolver-guards.check';
 import { MissingAudienceCheck } from './guards/missing-audience.check';
 import { RegistrationNamesCheck } from './guards/registration-names.check';
@@ -100,6 +101,7 @@ export const {
           INTROSPECTION_CLOCK,
           IntrospectionService,
           ActiveTokenGuard,
+          TokenBindingVerifier,
           AuthorizationServerMetadataService,
           IntrospectionEvents,
           IntrospectionHealth,

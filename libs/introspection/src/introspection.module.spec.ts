@@ -1,3 +1,4 @@
+import { BINDING_DEFAULTS } from '../test-support/resolved-defaults';
 import {
   ConfigurableModuleOptionsFactory,
   Controller,
@@ -281,6 +282,7 @@ describe('IntrospectionModule', () => {
         requestParams: {},
         requestHeaders: {},
         acceptOpaqueTokens: true,
+        ...BINDING_DEFAULTS,
       });
     });
   });

@@ -7,6 +7,7 @@ import { resolveIntrospectionOptions } from './config/resolve-options';
 import { IntrospectionEvents } from './events/introspection-events';
 import { IntrospectionHealth } from './health/introspection-health';
 import { ActiveTokenGuard } from './guards/active-token.guard';
+import { TokenBindingVerifier } from './binding/token-binding.verifier';
 import { FormPostClient } from './http/form-post.client';
 import { IntrospectionHttpClient } from './http/introspection-http.client';
 import { AuthorizationServerMetadataService } from './discovery/authorization-server-metadata.service';
@@ -75,6 +76,7 @@ import { CircuitBreakers } from './resilience/circuit-breakers';
     IntrospectionHttpClient,
     IntrospectionService,
     IntrospectionHealth,
+    TokenBindingVerifier,
     ActiveTokenGuard,
   ],
   // Exports depend on the registration (default or named): see the module definition.

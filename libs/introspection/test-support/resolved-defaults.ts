@@ -43,3 +43,21 @@ export const TRANSPORT_AND_RESILIENCE_DEFAULTS = {
   circuitBreakerCooldownMs: 10_000,
   staleIfErrorMs: 0,
 } as const;
+
+/**
+ * The resolved defaults of the sender-constrained token options (`dpop`,
+ * `mtls`, `publicUrl`, `trustProxy`), for specs that compare whole resolved
+ * option objects.
+ */
+export const BINDING_DEFAULTS = {
+  dpop: {
+    mode: 'allowed',
+    nonce: false,
+    nonceLifetimeMs: 300_000,
+    algorithms: ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'],
+    proofMaxAgeMs: 60_000,
+  },
+  mtls: { certificateHeader: undefined, certificateHeaderFormat: 'escaped-pem' },
+  publicUrl: undefined,
+  trustProxy: [],
+} as const;

@@ -1,3 +1,5 @@
+import type { DpopOptions } from '../interfaces/dpop-options.interface';
+import type { MtlsOptions } from '../interfaces/mtls-options.interface';
 import type {
   IntrospectionModuleOptions,
   JwtAccessTokenOptions,
@@ -12,8 +14,13 @@ type EnvSigningSetting = keyof Pick<
 
 /** Options set by one environment variable each, nested ones by their dotted path. */
 type EnvOption =
-  | Exclude<keyof IntrospectionModuleOptions, 'jwtSigningProfile' | 'jwt' | 'jwtResponseValidator'>
+  | Exclude<
+      keyof IntrospectionModuleOptions,
+      'jwtSigningProfile' | 'jwt' | 'jwtResponseValidator' | 'dpop' | 'mtls'
+    >
   | `jwtSigningProfile.${EnvSigningSetting}`
+  | `dpop.${keyof DpopOptions}`
+  | `mtls.${keyof MtlsOptions}`
   | `jwt.${keyof JwtAccessTokenOptions}`;
 
 /**
@@ -75,6 +82,15 @@ export const INTROSPECTION_ENV_VARIABLES = {
   circuitBreakerThreshold: 'INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD',
   circuitBreakerCooldown: 'INTROSPECTION_CIRCUIT_BREAKER_COOLDOWN',
   staleIfError: 'INTROSPECTION_STALE_IF_ERROR',
+  'dpop.mode': 'INTROSPECTION_DPOP',
+  'dpop.nonce': 'INTROSPECTION_DPOP_NONCE',
+  'dpop.nonceLifetime': 'INTROSPECTION_DPOP_NONCE_LIFETIME',
+  'dpop.algorithms': 'INTROSPECTION_DPOP_ALGORITHMS',
+  'dpop.proofMaxAge': 'INTROSPECTION_DPOP_PROOF_MAX_AGE',
+  'mtls.certificateHeader': 'INTROSPECTION_MTLS_CERTIFICATE_HEADER',
+  'mtls.certificateHeaderFormat': 'INTROSPECTION_MTLS_CERTIFICATE_HEADER_FORMAT',
+  publicUrl: 'INTROSPECTION_PUBLIC_URL',
+  trustProxy: 'INTROSPECTION_TRUST_PROXY',
 } as const satisfies Record<Exclude<EnvOption, 'cache' | 'tls' | 'rpcAuthorizationExtractor'>, string>;
 
 /** The environment variables of the `tls` option's members, as read by {@link parseIntrospectionEnv}. */

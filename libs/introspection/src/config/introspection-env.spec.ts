@@ -3,6 +3,7 @@ import {
   CACHE_SECRET_DEFAULTS,
   DISCOVERY_AND_JWT_DEFAULTS,
   TRANSPORT_AND_RESILIENCE_DEFAULTS,
+  BINDING_DEFAULTS,
 } from '../../test-support/resolved-defaults';
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
 import { INTROSPECTION_ENV_VARIABLES } from './environment-variables';
@@ -86,6 +87,49 @@ describe('parseIntrospectionEnv', () => {
     'jwt.jwksUri': 'INTROSPECTION_JWT_JWKS_URI',
   };
 
+  /** The variables of the sender-constrained token options, read into their groups. */
+  const bindingVariables = {
+    'dpop.mode': 'INTROSPECTION_DPOP',
+    'dpop.nonce': 'INTROSPECTION_DPOP_NONCE',
+    'dpop.nonceLifetime': 'INTROSPECTION_DPOP_NONCE_LIFETIME',
+    'dpop.algorithms': 'INTROSPECTION_DPOP_ALGORITHMS',
+    'dpop.proofMaxAge': 'INTROSPECTION_DPOP_PROOF_MAX_AGE',
+    'mtls.certificateHeader': 'INTROSPECTION_MTLS_CERTIFICATE_HEADER',
+    'mtls.certificateHeaderFormat': 'INTROSPECTION_MTLS_CERTIFICATE_HEADER_FORMAT',
+    publicUrl: 'INTROSPECTION_PUBLIC_URL',
+    trustProxy: 'INTROSPECTION_TRUST_PROXY',
+  };
+
+  it('reads the dpop and mtls groups, publicUrl and trustProxy', () => {
+    expect(
+      parseIntrospectionEnv({
+        INTROSPECTION_DPOP: 'Required',
+        INTROSPECTION_DPOP_NONCE: 'true',
+        INTROSPECTION_DPOP_NONCE_LIFETIME: '1m',
+        INTROSPECTION_DPOP_ALGORITHMS: 'ES256, EdDSA',
+        INTROSPECTION_DPOP_PROOF_MAX_AGE: '30s',
+        INTROSPECTION_MTLS_CERTIFICATE_HEADER: 'x-ssl-client-cert',
+        INTROSPECTION_MTLS_CERTIFICATE_HEADER_FORMAT: 'xfcc',
+        INTROSPECTION_PUBLIC_URL: 'https://api.example.com',
+        INTROSPECTION_TRUST_PROXY: 'loopback,10.0.0.0/8',
+      }),
+    ).toStrictEqual({
+      dpop: {
+        mode: 'required',
+        nonce: true,
+        nonceLifetime: '1m',
+        algorithms: ['ES256', 'EdDSA'],
+        proofMaxAge: '30s',
+      },
+      mtls: { certificateHeader: 'x-ssl-client-cert', certificateHeaderFormat: 'xfcc' },
+      publicUrl: 'https://api.example.com',
+      trustProxy: ['loopback', '10.0.0.0/8'],
+    });
+    expect(parseIntrospectionEnv({ INTROSPECTION_DPOP: 'disabled' })).toStrictEqual({
+      dpop: { mode: 'disabled' },
+    });
+  });
+
   it('reads the tls members verbatim from INTROSPECTION_TLS_*', () => {
     const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
     expect(
@@ -104,6 +148,7 @@ describe('parseIntrospectionEnv', () => {
     expect({
       ...Object.fromEntries(mappings.map(([option, variable]) => [option, variable])),
       ...jwtVariables,
+      ...bindingVariables,
     }).toStrictEqual(
       Object.fromEntries(
         Object.entries(INTROSPECTION_ENV_VARIABLES).filter(([option]) => !clientAuth.test(option)),
@@ -356,6 +401,7 @@ describe('parseIntrospectionEnv', () => {
       maxResponseBytes: 65_536,
       ...TRANSPORT_AND_RESILIENCE_DEFAULTS,
       ...DISCOVERY_AND_JWT_DEFAULTS,
+      ...BINDING_DEFAULTS,
       // Follows INTROSPECTION_TIMEOUT when unset.
       responseMaxAgeMs: 2_000,
       wsAuthPayloadField: undefined,

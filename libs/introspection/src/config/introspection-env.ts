@@ -1,4 +1,6 @@
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
+import type { DpopMode } from '../interfaces/dpop-options.interface';
+import type { CertificateHeaderFormat } from '../interfaces/mtls-options.interface';
 import type {
   IntrospectionModuleOptions,
   IntrospectionTlsOptions,
@@ -76,10 +78,30 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
     circuitBreakerThreshold: integerVariable('circuitBreakerThreshold', text(ENV.circuitBreakerThreshold)),
     circuitBreakerCooldown: text(ENV.circuitBreakerCooldown),
     staleIfError: text(ENV.staleIfError),
+    dpop: group({
+      mode: text(ENV['dpop.mode'])?.toLowerCase() as DpopMode | undefined,
+      nonce: booleanVariable('dpop.nonce', text(ENV['dpop.nonce'])),
+      nonceLifetime: text(ENV['dpop.nonceLifetime']),
+      algorithms: list('dpop.algorithms'),
+      proofMaxAge: text(ENV['dpop.proofMaxAge']),
+    }),
+    mtls: group({
+      certificateHeader: text(ENV['mtls.certificateHeader']),
+      certificateHeaderFormat: text(ENV['mtls.certificateHeaderFormat']) as
+        CertificateHeaderFormat | undefined,
+    }),
+    publicUrl: text(ENV.publicUrl),
+    trustProxy: list('trustProxy'),
   };
   return Object.fromEntries(
     Object.entries(options).filter(([, value]) => value !== undefined),
   ) as IntrospectionModuleOptions;
+}
+
+/** The members that are set, or `undefined` when none is. */
+function group<T extends object>(members: T): T | undefined {
+  const set = Object.entries(members).filter(([, value]) => value !== undefined);
+  return set.length > 0 ? (Object.fromEntries(set) as T) : undefined;
 }
 
 /** PEM text from the INTROSPECTION_TLS_* variables; `undefined` when none is set. */

@@ -3,6 +3,7 @@ import {
   CACHE_SECRET_DEFAULTS,
   DISCOVERY_AND_JWT_DEFAULTS,
   TRANSPORT_AND_RESILIENCE_DEFAULTS,
+  BINDING_DEFAULTS,
 } from '../../test-support/resolved-defaults';
 import { generateKeyPairSync, KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -62,6 +63,7 @@ describe('resolveIntrospectionOptions', () => {
       maxResponseBytes: 65_536,
       ...TRANSPORT_AND_RESILIENCE_DEFAULTS,
       ...DISCOVERY_AND_JWT_DEFAULTS,
+      ...BINDING_DEFAULTS,
       wsAuthPayloadField: undefined,
       rpcAuthorizationExtractor: undefined,
     });
@@ -114,6 +116,16 @@ describe('resolveIntrospectionOptions', () => {
         acceptOpaqueTokens: false,
         wsAuthPayloadField: 'token',
         rpcAuthorizationExtractor: extractor,
+        dpop: {
+          mode: 'required',
+          nonce: true,
+          nonceLifetime: '1m',
+          algorithms: ['ES256'],
+          proofMaxAge: '30s',
+        },
+        mtls: { certificateHeader: 'X-SSL-Client-Cert', certificateHeaderFormat: 'xfcc' },
+        publicUrl: 'https://API.example.com:443/',
+        trustProxy: 'loopback, 10.0.0.0/8',
       }),
     ).toStrictEqual({
       endpoint: ENDPOINT,
@@ -170,6 +182,16 @@ describe('resolveIntrospectionOptions', () => {
       acceptOpaqueTokens: false,
       wsAuthPayloadField: 'token',
       rpcAuthorizationExtractor: extractor,
+      dpop: {
+        mode: 'required',
+        nonce: true,
+        nonceLifetimeMs: 60_000,
+        algorithms: ['ES256'],
+        proofMaxAgeMs: 30_000,
+      },
+      mtls: { certificateHeader: 'x-ssl-client-cert', certificateHeaderFormat: 'xfcc' },
+      publicUrl: 'https://api.example.com',
+      trustProxy: ['127.0.0.0/8', '::1/128', '10.0.0.0/8'],
     });
   });
 

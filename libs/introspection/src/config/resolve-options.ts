@@ -39,6 +39,9 @@ import {
   wholeNumber,
 } from './option-values';
 import { resolveCacheSecrets } from './resolve-cache-secrets';
+import { resolveDpopOptions } from './resolve-dpop-options';
+import { resolveMtlsOptions } from './resolve-mtls-options';
+import { resolvePublicUrl, resolveTrustProxy } from './resolve-request-origin-options';
 import { resolveJwtSigningProfile } from './resolve-jwt-signing-profile';
 
 const DEFAULT_TIMEOUT = '5s';
@@ -213,6 +216,8 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     sharedStore: cache ? 'cache' : cacheUrl ? 'cacheUrl' : undefined,
   });
 
+  const trustProxy = resolveTrustProxy(o.trustProxy);
+
   return {
     endpoint,
     issuer,
@@ -275,6 +280,10 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     staleIfErrorMs,
     wsAuthPayloadField: optionalString(o.wsAuthPayloadField, 'wsAuthPayloadField'),
     rpcAuthorizationExtractor: optionalFunction(o.rpcAuthorizationExtractor, 'rpcAuthorizationExtractor'),
+    dpop: resolveDpopOptions(o.dpop),
+    mtls: resolveMtlsOptions(o.mtls, trustProxy),
+    publicUrl: resolvePublicUrl(o.publicUrl),
+    trustProxy,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { TokenRequirements } from '../interfaces/token-requirements.interface';
 
-const KNOWN = new Set<keyof TokenRequirements>(['scopes', 'audience', 'server']);
+const KNOWN = new Set<keyof TokenRequirements>(['scopes', 'audience', 'server', 'dpop']);
 // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
@@ -20,10 +20,13 @@ export function validateTokenRequirements(requirements: unknown): TokenRequireme
   const unknown = Object.keys(given).filter((key) => !KNOWN.has(key as keyof TokenRequirements));
   if (unknown.length > 0) {
     throw new TypeError(
-      `@RequireActiveToken() has unknown requirement(s) ${unknown.map((key) => `"${key}"`).join(', ')}; use scopes, audience and server.`,
+      `@RequireActiveToken() has unknown requirement(s) ${unknown.map((key) => `"${key}"`).join(', ')}; use scopes, audience, server and dpop.`,
     );
   }
-  const { scopes, audience, server } = given;
+  const { scopes, audience, server, dpop } = given;
+  if (dpop !== undefined && !['disabled', 'allowed', 'required'].includes(dpop as string)) {
+    throw new TypeError('@RequireActiveToken({ dpop }) must be "disabled", "allowed" or "required".');
+  }
   if (
     scopes !== undefined &&
     (!Array.isArray(scopes) || !scopes.every((scope) => typeof scope === 'string' && SCOPE_TOKEN.test(scope)))

@@ -1,8 +1,9 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import type { BearerChallenge } from './www-authenticate';
 
-/** Error codes of RFC 6750 §3.1. */
-export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+/** Error codes of RFC 6750 §3.1, and of RFC 9449 §7.1 and §8 for DPoP. */
+export type BearerErrorCode =
+  'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof' | 'use_dpop_nonce';
 
 /**
  * Base of the HTTP exceptions that answer a request with a Bearer challenge
@@ -57,6 +58,34 @@ export class InvalidBearerRequestException extends BearerTokenException {
 export class InvalidTokenException extends BearerTokenException {
   constructor(description = 'The access token is not active.') {
     super(HttpStatus.UNAUTHORIZED, 'invalid_token', description);
+  }
+}
+
+/**
+ * 401 `invalid_token` where DPoP is the way out: a DPoP-bound token sent
+ * with the `Bearer` scheme, or a `Bearer` token where a route requires DPoP
+ * (RFC 9449 §7.2). The answer carries a `DPoP` challenge too.
+ */
+export class DpopRequiredException extends InvalidTokenException {}
+
+/** 401 `invalid_dpop_proof`: the DPoP proof is missing, malformed or does not fit the request (RFC 9449 §7.1). */
+export class InvalidDpopProofException extends BearerTokenException {
+  constructor(description = 'The DPoP proof is invalid.') {
+    super(HttpStatus.UNAUTHORIZED, 'invalid_dpop_proof', description);
+  }
+}
+
+/** 401 `use_dpop_nonce`: the proof must carry the nonce sent in the `DPoP-Nonce` header (RFC 9449 §8, §9). */
+export class UseDpopNonceException extends BearerTokenException {
+  constructor(
+    /** The nonce the client must put in its next proof. */
+    readonly nonce: string,
+  ) {
+    super(
+      HttpStatus.UNAUTHORIZED,
+      'use_dpop_nonce',
+      'The DPoP proof must carry the nonce of the DPoP-Nonce header.',
+    );
   }
 }
 

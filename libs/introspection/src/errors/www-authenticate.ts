@@ -28,3 +28,23 @@ export function formatWwwAuthenticate(challenge: BearerChallenge): string {
   add('scope', challenge.scope);
   return params.length > 0 ? `Bearer ${params.join(', ')}` : 'Bearer';
 }
+
+/** The parameters of a DPoP challenge (RFC 9449 §7.1): a Bearer challenge's plus `algs`. */
+export interface DpopChallenge extends BearerChallenge {
+  /** The JWS algorithms accepted for proofs. */
+  algs: readonly string[];
+}
+
+/**
+ * Formats a DPoP challenge, e.g.
+ * `DPoP realm="api", algs="ES256 PS256", error="invalid_dpop_proof", error_description="..."`.
+ */
+export function formatDpopChallenge({ algs, realm, ...rest }: DpopChallenge): string {
+  // The same parameters as a Bearer challenge, after realm and algs.
+  const params = formatWwwAuthenticate(rest).slice('Bearer'.length).trim();
+  return `DPoP ${[
+    ...(realm === undefined ? [] : [`realm="${realm.replace(UNSAFE, '')}"`]),
+    `algs="${algs.join(' ').replace(UNSAFE, '')}"`,
+    ...(params ? [params] : []),
+  ].join(', ')}`;
+}

@@ -1,7 +1,21 @@
-import { CanActivate, ExecutionContext, HttpException, Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  CanActivate,
+  ExecutionContext,
+  HttpException,
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+} from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef, ModulesContainer, Reflector } from '@nestjs/core';
+import type { DpopChallengeContext } from '../binding/dpop-challenge';
+import { type BindingRequest, TokenBindingVerifier } from '../binding/token-binding.verifier';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
-import { INTROSPECTION_CLOCK, INTROSPECTION_REQUEST_PROPERTY } from '../introspection.constants';
+import {
+  INTROSPECTION_CLOCK,
+  INTROSPECTION_REQUEST_PROPERTY,
+  INTROSPECTION_RESOLVED_OPTIONS,
+} from '../introspection.constants';
 import type { Clock } from '../interfaces/clock.interface';
 import { IntrospectionService } from '../introspection.service';
 import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
@@ -14,7 +28,7 @@ import {
   toContextException,
   tokenCarrierOf,
 } from './execution-context';
-import { countAuthorizationHeaders, extractBearerToken } from './extract-bearer-token';
+import { countAuthorizationHeaders, extractAccessToken } from './extract-bearer-token';
 import { failureHeaders, toGuardException } from './guard-failure';
 import { RouteResolver, RouteSettings } from './route-resolver';
 
@@ -24,7 +38,14 @@ export interface GuardedRequest {
   /** Express keeps Node's raw headers on the request itself… */
   rawHeaders?: string[];
   /** …Fastify on the wrapped Node request. */
-  raw?: { rawHeaders?: string[] };
+  raw?: { rawHeaders?: string[]; url?: string; socket?: BindingRequest['socket'] };
+  /** The method and target the DPoP proof covers (RFC 9449 §4.3). */
+  method?: string;
+  /** Express: the target as received, before routers rewrote `url`. */
+  originalUrl?: string;
+  url?: string;
+  /** The connection, for its TLS client certificate (RFC 8705) and peer address. */
+  socket?: BindingRequest['socket'];
   [INTROSPECTION_REQUEST_PROPERTY]?: IntrospectionResult;
 }
 
@@ -51,7 +72,12 @@ export class ActiveTokenGuard implements CanActivate {
   // A property, not a constructor parameter, so subclasses' constructors stay as they are.
   @Inject(ModuleRef) private readonly moduleRef?: ModuleRef;
   @Inject(ModulesContainer) private readonly modules?: ModulesContainer;
+  @Optional() @Inject(TokenBindingVerifier) private readonly binding?: TokenBindingVerifier;
   private resolver?: RouteResolver;
+  // Binding verifiers of the registrations other than this guard's, by their options.
+  private readonly verifiers = new WeakMap<ResolvedIntrospectionOptions, TokenBindingVerifier>();
+  // One binding check per request too: a proof's jti may be used only once.
+  private readonly bindings = new WeakMap<object, Promise<void>>();
 
   constructor(
     protected readonly reflector: Reflector,
@@ -63,20 +89,28 @@ export class ActiveTokenGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     let options = this.options;
+    let request: GuardedRequest | undefined;
+    let route: RouteSettings | undefined;
     try {
       // Inside the try: a custom rpcAuthorizationExtractor that throws still fails closed.
-      const request = this.getRequest(context);
-      let route = this.routeResolver().route(context.getHandler(), context.getClass());
+      request = this.getRequest(context);
+      route = this.routeResolver().route(context.getHandler(), context.getClass());
       if (route.merged) {
         route = this.routeResolver().forToken(route.merged, this.extractToken(request, route.options));
       }
       options = route.options;
       const result = await this.introspectOnce(request, route);
+      await this.verifyBindingOnce(request, route, result);
       checkTokenRequirements(result, route.requirements, this.clock.now());
       await this.onSuccess(request, result, context);
       return true;
     } catch (error) {
-      return this.throwException(context, toGuardException(error, this.logger), options);
+      const dpop: DpopChallengeContext = {
+        mode: route?.requirements.dpop ?? options.dpop.mode,
+        scheme: request && schemeOf(request),
+        algorithms: options.dpop.algorithms,
+      };
+      return this.throwException(context, toGuardException(error, this.logger), options, dpop);
     }
   }
 
@@ -88,8 +122,20 @@ export class ActiveTokenGuard implements CanActivate {
   protected getRequest(context: ExecutionContext): GuardedRequest {
     switch (context.getType<string>()) {
       case 'ws': {
-        const client = context.switchToWs().getClient<unknown>();
-        return { headers: { authorization: socketAuthorization(client, this.options.wsAuthPayloadField) } };
+        const client = context.switchToWs().getClient<{
+          handshake?: { headers?: GuardedRequest['headers']; url?: string };
+          request?: { method?: string; socket?: BindingRequest['socket'] };
+        }>();
+        // A DPoP proof covers the handshake request (its method and URL).
+        return {
+          headers: {
+            authorization: socketAuthorization(client, this.options.wsAuthPayloadField),
+            dpop: client?.handshake?.headers?.dpop,
+          },
+          method: client?.request?.method ?? 'GET',
+          url: client?.handshake?.url,
+          socket: client?.request?.socket,
+        };
       }
       case 'rpc': {
         const extract = this.options.rpcAuthorizationExtractor ?? defaultRpcAuthorization;
@@ -116,10 +162,12 @@ export class ActiveTokenGuard implements CanActivate {
     options: ResolvedIntrospectionOptions = this.options,
   ): string {
     const rawHeaders = request.rawHeaders ?? request.raw?.rawHeaders;
-    return extractBearerToken(
+    return extractAccessToken(
       { authorization: request.headers.authorization, count: countAuthorizationHeaders(rawHeaders) },
       options.maxTokenLength,
-    );
+      // RFC 9449 §7.1: the DPoP scheme, unless the registration has DPoP off.
+      options.dpop.mode === 'disabled' ? ['bearer'] : ['bearer', 'dpop'],
+    ).token;
   }
 
   /**
@@ -145,13 +193,15 @@ export class ActiveTokenGuard implements CanActivate {
    * On gateways and microservices, throws the `WsException` or
    * `RpcException` carrying the same body instead.
    * @param options the options of the registration the route uses (its `realm`)
+   * @param dpop what decides the DPoP challenge (RFC 9449 §7), when DPoP takes part
    */
   protected throwException(
     context: ExecutionContext,
     exception: HttpException,
     options: ResolvedIntrospectionOptions = this.options,
+    dpop?: DpopChallengeContext,
   ): never {
-    const headers = failureHeaders(exception, options);
+    const headers = failureHeaders(exception, options, dpop);
     const response = responseOf(context);
     const adapter = this.adapterHost.httpAdapter;
     for (const [name, value] of Object.entries(headers)) {
@@ -171,6 +221,56 @@ export class ActiveTokenGuard implements CanActivate {
     }));
   }
 
+  /**
+   * The binding check of RFC 9449 and RFC 8705 for this request, once per
+   * request (the guard may run twice) and never cached across requests.
+   */
+  private verifyBindingOnce(
+    request: GuardedRequest,
+    route: RouteSettings,
+    result: IntrospectionResult,
+  ): Promise<void> {
+    let verified = this.bindings.get(request);
+    if (!verified) {
+      const rawHeaders = request.rawHeaders ?? request.raw?.rawHeaders;
+      const binding: BindingRequest = {
+        scheme: schemeOf(request) ?? 'bearer',
+        token: this.extractToken(request, route.options),
+        method: request.method,
+        target: request.originalUrl ?? request.raw?.url ?? request.url,
+        headers: request.headers,
+        dpopCount: countAuthorizationHeaders(rawHeaders, 'dpop'),
+        socket: request.socket ?? request.raw?.socket,
+      };
+      verified = this.bindingVerifier(route.options).verify(result, binding, route.requirements.dpop);
+      this.bindings.set(request, verified);
+    }
+    return verified;
+  }
+
+  /** The binding verifier of the registration whose options are `options`. */
+  private bindingVerifier(options: ResolvedIntrospectionOptions): TokenBindingVerifier {
+    if (options === this.options && this.binding) {
+      return this.binding;
+    }
+    let verifier = this.verifiers.get(options);
+    if (!verifier) {
+      verifier = [...(this.modules?.values() ?? [])]
+        .filter((module) => module.providers.get(INTROSPECTION_RESOLVED_OPTIONS)?.instance === options)
+        .map(
+          (module) =>
+            module.providers.get(TokenBindingVerifier)?.instance as TokenBindingVerifier | undefined,
+        )
+        .find((found) => found !== undefined);
+      if (!verifier) {
+        // A subclass built by hand, outside a module: a verifier of its own.
+        verifier = new TokenBindingVerifier(options, this.clock);
+      }
+      this.verifiers.set(options, verifier);
+    }
+    return verifier;
+  }
+
   private introspectOnce(request: GuardedRequest, route: RouteSettings): Promise<IntrospectionResult> {
     let byServer = this.results.get(request);
     if (!byServer) {
@@ -186,4 +286,11 @@ export class ActiveTokenGuard implements CanActivate {
     }
     return result;
   }
+}
+
+/** The scheme of the request's `Authorization` header, when it is one the guard reads. */
+function schemeOf(request: GuardedRequest): BindingRequest['scheme'] | undefined {
+  const header = request.headers.authorization;
+  const scheme = (Array.isArray(header) ? header[0] : header)?.split(' ')[0].toLowerCase();
+  return scheme === 'dpop' ? 'dpop' : scheme === 'bearer' ? 'bearer' : undefined;
 }

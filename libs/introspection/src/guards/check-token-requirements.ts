@@ -1,4 +1,5 @@
 import { InsufficientScopeException, InvalidTokenException } from '../errors/bearer-token.exceptions';
+import type { DpopMode } from '../interfaces/dpop-options.interface';
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
 
 /** The requirements a route applies to an introspection result, resolved. */
@@ -8,27 +9,8 @@ export interface ResolvedTokenRequirements {
   readonly audience: readonly string[];
   readonly clockToleranceMs: number;
   readonly allowMissingTokenType: boolean;
-}
-
-/** The error_description for a token bound to a key or certificate (RFC 7800 `cnf`). */
-export const SENDER_CONSTRAINED =
-  'The access token is sender-constrained (cnf) and this API cannot verify the binding.';
-
-/**
- * Whether the token is bound to a key or certificate: a `cnf` member in the
- * introspection answer (RFC 7800 §3.1), or in the JWT access token itself
- * when it was verified locally (RFC 9068 tokens may carry one). Such a token
- * is only as good as the proof of possession that goes with it (RFC 8705
- * §3, RFC 9449 §7): accepted as a plain bearer token, a stolen one would
- * work from anywhere. oidc-provider, for one, answers `token_type: Bearer`
- * for certificate-bound tokens, so the type alone does not tell.
- */
-function isSenderConstrained(result: IntrospectionResult): boolean {
-  return (
-    result.cnf !== undefined ||
-    result.claims.cnf !== undefined ||
-    (result.accessTokenClaims !== undefined && result.accessTokenClaims.cnf !== undefined)
-  );
+  /** The route's DPoP mode, when it sets one. */
+  readonly dpop?: DpopMode;
 }
 
 /**
@@ -38,7 +20,7 @@ function isSenderConstrained(result: IntrospectionResult): boolean {
  *
  * @param nowMs the current time in milliseconds
  * @throws InvalidTokenException (401) for inactive, expired, not-yet-valid,
- *   wrongly typed, sender-constrained or wrong-audience tokens
+ *   wrongly typed or wrong-audience tokens (bindings are TokenBindingVerifier's)
  * @throws InsufficientScopeException (403) for missing scopes
  */
 export function checkTokenRequirements(
@@ -62,11 +44,9 @@ export function checkTokenRequirements(
     if (!requirements.allowMissingTokenType) {
       throw new InvalidTokenException('The token is not an access token.');
     }
-  } else if (result.tokenType.toLowerCase() !== 'bearer') {
+  } else if (!['bearer', 'dpop'].includes(result.tokenType.toLowerCase())) {
+    // A DPoP token (RFC 9449 §6.2) passed TokenBindingVerifier before this.
     throw new InvalidTokenException('The access token is not a bearer token.');
-  }
-  if (isSenderConstrained(result)) {
-    throw new InvalidTokenException(SENDER_CONSTRAINED);
   }
   if (requirements.audience.length > 0 && !requirements.audience.some((aud) => result.aud.includes(aud))) {
     throw new InvalidTokenException('The access token is not intended for this audience.');

@@ -27,6 +27,27 @@ export interface AuthorizationHeaders {
  *   header is malformed, repeated or the token is longer than `maxLength`
  */
 export function extractBearerToken(headers: AuthorizationHeaders, maxLength: number): string {
+  return extractAccessToken(headers, maxLength, ['bearer']).token;
+}
+
+/** An access token and the scheme it came with. */
+export interface PresentedToken {
+  readonly scheme: 'bearer' | 'dpop';
+  readonly token: string;
+}
+
+/**
+ * Reads the access token of an `Authorization` header with one of `schemes`:
+ * `Bearer` (RFC 6750 §2.1) or `DPoP` (RFC 9449 §7.1), which share the
+ * `b64token` syntax and the checks of {@link extractBearerToken}.
+ * @throws MissingBearerTokenException, InvalidBearerRequestException as extractBearerToken does
+ * @internal
+ */
+export function extractAccessToken(
+  headers: AuthorizationHeaders,
+  maxLength: number,
+  schemes: ReadonlyArray<PresentedToken['scheme']>,
+): PresentedToken {
   const { authorization } = headers;
   if (headers.count > 1 || (Array.isArray(authorization) && authorization.length > 1)) {
     throw new InvalidBearerRequestException('The request carries more than one Authorization header.');
@@ -36,7 +57,8 @@ export function extractBearerToken(headers: AuthorizationHeaders, maxLength: num
     throw new MissingBearerTokenException();
   }
   const match = /^(\S+)([\s\S]*)$/.exec(value);
-  if (!match || match[1].toLowerCase() !== 'bearer') {
+  const scheme = match?.[1].toLowerCase() as PresentedToken['scheme'] | undefined;
+  if (!match || scheme === undefined || !schemes.includes(scheme)) {
     // Another scheme (or none we understand): no bearer credentials (RFC 6750 §3.1).
     throw new MissingBearerTokenException();
   }
@@ -54,14 +76,17 @@ export function extractBearerToken(headers: AuthorizationHeaders, maxLength: num
   if (!B64TOKEN.test(token)) {
     throw new InvalidBearerRequestException('The bearer token contains characters RFC 6750 does not allow.');
   }
-  return token;
+  return { scheme, token };
 }
 
-/** Counts the `Authorization` headers in Node's `rawHeaders` list (name, value, name, value, …). */
-export function countAuthorizationHeaders(rawHeaders: readonly string[] | undefined): number {
+/** Counts the `Authorization` (or `name`) headers in Node's `rawHeaders` list (name, value, name, value, …). */
+export function countAuthorizationHeaders(
+  rawHeaders: readonly string[] | undefined,
+  name = 'authorization',
+): number {
   let count = 0;
   for (let i = 0; rawHeaders && i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i].toLowerCase() === 'authorization') {
+    if (rawHeaders[i].toLowerCase() === name) {
       count++;
     }
   }

@@ -1,8 +1,10 @@
 import { HttpException, Logger } from '@nestjs/common';
+import { type DpopChallengeContext, dpopWwwAuthenticate } from '../binding/dpop-challenge';
 import {
   AuthorizationServerErrorException,
   AuthorizationServerUnavailableException,
   BearerTokenException,
+  UseDpopNonceException,
 } from '../errors/bearer-token.exceptions';
 import {
   IntrospectionCircuitOpenError,
@@ -51,18 +53,22 @@ export function toGuardException(error: unknown, logger: Logger): HttpException 
 /**
  * The response headers that go with `exception`: the RFC 6750
  * `WWW-Authenticate` challenge (with the registration's `realm`) for bearer
- * token errors, a bounded `Retry-After` for 503s.
+ * token errors (with DPoP challenges per `dpop`, RFC 9449 §7), a bounded
+ * `Retry-After` for 503s.
  */
 export function failureHeaders(
   exception: HttpException,
   options: ResolvedIntrospectionOptions,
+  dpop?: DpopChallengeContext,
 ): Record<string, string> {
   const headers: Record<string, string> = {};
   if (exception instanceof BearerTokenException) {
-    headers['WWW-Authenticate'] = formatWwwAuthenticate({
-      realm: options.realm,
-      ...exception.challenge(),
-    });
+    const challenge = { realm: options.realm, ...exception.challenge() };
+    headers['WWW-Authenticate'] =
+      (dpop && dpopWwwAuthenticate(exception, challenge, dpop)) ?? formatWwwAuthenticate(challenge);
+    if (exception instanceof UseDpopNonceException) {
+      headers['DPoP-Nonce'] = exception.nonce;
+    }
   } else if (exception instanceof AuthorizationServerUnavailableException) {
     // Whatever set it (a custom strategy's error included): whole seconds, bounded.
     const retryAfter = clampRetryAfter(exception.retryAfter);

@@ -108,6 +108,7 @@ export class RouteResolver {
         audience: merged.audience === undefined ? options.audience : [merged.audience].flat(),
         clockToleranceMs: options.clockToleranceMs,
         allowMissingTokenType: options.allowMissingTokenType,
+        ...(merged.dpop === undefined ? {} : { dpop: merged.dpop }),
       },
     };
   }

@@ -2,6 +2,8 @@ import type { ExecutionContext } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
 import type { Keyv } from 'keyv';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
+import type { DpopOptions, ResolvedDpopOptions } from './dpop-options.interface';
+import type { MtlsOptions, ResolvedMtlsOptions } from './mtls-options.interface';
 
 /**
  * A duration: a number of seconds, or a Go-style duration string such as
@@ -566,6 +568,29 @@ export interface IntrospectionModuleOptions {
    * @example (context) => context.switchToRpc().getData<{ auth?: string }>().auth
    */
   rpcAuthorizationExtractor?: RpcAuthorizationExtractor;
+
+  /** DPoP-bound tokens (RFC 9449): mode, nonces, algorithms, proof age. */
+  dpop?: DpopOptions;
+
+  /** Certificate-bound tokens (RFC 8705 §3) behind a TLS-terminating proxy. */
+  mtls?: MtlsOptions;
+
+  /**
+   * The origin clients call this API at (`https://api.example.com`), from
+   * which a DPoP proof's `htu` is checked. Without it, `htu` is built from
+   * the `X-Forwarded-Proto`/`X-Forwarded-Host` of a `trustProxy` peer, never
+   * from `Host` alone. Env: `INTROSPECTION_PUBLIC_URL`.
+   */
+  publicUrl?: string;
+
+  /**
+   * Addresses and CIDR ranges of the proxies in front of this API, or
+   * `'loopback'`: only their `X-Forwarded-Proto`, `X-Forwarded-Host` and
+   * `mtls.certificateHeader` are read. Env: `INTROSPECTION_TRUST_PROXY`
+   * (comma-separated).
+   * @default []
+   */
+  trustProxy?: string | string[];
 }
 
 /**
@@ -638,6 +663,12 @@ export interface ResolvedIntrospectionOptions {
   readonly staleIfErrorMs: number;
   readonly wsAuthPayloadField?: string;
   readonly rpcAuthorizationExtractor?: RpcAuthorizationExtractor;
+  readonly dpop: ResolvedDpopOptions;
+  readonly mtls: ResolvedMtlsOptions;
+  /** The origin of `publicUrl`, without a trailing slash. */
+  readonly publicUrl?: string;
+  /** Trusted proxy addresses and CIDR ranges, `'loopback'` expanded. */
+  readonly trustProxy: readonly string[];
 }
 
 /** {@link JwtAccessTokenOptions} after validation. */

@@ -1,3 +1,5 @@
+import type { DpopMode } from './dpop-options.interface';
+
 /**
  * What a route requires of an active token, given to `@RequireActiveToken()`.
  *
@@ -22,4 +24,10 @@ export interface TokenRequirements {
    * `maxTokenLength` apply.
    */
   server?: string;
+  /**
+   * DPoP for this route (RFC 9449), overriding the registration's
+   * `dpop.mode`: `'required'` accepts only DPoP-bound tokens with a valid
+   * proof. Needs `dpop.mode` other than `'disabled'` on the registration.
+   */
+  dpop?: DpopMode;
 }
