@@ -39,6 +39,13 @@ const invalidToken = (description = 'The access token is not active.') =>
   `Bearer realm="${REALM}", error="invalid_token", error_description="${description}"`;
 const SENDER_CONSTRAINED =
   'The access token is sender-constrained (cnf) and this API cannot verify the binding.';
+const DPOP_ALGS = 'ES256 ES384 EdDSA RS256 PS256';
+/** A DPoP-bound token sent as Bearer: the error on the Bearer challenge, DPoP offered beside it (RFC 9449 §7.2). */
+const dpopBoundAsBearer: Expected = {
+  status: 401,
+  wwwAuthenticate: `${invalidToken('The access token is DPoP-bound: send it with the DPoP scheme and a DPoP proof.')}, DPoP realm="${REALM}", algs="${DPOP_ALGS}"`,
+  introspections: 1,
+};
 const NO_TOKEN = invalidRequest('The Authorization header carries no bearer token.');
 const BAD_CHARS = invalidRequest('The bearer token contains characters RFC 6750 does not allow.');
 const TOO_LONG = invalidRequest('The bearer token is too long.');
@@ -83,7 +90,16 @@ const AUTHORIZATION_HEADER_CASES: HeaderCase[] = [
     headers: { authorization: 'Digest username="x"' },
     expected: refused(401, MISSING),
   },
-  { name: 'the DPoP scheme', headers: { authorization: `DPoP ${TOKEN}` }, expected: refused(401, MISSING) },
+  {
+    // Read (RFC 9449 §7.1) and introspected: the token is not DPoP-bound.
+    name: 'the DPoP scheme, for a token that is not DPoP-bound',
+    headers: { authorization: `DPoP ${TOKEN}` },
+    expected: {
+      status: 401,
+      wwwAuthenticate: `${MISSING}, DPoP realm="${REALM}", algs="${DPOP_ALGS}", error="invalid_token", error_description="The access token is not DPoP-bound; send it with the Bearer scheme."`,
+      introspections: 1,
+    },
+  },
   {
     name: 'a scheme glued to the token',
     headers: { authorization: `Bearer${TOKEN}` },
@@ -403,18 +419,25 @@ const RESPONSE_CASES: AnswerCase[] = [
     expected: outage(1),
   },
   {
-    name: '"active": true with token_type DPoP',
+    name: '"active": true with token_type DPoP and no cnf.jkt',
     answer: json(200, activeAnswer({ token_type: 'DPoP' })),
-    expected: inactive('The access token is not a bearer token.'),
+    expected: inactive('The access token is of type DPoP but bound to no key (cnf.jkt).'),
   },
   {
     name: 'token_type Bearer with cnf x5t#S256 (certificate-bound, no certificate checked)',
     answer: json(200, activeAnswer({ cnf: { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' } })),
-    expected: inactive(SENDER_CONSTRAINED),
+    expected: inactive(
+      'The access token is bound to a client certificate (cnf x5t#S256) and the request presented none.',
+    ),
   },
   {
-    name: 'token_type Bearer with cnf jkt (DPoP-bound, no proof checked)',
+    name: 'token_type Bearer with cnf jkt (DPoP-bound, sent as Bearer without a proof)',
     answer: json(200, activeAnswer({ cnf: { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' } })),
+    expected: dpopBoundAsBearer,
+  },
+  {
+    name: 'token_type Bearer with a confirmation method this API does not verify (cnf jwk)',
+    answer: json(200, activeAnswer({ cnf: { jwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' } } })),
     expected: inactive(SENDER_CONSTRAINED),
   },
   {
@@ -425,12 +448,12 @@ const RESPONSE_CASES: AnswerCase[] = [
   {
     name: 'no token_type, with cnf',
     answer: json(200, activeAnswer({ token_type: undefined, cnf: { jkt: 'abc' } })),
-    expected: inactive('The token is not an access token.'),
+    expected: dpopBoundAsBearer,
   },
   {
-    name: 'token_type DPoP with cnf jkt',
+    name: 'token_type DPoP with cnf jkt, sent as Bearer',
     answer: json(200, activeAnswer({ token_type: 'DPoP', cnf: { jkt: 'abc' } })),
-    expected: inactive('The access token is not a bearer token.'),
+    expected: dpopBoundAsBearer,
   },
   { name: '"cnf" as a string', answer: json(200, activeAnswer({ cnf: 'x5t#S256' })), expected: malformed },
   { name: '"cnf": null', answer: json(200, activeAnswer({ cnf: null })), expected: malformed },

@@ -46,7 +46,7 @@ export function parseDpopProof(value: string, algorithms: readonly string[]): Pa
   const typ = header.typ;
   // Media types compare case-insensitively (RFC 7515 §4.1.9).
   if (typeof typ !== 'string' || typ.toLowerCase() !== 'dpop+jwt') {
-    throw new InvalidDpopProofException('The DPoP proof\'s typ is not "dpop+jwt".');
+    throw new InvalidDpopProofException("The DPoP proof's typ is not dpop+jwt.");
   }
   const alg = header.alg;
   if (typeof alg !== 'string' || !algorithms.includes(alg)) {
