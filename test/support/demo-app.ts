@@ -1,4 +1,4 @@
-import type { INestApplication, LoggerService } from '@nestjs/common';
+import type { INestApplication, LoggerService, NestApplicationOptions } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Clock, INTROSPECTION_CLOCK } from '@app/introspection';
@@ -23,11 +23,16 @@ export interface RunningDemo {
  * With `clock`, the module's clock is replaced, the way an application's own
  * tests would do it, so that cache expiry is tested without sleeping.
  * Logs go to the log-hygiene capture, and to `logger` when one is given.
+ * With `httpsOptions`, the demo serves HTTPS (e.g. `requestCert` for mTLS).
  */
 export async function startDemo(
   adapter: DemoAdapter,
   env: Record<string, string>,
-  { clock, logger }: { clock?: Clock; logger?: LoggerService } = {},
+  {
+    clock,
+    logger,
+    httpsOptions,
+  }: { clock?: Clock; logger?: LoggerService; httpsOptions?: NestApplicationOptions['httpsOptions'] } = {},
 ): Promise<RunningDemo> {
   for (const name of [
     'INTROSPECTION_CLIENT_SECRET',
@@ -50,7 +55,11 @@ export async function startDemo(
   try {
     app = clock
       ? await createWithClock(adapter, clock, logger)
-      : await createDemoApp(adapter, { logger: logger ?? new CapturingLogger(), abortOnError: false });
+      : await createDemoApp(adapter, {
+          logger: logger ?? new CapturingLogger(),
+          abortOnError: false,
+          httpsOptions,
+        });
     await app.listen(0, '127.0.0.1');
   } finally {
     setIntrospectionEnv(saved);

@@ -11,9 +11,14 @@ export async function createDemoApp(
   adapter: DemoAdapter = 'express',
   options: NestApplicationOptions = {},
 ): Promise<INestApplication> {
+  // Fastify takes its HTTPS settings (e.g. requestCert for mTLS) when the adapter is made.
   const app =
     adapter === 'fastify'
-      ? await NestFactory.create(AppModule, new FastifyAdapter(), options)
+      ? await NestFactory.create(
+          AppModule,
+          new FastifyAdapter(options.httpsOptions ? { https: options.httpsOptions } : undefined),
+          options,
+        )
       : await NestFactory.create(AppModule, options);
   app.enableShutdownHooks();
   return app;
