@@ -13,6 +13,25 @@ export interface ResolvedTokenRequirements {
   readonly dpop?: DpopMode;
 }
 
+const NOT_AN_ACCESS_TOKEN = 'The token is not an access token.';
+
+/** Keycloak's `typ` member for tokens that are not access tokens. */
+const NON_ACCESS_TOKEN_TYPS = new Set(['refresh', 'offline', 'id', 'logout']);
+
+/**
+ * Whether the answer itself says the token is something other than an
+ * access token: Ory Hydra's `token_use` (`refresh_token`), Keycloak's `typ`
+ * (`Refresh`, `Offline`, `ID`). Such answers carry `token_type: Bearer` too,
+ * so `token_type` alone does not tell.
+ */
+function saysNotAnAccessToken(claims: Readonly<Record<string, unknown>>): boolean {
+  const { token_use: use, typ } = claims;
+  return (
+    (typeof use === 'string' && use !== 'access_token') ||
+    (typeof typ === 'string' && NON_ACCESS_TOKEN_TYPS.has(typ.toLowerCase()))
+  );
+}
+
 /**
  * Decides whether an introspection result satisfies a route. Evaluated on
  * every request, also for results that come from a cache, because `exp` and
@@ -20,7 +39,8 @@ export interface ResolvedTokenRequirements {
  *
  * @param nowMs the current time in milliseconds
  * @throws InvalidTokenException (401) for inactive, expired, not-yet-valid,
- *   wrongly typed or wrong-audience tokens (bindings are TokenBindingVerifier's)
+ *   wrongly typed (or untyped without `aud`), refresh or wrong-audience
+ *   tokens (bindings, `cnf`, are TokenBindingVerifier's)
  * @throws InsufficientScopeException (403) for missing scopes
  */
 export function checkTokenRequirements(
@@ -40,9 +60,16 @@ export function checkTokenRequirements(
   if (result.nbf !== undefined && result.nbf * 1000 > nowMs + tolerance) {
     throw new InvalidTokenException('The access token is not valid yet.');
   }
+  if (saysNotAnAccessToken(result.claims)) {
+    throw new InvalidTokenException(NOT_AN_ACCESS_TOKEN);
+  }
   if (result.tokenType === undefined) {
-    if (!requirements.allowMissingTokenType) {
-      throw new InvalidTokenException('The token is not an access token.');
+    // RFC 7662 §2.2 makes token_type optional, so its absence alone proves
+    // nothing. oidc-provider answers refresh tokens with neither token_type
+    // nor aud; an answer that names an audience is about a token issued to
+    // resource servers, which a refresh token never is (RFC 6749 §1.5).
+    if (!requirements.allowMissingTokenType && result.aud.length === 0) {
+      throw new InvalidTokenException(NOT_AN_ACCESS_TOKEN);
     }
   } else if (!['bearer', 'dpop'].includes(result.tokenType.toLowerCase())) {
     // A DPoP token (RFC 9449 §6.2) passed TokenBindingVerifier before this.
