@@ -43,9 +43,9 @@ export function parseDpopProof(value: string, algorithms: readonly string[]): Pa
     throw new InvalidDpopProofException('The DPoP proof is not a compact JWS.');
   }
   const header = jsonObject(segments[0], 'header');
-  const typ = header.typ;
-  // Media types compare case-insensitively (RFC 7515 §4.1.9).
-  if (typeof typ !== 'string' || typ.toLowerCase() !== 'dpop+jwt') {
+  const { typ } = header;
+  // Exactly the value RFC 9449 §4.3 names: one spelling, nothing to normalise.
+  if (typ !== 'dpop+jwt') {
     throw new InvalidDpopProofException("The DPoP proof's typ is not dpop+jwt.");
   }
   const alg = header.alg;
