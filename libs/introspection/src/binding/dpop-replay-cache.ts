@@ -21,6 +21,8 @@ type RedisClient = ReturnType<typeof createClient>;
 export class DpopReplayCache {
   private readonly seen = new Map<string, number>();
   private redis?: Promise<RedisClient>;
+  // The client itself, so that a connection still being set up can be torn down.
+  private connection?: RedisClient;
 
   constructor(
     private readonly clock: Clock,
@@ -48,11 +50,15 @@ export class DpopReplayCache {
     return this.claimShared(key, ttlMs);
   }
 
-  /** Closes the Redis connection, if one was opened. */
-  async close(): Promise<void> {
-    const redis = this.redis;
+  /** Closes the Redis connection, if one was opened, at once (pending commands fail). */
+  close(): Promise<void> {
+    const client = this.connection;
     this.redis = undefined;
-    await (await redis?.catch(() => undefined))?.close().catch(() => undefined);
+    this.connection = undefined;
+    if (client?.isOpen) {
+      client.destroy();
+    }
+    return Promise.resolve();
   }
 
   private sweep(now: number): void {
@@ -95,6 +101,7 @@ export class DpopReplayCache {
       });
       // Errors surface on the commands; an unhandled 'error' event would crash the process.
       client.on('error', () => undefined);
+      this.connection = client as RedisClient;
       await client.connect();
       return client as RedisClient;
     })();

@@ -10,6 +10,8 @@ describe('@RequireActiveToken() requirements, checked when the class is defined'
     { audience: ['payments-api', 'https://api.example.com'] },
     { server: 'partners' },
     { scopes: ['a'], audience: 'b', server: 'c' },
+    { dpop: 'required' as const },
+    { dpop: 'disabled' as const },
   ])('accepts %p', (requirements) => {
     expect(validateTokenRequirements(requirements)).toBe(requirements);
     expect(() => RequireActiveToken(requirements)).not.toThrow();
@@ -29,6 +31,7 @@ describe('@RequireActiveToken() requirements, checked when the class is defined'
     ['a blank audience', { audience: ' ' }, /audience/],
     ['a numeric audience', { audience: 7 }, /audience/],
     ['an empty server name', { server: '' }, /server/],
+    ['a DPoP mode that does not exist', { dpop: true }, /dpop.*"disabled", "allowed" or "required"/],
     ['a non-object', 'read:payments', /takes an object/],
     ['null', null, /takes an object/],
     ['an array', [['read:payments']], /takes an object/],
