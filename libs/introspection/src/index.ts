@@ -25,8 +25,14 @@ export {
   InvalidBearerRequestException,
   InvalidTokenException,
   MissingBearerTokenException,
+  DpopRequiredException,
+  InvalidDpopProofException,
+  UseDpopNonceException,
   type BearerErrorCode,
 } from './errors/bearer-token.exceptions';
+export type { DpopChallengeContext } from './binding/dpop-challenge';
+export type { PeerCertificateSocket } from './binding/client-certificate';
+export type { TokenScheme } from './binding/token-binding.verifier';
 export {
   IntrospectionCacheError,
   IntrospectionCircuitOpenError,
@@ -49,7 +55,12 @@ export {
   type IntrospectionDependencyHealth,
   type IntrospectionHealthReport,
 } from './health/introspection-health';
-export { formatWwwAuthenticate, type BearerChallenge } from './errors/www-authenticate';
+export {
+  formatDpopChallenge,
+  formatWwwAuthenticate,
+  type BearerChallenge,
+  type DpopChallenge,
+} from './errors/www-authenticate';
 export { ActiveTokenGuard, type GuardedRequest } from './guards/active-token.guard';
 export { extractBearerToken, type AuthorizationHeaders } from './guards/extract-bearer-token';
 export type {
@@ -71,6 +82,12 @@ export type {
 } from './interfaces/introspection-options.interface';
 export type { IntrospectionResult, IntrospectOptions } from './interfaces/introspection-result.interface';
 export type { TokenRequirements } from './interfaces/token-requirements.interface';
+export type { DpopMode, DpopOptions, ResolvedDpopOptions } from './interfaces/dpop-options.interface';
+export type {
+  CertificateHeaderFormat,
+  MtlsOptions,
+  ResolvedMtlsOptions,
+} from './interfaces/mtls-options.interface';
 export {
   DEFAULT_CACHE_MAX_ENTRIES,
   CLIENT_ASSERTION_TYP,

@@ -2,9 +2,15 @@ import { createHash, X509Certificate } from 'node:crypto';
 import type { ResolvedMtlsOptions } from '../interfaces/mtls-options.interface';
 import type { TrustedProxies } from './trusted-proxies';
 
-/** The parts of a TLS socket the certificate is read from (`tls.TLSSocket`). */
+/**
+ * The parts of the connection the guard reads: the peer address (for
+ * `trustProxy`), whether it is TLS, and the client certificate
+ * (`tls.TLSSocket`, RFC 8705).
+ */
 export interface PeerCertificateSocket {
   readonly remoteAddress?: string;
+  readonly encrypted?: boolean;
+  /** The peer's certificate; `raw` holds its DER bytes, absent without one. */
   getPeerCertificate?(detailed?: boolean): { raw?: Buffer } | null | undefined;
 }
 

@@ -27,7 +27,10 @@ const VERIFIED_METHODS = new Set(['jkt', 'x5t#S256']);
 /** The authorization scheme the token came with. */
 export type TokenScheme = 'bearer' | 'dpop';
 
-/** What the binding of a token is checked against: the HTTP request. */
+/**
+ * What the binding of a token is checked against: the HTTP request.
+ * @internal
+ */
 export interface BindingRequest {
   readonly scheme: TokenScheme;
   readonly token: string;
@@ -38,7 +41,7 @@ export interface BindingRequest {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   /** How many `DPoP` headers the request carried (from the raw headers). */
   readonly dpopCount: number;
-  readonly socket?: PeerCertificateSocket & { readonly encrypted?: boolean };
+  readonly socket?: PeerCertificateSocket;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { thrown } from '../../test-support/thrown';
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
 import { resolveDpopOptions } from './resolve-dpop-options';
+import { resolveIntrospectionOptions } from './resolve-options';
 import { resolveMtlsOptions } from './resolve-mtls-options';
 import { resolvePublicUrl } from './resolve-request-origin-options';
 
@@ -74,5 +75,22 @@ describe('resolvePublicUrl', () => {
     42,
   ])('refuses %p, naming publicUrl', (value) => {
     expect(option(() => resolvePublicUrl(value))).toBe('publicUrl');
+  });
+});
+
+describe('dpop.mode "required"', () => {
+  const base = {
+    endpoint: 'https://as.example.com/introspect',
+    clientId: 'api',
+    clientSecret: 's',
+    dpop: { mode: 'required' },
+  };
+
+  it('needs publicUrl or trustProxy, or no proof could ever be checked', () => {
+    expect(option(() => resolveIntrospectionOptions(base))).toBe('publicUrl');
+    expect(resolveIntrospectionOptions({ ...base, publicUrl: 'https://api.example.com' }).dpop.mode).toBe(
+      'required',
+    );
+    expect(resolveIntrospectionOptions({ ...base, trustProxy: 'loopback' }).trustProxy).toHaveLength(2);
   });
 });

@@ -217,6 +217,15 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
   });
 
   const trustProxy = resolveTrustProxy(o.trustProxy);
+  const dpop = resolveDpopOptions(o.dpop);
+  const publicUrl = resolvePublicUrl(o.publicUrl);
+  if (dpop.mode === 'required' && publicUrl === undefined && trustProxy.length === 0) {
+    // Every request would fail: a proof's htu is never checked against Host alone.
+    throw new IntrospectionConfigurationError(
+      'publicUrl',
+      'is required with dpop.mode "required" (unless trustProxy names the proxy whose X-Forwarded-Host is read): DPoP proofs are checked against it (htu).',
+    );
+  }
 
   return {
     endpoint,
@@ -280,9 +289,9 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     staleIfErrorMs,
     wsAuthPayloadField: optionalString(o.wsAuthPayloadField, 'wsAuthPayloadField'),
     rpcAuthorizationExtractor: optionalFunction(o.rpcAuthorizationExtractor, 'rpcAuthorizationExtractor'),
-    dpop: resolveDpopOptions(o.dpop),
+    dpop,
     mtls: resolveMtlsOptions(o.mtls, trustProxy),
-    publicUrl: resolvePublicUrl(o.publicUrl),
+    publicUrl,
     trustProxy,
   };
 }

@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef, ModulesContainer, Reflector } from '@nestjs/core';
 import type { DpopChallengeContext } from '../binding/dpop-challenge';
+import type { PeerCertificateSocket } from '../binding/client-certificate';
 import { type BindingRequest, TokenBindingVerifier } from '../binding/token-binding.verifier';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
 import {
@@ -38,14 +39,14 @@ export interface GuardedRequest {
   /** Express keeps Node's raw headers on the request itself… */
   rawHeaders?: string[];
   /** …Fastify on the wrapped Node request. */
-  raw?: { rawHeaders?: string[]; url?: string; socket?: BindingRequest['socket'] };
+  raw?: { rawHeaders?: string[]; url?: string; socket?: PeerCertificateSocket };
   /** The method and target the DPoP proof covers (RFC 9449 §4.3). */
   method?: string;
   /** Express: the target as received, before routers rewrote `url`. */
   originalUrl?: string;
   url?: string;
   /** The connection, for its TLS client certificate (RFC 8705) and peer address. */
-  socket?: BindingRequest['socket'];
+  socket?: PeerCertificateSocket;
   [INTROSPECTION_REQUEST_PROPERTY]?: IntrospectionResult;
 }
 
@@ -124,7 +125,7 @@ export class ActiveTokenGuard implements CanActivate {
       case 'ws': {
         const client = context.switchToWs().getClient<{
           handshake?: { headers?: GuardedRequest['headers']; url?: string };
-          request?: { method?: string; socket?: BindingRequest['socket'] };
+          request?: { method?: string; socket?: PeerCertificateSocket };
         }>();
         // A DPoP proof covers the handshake request (its method and URL).
         return {
