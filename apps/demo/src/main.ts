@@ -17,10 +17,15 @@ async function bootstrap(): Promise<void> {
     issuer = await startEmbeddedAuthorizationServer();
   }
   const adapter = (process.env.DEMO_ADAPTER ?? 'express') as DemoAdapter;
-  const app = await createDemoApp(adapter);
   // 4000, not 3000: a tutorial app made with `nest new` listens on 3000 beside it.
   const port = Number(process.env.PORT ?? 4000);
-  await app.listen(port, process.env.HOST ?? '127.0.0.1');
+  const host = process.env.HOST ?? '127.0.0.1';
+  if (embedded) {
+    // DPoP proofs name the URL they are sent to (htu): the one the demo listens on.
+    process.env.INTROSPECTION_PUBLIC_URL ??= `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  }
+  const app = await createDemoApp(adapter);
+  await app.listen(port, host);
   const url = (await app.getUrl()).replace('[::1]', 'localhost');
   logger.log(`Demo API (${adapter}) listening on ${url}`);
   if (issuer) {
@@ -115,6 +120,10 @@ function printTryItOut(issuer: string, url: string): void {
       `  curl -i ${url}/me                                                 # 401: no token`,
       `  curl -s -u ${tokenClient.clientId}:${tokenClient.clientSecret} -d "token=$TOKEN" ${issuer}/token/revocation`,
       `  curl -i ${url}/me -H "Authorization: Bearer $TOKEN"   # 401 once the 10 s cache entry expires`,
+      '',
+      'DPoP-bound tokens (RFC 9449; curl cannot sign proofs, this script does; INTROSPECTION_DPOP=required refuses the others):',
+      `  DEMO_ISSUER=${issuer} DEMO_API=${url} npm run demo:dpop -- /me`,
+      `  DEMO_ISSUER=${issuer} DEMO_API=${url} npm run demo:dpop -- /payments POST 'read:payments'   # 403: needs write:payments`,
       '',
     ].join('\n') + '\n',
   );
