@@ -11,6 +11,7 @@ import { IntrospectionConfigurationError } from './errors/introspection.errors';
 import { IntrospectionEvents } from './events/introspection-events';
 import { ActiveTokenGuard } from './guards/active-token.guard';
 import { TokenBindingVerifier } from './binding/token-binding.verifier';
+import { RpcDpopCheck } from './binding/rpc-dpop.check';
 import { FieldResolverGuardsCheck } from './guards/field-resolver-guards.check';
 import { MissingAudienceCheck } from './guards/missing-audience.check';
 import { RegistrationNamesCheck } from './guards/registration-names.check';
@@ -92,7 +93,12 @@ export const {
           ...(definition.providers ?? []),
           ...strategies,
           strategiesProvider,
-          ...(named?.providers ?? [RegistrationNamesCheck, FieldResolverGuardsCheck, MissingAudienceCheck]),
+          ...(named?.providers ?? [
+            RegistrationNamesCheck,
+            FieldResolverGuardsCheck,
+            MissingAudienceCheck,
+            RpcDpopCheck,
+          ]),
         ],
         // Everything the guard injects, so @RequireActiveToken() resolves in
         // importing modules; a named registration exports only its own tokens.
