@@ -23,6 +23,7 @@ import {
   INTROSPECTION_RESOLVED_OPTIONS,
 } from './introspection.constants';
 import { IntrospectionService } from './introspection.service';
+import { ProtectedResourceMetadataRoute } from './resource-metadata/protected-resource-metadata.route';
 import {
   getIntrospectionEventsToken,
   getIntrospectionHealthToken,
@@ -91,7 +92,12 @@ export const {
           ...(definition.providers ?? []),
           ...strategies,
           strategiesProvider,
-          ...(named?.providers ?? [RegistrationNamesCheck, FieldResolverGuardsCheck, MissingAudienceCheck]),
+          ...(named?.providers ?? [
+            RegistrationNamesCheck,
+            FieldResolverGuardsCheck,
+            MissingAudienceCheck,
+            ProtectedResourceMetadataRoute,
+          ]),
         ],
         // Everything the guard injects, so @RequireActiveToken() resolves in
         // importing modules; a named registration exports only its own tokens.

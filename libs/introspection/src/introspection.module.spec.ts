@@ -281,6 +281,8 @@ describe('IntrospectionModule', () => {
         requestParams: {},
         requestHeaders: {},
         acceptOpaqueTokens: true,
+        sendResource: false,
+        acrValues: [],
       });
     });
   });

@@ -43,3 +43,15 @@ export const TRANSPORT_AND_RESILIENCE_DEFAULTS = {
   circuitBreakerCooldownMs: 10_000,
   staleIfErrorMs: 0,
 } as const;
+
+/**
+ * The resolved defaults of the resource and step-up options, for specs that
+ * compare whole resolved option objects.
+ */
+export const RESOURCE_DEFAULTS = {
+  resource: undefined,
+  resourceMetadata: undefined,
+  sendResource: false,
+  acrValues: [],
+  maxAgeMs: undefined,
+} as const;

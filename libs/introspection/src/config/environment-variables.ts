@@ -75,6 +75,11 @@ export const INTROSPECTION_ENV_VARIABLES = {
   circuitBreakerThreshold: 'INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD',
   circuitBreakerCooldown: 'INTROSPECTION_CIRCUIT_BREAKER_COOLDOWN',
   staleIfError: 'INTROSPECTION_STALE_IF_ERROR',
+  resource: 'INTROSPECTION_RESOURCE',
+  resourceMetadata: 'INTROSPECTION_RESOURCE_METADATA',
+  sendResource: 'INTROSPECTION_SEND_RESOURCE',
+  acrValues: 'INTROSPECTION_ACR_VALUES',
+  maxAge: 'INTROSPECTION_MAX_AGE',
 } as const satisfies Record<Exclude<EnvOption, 'cache' | 'tls' | 'rpcAuthorizationExtractor'>, string>;
 
 /** The environment variables of the `tls` option's members, as read by {@link parseIntrospectionEnv}. */

@@ -2,6 +2,7 @@ import { thrown } from '../../test-support/thrown';
 import {
   CACHE_SECRET_DEFAULTS,
   DISCOVERY_AND_JWT_DEFAULTS,
+  RESOURCE_DEFAULTS,
   TRANSPORT_AND_RESILIENCE_DEFAULTS,
 } from '../../test-support/resolved-defaults';
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
@@ -77,6 +78,16 @@ describe('parseIntrospectionEnv', () => {
     ['requestHeaders', 'INTROSPECTION_REQUEST_HEADERS', '{"X-Tenant":"acme"}', { 'X-Tenant': 'acme' }],
     ['acceptOpaqueTokens', 'INTROSPECTION_ACCEPT_OPAQUE_TOKENS', 'false', false],
     ['wsAuthPayloadField', 'INTROSPECTION_WS_AUTH_PAYLOAD_FIELD', 'token', 'token'],
+    ['resource', 'INTROSPECTION_RESOURCE', 'https://api.example.com', 'https://api.example.com'],
+    ['resourceMetadata', 'INTROSPECTION_RESOURCE_METADATA', 'true', true],
+    ['sendResource', 'INTROSPECTION_SEND_RESOURCE', 'yes', true],
+    [
+      'acrValues',
+      'INTROSPECTION_ACR_VALUES',
+      'urn:example:mfa, urn:example:hwk',
+      ['urn:example:mfa', 'urn:example:hwk'],
+    ],
+    ['maxAge', 'INTROSPECTION_MAX_AGE', '5m', '5m'],
   ];
   /** The `jwt` block's variables, read together (the block exists once its audience is set). */
   const jwtVariables = {
@@ -356,6 +367,7 @@ describe('parseIntrospectionEnv', () => {
       maxResponseBytes: 65_536,
       ...TRANSPORT_AND_RESILIENCE_DEFAULTS,
       ...DISCOVERY_AND_JWT_DEFAULTS,
+      ...RESOURCE_DEFAULTS,
       // Follows INTROSPECTION_TIMEOUT when unset.
       responseMaxAgeMs: 2_000,
       wsAuthPayloadField: undefined,

@@ -76,6 +76,11 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
     circuitBreakerThreshold: integerVariable('circuitBreakerThreshold', text(ENV.circuitBreakerThreshold)),
     circuitBreakerCooldown: text(ENV.circuitBreakerCooldown),
     staleIfError: text(ENV.staleIfError),
+    resource: text(ENV.resource),
+    resourceMetadata: booleanVariable('resourceMetadata', text(ENV.resourceMetadata)),
+    sendResource: booleanVariable('sendResource', text(ENV.sendResource)),
+    acrValues: list('acrValues'),
+    maxAge: text(ENV.maxAge),
   };
   return Object.fromEntries(
     Object.entries(options).filter(([, value]) => value !== undefined),

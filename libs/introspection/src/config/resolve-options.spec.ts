@@ -2,6 +2,7 @@ import { thrown } from '../../test-support/thrown';
 import {
   CACHE_SECRET_DEFAULTS,
   DISCOVERY_AND_JWT_DEFAULTS,
+  RESOURCE_DEFAULTS,
   TRANSPORT_AND_RESILIENCE_DEFAULTS,
 } from '../../test-support/resolved-defaults';
 import { generateKeyPairSync, KeyObject } from 'node:crypto';
@@ -62,6 +63,7 @@ describe('resolveIntrospectionOptions', () => {
       maxResponseBytes: 65_536,
       ...TRANSPORT_AND_RESILIENCE_DEFAULTS,
       ...DISCOVERY_AND_JWT_DEFAULTS,
+      ...RESOURCE_DEFAULTS,
       wsAuthPayloadField: undefined,
       rpcAuthorizationExtractor: undefined,
     });
@@ -114,6 +116,11 @@ describe('resolveIntrospectionOptions', () => {
         acceptOpaqueTokens: false,
         wsAuthPayloadField: 'token',
         rpcAuthorizationExtractor: extractor,
+        resource: 'https://api.example.com/orders',
+        resourceMetadata: { resource_name: 'Orders' },
+        sendResource: true,
+        acrValues: ['urn:example:mfa'],
+        maxAge: '5m',
       }),
     ).toStrictEqual({
       endpoint: ENDPOINT,
@@ -159,7 +166,7 @@ describe('resolveIntrospectionOptions', () => {
       jwtResponseValidator: VALIDATOR,
       responseDecryptionKey: undefined,
       method: 'GET',
-      requestParams: { response_as_jwt: 'true' },
+      requestParams: { response_as_jwt: 'true', resource: 'https://api.example.com/orders' },
       requestHeaders: { 'X-Tenant': 'acme' },
       jwt: {
         audience: ['https://api.example.com'],
@@ -170,6 +177,15 @@ describe('resolveIntrospectionOptions', () => {
       acceptOpaqueTokens: false,
       wsAuthPayloadField: 'token',
       rpcAuthorizationExtractor: extractor,
+      resource: 'https://api.example.com/orders',
+      resourceMetadata: {
+        url: 'https://api.example.com/.well-known/oauth-protected-resource/orders',
+        path: '/.well-known/oauth-protected-resource/orders',
+        members: { resource_name: 'Orders' },
+      },
+      sendResource: true,
+      acrValues: ['urn:example:mfa'],
+      maxAgeMs: 300_000,
     });
   });
 

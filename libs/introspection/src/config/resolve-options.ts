@@ -40,6 +40,7 @@ import {
 } from './option-values';
 import { resolveCacheSecrets } from './resolve-cache-secrets';
 import { resolveJwtSigningProfile } from './resolve-jwt-signing-profile';
+import { resolveResourceOptions } from './resolve-resource-options';
 
 const DEFAULT_TIMEOUT = '5s';
 const DEFAULT_NEGATIVE_TTL = '10s';
@@ -205,6 +206,7 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     );
   }
 
+  const requestParams = stringRecord(o.requestParams, 'requestParams', (name) => RESERVED_PARAMS.has(name));
   const cacheUrl = redisUrl(o.cacheUrl);
   const cache = userCache(o.cache);
   const { cacheSecret, cachePreviousSecrets } = resolveCacheSecrets(o.cacheSecret, o.cachePreviousSecrets, {
@@ -227,7 +229,6 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     jwtResponseValidator: optionalFunction(o.jwtResponseValidator, 'jwtResponseValidator'),
     responseDecryptionKey: decryptionKey(o.responseDecryptionKey),
     method,
-    requestParams: stringRecord(o.requestParams, 'requestParams', (name) => RESERVED_PARAMS.has(name)),
     requestHeaders: stringRecord(o.requestHeaders, 'requestHeaders', (name) =>
       RESERVED_HEADERS.has(name.toLowerCase()),
     ),
@@ -275,6 +276,8 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     staleIfErrorMs,
     wsAuthPayloadField: optionalString(o.wsAuthPayloadField, 'wsAuthPayloadField'),
     rpcAuthorizationExtractor: optionalFunction(o.rpcAuthorizationExtractor, 'rpcAuthorizationExtractor'),
+    // requestParams too: with sendResource, `resource` joins them.
+    ...resolveResourceOptions(o, { issuer, requestParams }),
   };
 }
 

@@ -2,6 +2,10 @@ import type { ExecutionContext } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
 import type { Keyv } from 'keyv';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
+import type {
+  IntrospectionResourceOptions,
+  ResolvedIntrospectionResourceOptions,
+} from './resource-options.interface';
 
 /**
  * A duration: a number of seconds, or a Go-style duration string such as
@@ -201,7 +205,7 @@ export interface JwtSigningProfile {
  *   ttl: '30s',
  * })
  */
-export interface IntrospectionModuleOptions {
+export interface IntrospectionModuleOptions extends IntrospectionResourceOptions {
   /**
    * URL of the introspection endpoint (RFC 7662 §2). Must be `https:` unless
    * the host is loopback or `allowInsecureHttp` is set.
@@ -578,7 +582,7 @@ export type RpcAuthorizationExtractor = (context: ExecutionContext) => string | 
  * Module options after validation, with defaults applied and durations in
  * milliseconds. Injectable with {@link InjectIntrospectionOptions}.
  */
-export interface ResolvedIntrospectionOptions {
+export interface ResolvedIntrospectionOptions extends ResolvedIntrospectionResourceOptions {
   /** The configured endpoint; absent when it is discovered from `issuer`. */
   readonly endpoint?: string;
   readonly issuer?: string;
