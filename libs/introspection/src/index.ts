@@ -22,6 +22,7 @@ export {
   AuthorizationServerUnavailableException,
   BearerTokenException,
   InsufficientScopeException,
+  InsufficientUserAuthenticationException,
   InvalidBearerRequestException,
   InvalidTokenException,
   MissingBearerTokenException,
@@ -70,6 +71,12 @@ export type {
   RpcAuthorizationExtractor,
 } from './interfaces/introspection-options.interface';
 export type { IntrospectionResult, IntrospectOptions } from './interfaces/introspection-result.interface';
+export type {
+  IntrospectionResourceOptions,
+  ProtectedResourceMetadataMembers,
+  ResolvedIntrospectionResourceOptions,
+  ResolvedProtectedResourceMetadata,
+} from './interfaces/resource-options.interface';
 export type { TokenRequirements } from './interfaces/token-requirements.interface';
 export {
   DEFAULT_CACHE_MAX_ENTRIES,
