@@ -428,6 +428,21 @@ const RESPONSE_CASES: AnswerCase[] = [
     expected: inactive('The token is not an access token.'),
   },
   {
+    name: 'no token_type and no aud (what oidc-provider answers for a refresh token)',
+    answer: json(200, activeAnswer({ token_type: undefined, sub: 'someone' })),
+    expected: inactive('The token is not an access token.'),
+  },
+  {
+    name: 'token_type Bearer with token_use refresh_token (an Ory Hydra refresh token)',
+    answer: json(200, activeAnswer({ token_use: 'refresh_token', aud: ['api'] })),
+    expected: inactive('The token is not an access token.'),
+  },
+  {
+    name: 'token_type Bearer with typ Refresh (a Keycloak refresh token)',
+    answer: json(200, activeAnswer({ typ: 'Refresh', aud: ['api'] })),
+    expected: inactive('The token is not an access token.'),
+  },
+  {
     name: 'token_type DPoP with cnf jkt',
     answer: json(200, activeAnswer({ token_type: 'DPoP', cnf: { jkt: 'abc' } })),
     expected: inactive('The access token is not a bearer token.'),

@@ -1,3 +1,4 @@
+import { rfc7662ExampleAnswer } from '../../test-support/rfc7662-example';
 import { thrown } from '../../test-support/thrown';
 import {
   InsufficientScopeException,
@@ -5,6 +6,7 @@ import {
   InvalidTokenException,
 } from '../errors/bearer-token.exceptions';
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
+import { parseIntrospectionClaims } from '../result/introspection-response.parser';
 import { checkTokenRequirements, type ResolvedTokenRequirements } from './check-token-requirements';
 
 /** The fixed "current time" of every test, in milliseconds (2023-11-14T22:13:20Z). */
@@ -115,10 +117,51 @@ describe('checkTokenRequirements', () => {
   });
 
   describe('token_type', () => {
-    it('refuses a missing token type by default', () => {
+    it('refuses an answer with neither token_type nor aud by default (what oidc-provider answers for refresh tokens)', () => {
       expect(invalidToken(activeResult({ tokenType: undefined })).errorDescription).toBe(
         'The token is not an access token.',
       );
+    });
+
+    it('accepts an answer without token_type that names an audience (RFC 7662 §2.2 makes token_type optional)', () => {
+      const result = activeResult({ tokenType: undefined, aud: ['https://protected.example.net/resource'] });
+      expect(checkTokenRequirements(result, requirements(), NOW_MS)).toBeUndefined();
+    });
+
+    it("accepts RFC 7662 §2.2's own example answer, dates moved to now, with default options", () => {
+      const result = parseIntrospectionClaims(rfc7662ExampleAnswer(NOW_S));
+      const required = requirements({
+        scopes: ['read'],
+        audience: ['https://protected.example.net/resource'],
+      });
+      expect(checkTokenRequirements(result, required, NOW_MS)).toBeUndefined();
+      expect(checkTokenRequirements(result, requirements(), NOW_MS)).toBeUndefined();
+    });
+
+    it.each([
+      ['Ory Hydra: token_use refresh_token, token_type Bearer', { token_use: 'refresh_token' }, 'Bearer'],
+      ['Ory Hydra: token_use refresh_token, no token_type', { token_use: 'refresh_token' }, undefined],
+      ['Keycloak: typ Refresh', { typ: 'Refresh' }, 'Bearer'],
+      ['Keycloak: typ Offline', { typ: 'Offline' }, undefined],
+      ['Keycloak: typ ID', { typ: 'ID' }, 'Bearer'],
+    ])(
+      'refuses a token the answer says is no access token (%s), whatever allowMissingTokenType says',
+      (_server, claims, tokenType) => {
+        for (const allowMissingTokenType of [false, true]) {
+          const result = activeResult({ tokenType, aud: ['api'], claims: { active: true, ...claims } });
+          const error = invalidToken(result, requirements({ allowMissingTokenType }));
+          expect(error.errorDescription).toBe('The token is not an access token.');
+        }
+      },
+    );
+
+    it.each([
+      ['token_use access_token', { token_use: 'access_token' }],
+      ['typ Bearer', { typ: 'Bearer' }],
+      ['typ at+jwt', { typ: 'at+jwt' }],
+    ])('accepts an access token the answer labels as one (%s)', (_label, claims) => {
+      const result = activeResult({ claims: { active: true, ...claims } });
+      expect(checkTokenRequirements(result, requirements(), NOW_MS)).toBeUndefined();
     });
 
     it('accepts a missing token type when allowMissingTokenType is set', () => {

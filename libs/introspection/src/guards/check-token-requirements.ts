@@ -22,6 +22,25 @@ export interface ResolvedTokenRequirements {
 export const SENDER_CONSTRAINED =
   'The access token is sender-constrained (cnf) and this API cannot verify the binding.';
 
+const NOT_AN_ACCESS_TOKEN = 'The token is not an access token.';
+
+/** Keycloak's `typ` member for tokens that are not access tokens. */
+const NON_ACCESS_TOKEN_TYPS = new Set(['refresh', 'offline', 'id', 'logout']);
+
+/**
+ * Whether the answer itself says the token is something other than an
+ * access token: Ory Hydra's `token_use` (`refresh_token`), Keycloak's `typ`
+ * (`Refresh`, `Offline`, `ID`). Such answers carry `token_type: Bearer` too,
+ * so `token_type` alone does not tell.
+ */
+function saysNotAnAccessToken(claims: Readonly<Record<string, unknown>>): boolean {
+  const { token_use: use, typ } = claims;
+  return (
+    (typeof use === 'string' && use !== 'access_token') ||
+    (typeof typ === 'string' && NON_ACCESS_TOKEN_TYPS.has(typ.toLowerCase()))
+  );
+}
+
 /**
  * Whether the token is bound to a key or certificate: a `cnf` member in the
  * introspection answer (RFC 7800 §3.1), or in the JWT access token itself
@@ -46,7 +65,7 @@ function isSenderConstrained(result: IntrospectionResult): boolean {
  *
  * @param nowMs the current time in milliseconds
  * @throws InvalidTokenException (401) for inactive, expired, not-yet-valid,
- *   wrongly typed, sender-constrained or wrong-audience tokens
+ *   wrongly typed (or untyped without `aud`), refresh, sender-constrained or wrong-audience tokens
  * @throws InsufficientUserAuthenticationException (401) for an `acr` or
  *   `auth_time` the route does not accept (RFC 9470), before scopes: the
  *   user must authenticate again anyway, and the new token can carry the
@@ -70,9 +89,16 @@ export function checkTokenRequirements(
   if (result.nbf !== undefined && result.nbf * 1000 > nowMs + tolerance) {
     throw new InvalidTokenException('The access token is not valid yet.');
   }
+  if (saysNotAnAccessToken(result.claims)) {
+    throw new InvalidTokenException(NOT_AN_ACCESS_TOKEN);
+  }
   if (result.tokenType === undefined) {
-    if (!requirements.allowMissingTokenType) {
-      throw new InvalidTokenException('The token is not an access token.');
+    // RFC 7662 §2.2 makes token_type optional, so its absence alone proves
+    // nothing. oidc-provider answers refresh tokens with neither token_type
+    // nor aud; an answer that names an audience is about a token issued to
+    // resource servers, which a refresh token never is (RFC 6749 §1.5).
+    if (!requirements.allowMissingTokenType && result.aud.length === 0) {
+      throw new InvalidTokenException(NOT_AN_ACCESS_TOKEN);
     }
   } else if (result.tokenType.toLowerCase() !== 'bearer') {
     throw new InvalidTokenException('The access token is not a bearer token.');

@@ -477,8 +477,12 @@ export interface IntrospectionModuleOptions extends IntrospectionResourceOptions
   audience?: string | string[];
 
   /**
-   * Accept an active answer that has no `token_type`. Off by default because
-   * some servers (oidc-provider among them) answer refresh tokens that way.
+   * Accept an active answer that has neither `token_type` nor `aud`. An
+   * answer without `token_type` that names an audience is accepted anyway
+   * (RFC 7662 §2.2 makes `token_type` optional); one with neither is refused
+   * by default because that is how oidc-provider answers refresh tokens.
+   * Answers that say the token is no access token (`token_use` other than
+   * `access_token`, Keycloak's `typ: Refresh`) are refused whatever this says.
    * Env: `INTROSPECTION_ALLOW_MISSING_TOKEN_TYPE`.
    * @default false
    */
