@@ -39,6 +39,14 @@ class PartnersController {
   }
 }
 
+@Controller('.well-known/oauth-protected-resource')
+class OwnDocumentController {
+  @Get()
+  document(): { resource: string } {
+    return { resource: 'https://api.example.com' };
+  }
+}
+
 @Controller('.well-known')
 class AppWellKnownController {
   // The app's own well-known route, beside the module's.
@@ -122,6 +130,7 @@ describe.each(ADAPTERS)('protected resource metadata on %s', (adapter) => {
       expect(answer.status).toBe(200);
       expect(answer.headers['content-type']).toMatch(/^application\/json\b/);
       expect(answer.headers['access-control-allow-origin']).toBe('*');
+      expect((await send(`${url}${WELL_KNOWN}`, { method: 'HEAD' })).status).toBe(200);
       expect(answer.json()).toStrictEqual({
         resource: RESOURCE,
         authorization_servers: [as.issuer, partnersAs.issuer],
@@ -225,5 +234,19 @@ describe.each(ADAPTERS)('protected resource metadata on %s', (adapter) => {
         .filter((recorded) => recorded.path === '/token/introspection');
       expect(new URLSearchParams(request.body).get('resource')).toBe('https://api.example.com');
     });
+  });
+
+  it("stops the boot when an app route already answers the document's path", async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        IntrospectionModule.forRoot(
+          registration(as, { resource: 'https://api.example.com', resourceMetadata: true }),
+        ),
+      ],
+      controllers: [OwnDocumentController],
+    }).compile();
+    await expect(listen(moduleRef, adapter)).rejects.toThrow(
+      `Invalid introspection configuration, option "resourceMetadata" (env INTROSPECTION_RESOURCE_METADATA): the application already has a GET route for ${WELL_KNOWN}; remove it, or leave resourceMetadata unset to serve your own document.`,
+    );
   });
 });

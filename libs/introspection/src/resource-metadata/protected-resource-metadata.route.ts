@@ -11,9 +11,10 @@ import { protectedResourceMetadataDocument } from './protected-resource-metadata
  * `resource` a registration sets `resourceMetadata` for, at the path RFC
  * 9728 §3.1 derives from the resource. The route is added to the HTTP
  * adapter itself, exact path and GET only, so the global prefix does not
- * apply (the path comes from the resource, not from the app's routing) and
- * no route of the app is shadowed. Registered when the modules initialise:
- * after the app's routes, before the 404 handler. Provided by the default
+ * apply (the path comes from the resource, not from the app's routing).
+ * Registered when the modules initialise: after the app's routes, before
+ * the 404 handler; an app route that already answers that path stops the
+ * boot rather than silently winning (Express) or failing obscurely (Fastify). Provided by the default
  * registration; does nothing without an HTTP adapter (a microservice).
  * @internal
  */
@@ -34,6 +35,12 @@ export class ProtectedResourceMetadataRoute implements OnModuleInit {
       return;
     }
     for (const [path, document] of documents) {
+      if (servesAlready(adapter.getInstance(), path)) {
+        throw new IntrospectionConfigurationError(
+          'resourceMetadata',
+          `the application already has a GET route for ${path}; remove it, or leave resourceMetadata unset to serve your own document.`,
+        );
+      }
       // Serialized once: the document only changes with the configuration.
       const body = JSON.parse(JSON.stringify(document)) as object;
       adapter.get(path, (_request: unknown, response: unknown) => {
@@ -88,4 +95,30 @@ export class ProtectedResourceMetadataRoute implements OnModuleInit {
     }
     return documents;
   }
+}
+
+/** The parts of Express's and Fastify's instances that tell whether a GET route answers `path`. */
+interface RoutingInstance {
+  /** Fastify. */
+  hasRoute?: (route: { method: string; url: string }) => boolean;
+  /** Express 5 (`_router` in Express 4). */
+  router?: { stack?: RouterLayer[] };
+  _router?: { stack?: RouterLayer[] };
+}
+
+interface RouterLayer {
+  route?: { methods?: Record<string, boolean> };
+  match?: (path: string) => boolean;
+}
+
+/** Whether the app's own routing has a GET route that answers `path`. */
+function servesAlready(instance: unknown, path: string): boolean {
+  const routing = (instance ?? {}) as RoutingInstance;
+  if (typeof routing.hasRoute === 'function') {
+    return routing.hasRoute({ method: 'GET', url: path });
+  }
+  const stack = (routing.router ?? routing._router)?.stack ?? [];
+  return stack.some(
+    (layer) => layer.route?.methods?.get === true && typeof layer.match === 'function' && layer.match(path),
+  );
 }
