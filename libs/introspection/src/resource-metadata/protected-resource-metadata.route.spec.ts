@@ -1,6 +1,7 @@
 import { Controller, Get, Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { RequireActiveToken } from '../decorators/require-active-token.decorator';
+import type { IntrospectionModuleOptions } from '../interfaces/introspection-options.interface';
 import { IntrospectionModule } from '../introspection.module';
 import { httpRequest } from '../../test-support/http-request';
 import { listen } from '../../test-support/listen';
@@ -15,6 +16,15 @@ const REGISTRATION = {
   clientSecret: 'orders-secret',
 };
 const WELL_KNOWN = '/.well-known/oauth-protected-resource';
+const API = 'https://api.example.com';
+const PARTNERS = 'https://partners.example.com';
+
+/** A testing module with one registration per item: REGISTRATION with the item's settings. */
+function compileWith(...registrations: Array<Partial<IntrospectionModuleOptions> & { name?: string }>) {
+  return Test.createTestingModule({
+    imports: registrations.map((settings) => IntrospectionModule.forRoot({ ...REGISTRATION, ...settings })),
+  }).compile();
+}
 
 @Controller('orders')
 @RequireActiveToken({ scopes: ['orders:read'] })
@@ -87,68 +97,32 @@ describe('the protected resource metadata route', () => {
   });
 
   it('is not registered without an HTTP adapter (a microservice, a bare module)', async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        IntrospectionModule.forRoot({
-          ...REGISTRATION,
-          resource: 'https://api.example.com',
-          resourceMetadata: true,
-        }),
-      ],
-    }).compile();
+    const moduleRef = await compileWith({ resource: API, resourceMetadata: true });
     await expect(moduleRef.init()).resolves.toBe(moduleRef);
     await moduleRef.close();
   });
 
   it('stops the boot when two registrations of one resource give a member different values', async () => {
-    const resource = 'https://api.example.com';
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        IntrospectionModule.forRoot({
-          ...REGISTRATION,
-          resource,
-          resourceMetadata: { resource_name: 'Orders' },
-        }),
-        IntrospectionModule.forRoot({
-          ...REGISTRATION,
-          issuer: 'https://partners.example.com',
-          name: 'partners',
-          resource,
-          resourceMetadata: { resource_name: 'Partners' },
-        }),
-      ],
-    }).compile();
+    const moduleRef = await compileWith(
+      { resource: API, resourceMetadata: { resource_name: 'Orders' } },
+      { issuer: PARTNERS, name: 'partners', resource: API, resourceMetadata: { resource_name: 'Partners' } },
+    );
     await expect(listen(moduleRef, 'fastify')).rejects.toThrow(
       /option "resourceMetadata\.resource_name".*two registrations of the resource "https:\/\/api\.example\.com"/,
     );
   });
 
   it('lists the issuer of every registration of the resource (or of none), not those of another resource', async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        IntrospectionModule.forRoot({
-          ...REGISTRATION,
-          resource: 'https://api.example.com',
-          resourceMetadata: true,
-        }),
-        IntrospectionModule.forRoot({
-          ...REGISTRATION,
-          issuer: 'https://partners.example.com',
-          name: 'partners',
-        }),
-        IntrospectionModule.forRoot({
-          ...REGISTRATION,
-          issuer: 'https://other.example.com',
-          name: 'other',
-          resource: 'https://other-api.example.com',
-        }),
-      ],
-    }).compile();
+    const moduleRef = await compileWith(
+      { resource: API, resourceMetadata: true },
+      { issuer: PARTNERS, name: 'partners' },
+      { issuer: 'https://other.example.com', name: 'other', resource: 'https://other-api.example.com' },
+    );
     const { app, url } = await listen(moduleRef, 'fastify');
     try {
       expect((await httpRequest(`${url}${WELL_KNOWN}`)).json().authorization_servers).toStrictEqual([
-        'https://as.example.com',
-        'https://partners.example.com',
+        REGISTRATION.issuer,
+        PARTNERS,
       ]);
     } finally {
       await app.close();
