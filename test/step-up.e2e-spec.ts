@@ -91,7 +91,7 @@ async function start(
         realm: 'api',
         resource: RESOURCE,
         resourceMetadata: true,
-        ttl: '1m',
+        cache: { ttl: '1m' },
         ...options,
       }),
     ],

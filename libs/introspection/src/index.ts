@@ -70,6 +70,9 @@ export type {
   ResolvedJwtSigningProfile,
   RpcAuthorizationExtractor,
 } from './interfaces/introspection-options.interface';
+export type { IntrospectionBreakerOptions } from './interfaces/breaker-options.interface';
+export type { IntrospectionCacheOptions } from './interfaces/cache-options.interface';
+export type { IntrospectionTransportOptions } from './interfaces/transport-options.interface';
 export type { IntrospectionResult, IntrospectOptions } from './interfaces/introspection-result.interface';
 export type {
   IntrospectionResourceOptions,
