@@ -25,6 +25,7 @@ import {
   INTROSPECTION_RESOLVED_OPTIONS,
 } from './introspection.constants';
 import { IntrospectionService } from './introspection.service';
+import { ProtectedResourceMetadataRoute } from './resource-metadata/protected-resource-metadata.route';
 import {
   getIntrospectionEventsToken,
   getIntrospectionHealthToken,
@@ -98,6 +99,7 @@ export const {
             FieldResolverGuardsCheck,
             MissingAudienceCheck,
             RpcDpopCheck,
+            ProtectedResourceMetadataRoute,
           ]),
         ],
         // Everything the guard injects, so @RequireActiveToken() resolves in

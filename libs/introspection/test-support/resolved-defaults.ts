@@ -45,6 +45,18 @@ export const TRANSPORT_AND_RESILIENCE_DEFAULTS = {
 } as const;
 
 /**
+ * The resolved defaults of the resource and step-up options, for specs that
+ * compare whole resolved option objects.
+ */
+export const RESOURCE_DEFAULTS = {
+  resource: undefined,
+  resourceMetadata: undefined,
+  sendResource: false,
+  acrValues: [],
+  maxAgeMs: undefined,
+} as const;
+
+/**
  * The resolved defaults of the sender-constrained token options (`dpop`,
  * `mtls`, `publicUrl`, `trustProxy`), for specs that compare whole resolved
  * option objects.

@@ -4,7 +4,7 @@ import type { Clock } from '../interfaces/clock.interface';
 /**
  * Server-provided DPoP nonces (RFC 9449 §8): one per `lifetimeMs` window,
  * an HMAC of the window's number under the cache secret, so instances that
- * share `cacheSecret` hand out and accept the same nonces without talking
+ * share `cache.secret` hand out and accept the same nonces without talking
  * to each other. The current and the previous window's nonce are accepted.
  * @internal
  */

@@ -39,7 +39,7 @@ describe('DpopReplayCache', () => {
       const cache = new DpopReplayCache(clock, url, 50);
       const error = await rejectionOf(cache.claim('key', 'j', 60_000));
       expect(error).toBeInstanceOf(IntrospectionUnavailableError);
-      expect(error.message).toContain('cacheUrl');
+      expect(error.message).toContain('cache.url');
       await cache.close();
     });
   });

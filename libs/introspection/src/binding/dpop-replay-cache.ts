@@ -11,7 +11,7 @@ type RedisClient = ReturnType<typeof createClient>;
 
 /**
  * The `jti` values of the proofs seen within their validity window
- * (RFC 9449 §11.1): in memory, and in Redis at `cacheUrl` when one is
+ * (RFC 9449 §11.1): in memory, and in Redis at `cache.url` when one is
  * configured, so that a proof replayed to another instance is refused too.
  * The store is written with `SET NX`, one atomic claim per proof. When Redis
  * does not answer within `timeoutMs`, proofs are refused (503): a replay
@@ -85,7 +85,7 @@ export class DpopReplayCache {
       // The connection is opened again on the next proof.
       void this.close();
       throw new IntrospectionUnavailableError(
-        `The DPoP replay store (cacheUrl) did not answer: ${error instanceof Error ? error.message : 'error'}.`,
+        `The DPoP replay store (cache.url) did not answer: ${error instanceof Error ? error.message : 'error'}.`,
       );
     } finally {
       clearTimeout(timer);

@@ -1,5 +1,8 @@
 import type { DpopOptions } from '../interfaces/dpop-options.interface';
 import type { MtlsOptions } from '../interfaces/mtls-options.interface';
+import type { IntrospectionBreakerOptions } from '../interfaces/breaker-options.interface';
+import type { IntrospectionCacheOptions } from '../interfaces/cache-options.interface';
+import type { IntrospectionTransportOptions } from '../interfaces/transport-options.interface';
 import type {
   IntrospectionModuleOptions,
   JwtAccessTokenOptions,
@@ -16,17 +19,27 @@ type EnvSigningSetting = keyof Pick<
 type EnvOption =
   | Exclude<
       keyof IntrospectionModuleOptions,
-      'jwtSigningProfile' | 'jwt' | 'jwtResponseValidator' | 'dpop' | 'mtls'
+      | 'jwtSigningProfile'
+      | 'jwt'
+      | 'jwtResponseValidator'
+      | 'cache'
+      | 'transport'
+      | 'breaker'
+      | 'dpop'
+      | 'mtls'
     >
   | `jwtSigningProfile.${EnvSigningSetting}`
+  | `jwt.${keyof JwtAccessTokenOptions}`
+  | `cache.${Exclude<keyof IntrospectionCacheOptions, 'store'>}`
+  | `transport.${Exclude<keyof IntrospectionTransportOptions, 'tls'>}`
+  | `breaker.${keyof IntrospectionBreakerOptions}`
   | `dpop.${keyof DpopOptions}`
-  | `mtls.${keyof MtlsOptions}`
-  | `jwt.${keyof JwtAccessTokenOptions}`;
+  | `mtls.${keyof MtlsOptions}`;
 
 /**
  * The environment variable that sets each module option, as read by
  * {@link parseIntrospectionEnv}; signing profile settings under their dotted
- * path (`'jwtSigningProfile.key'`), the members of `tls` in
+ * path (`'jwtSigningProfile.key'`, `'cache.ttl'`), the members of `transport.tls` in
  * {@link INTROSPECTION_TLS_ENV_VARIABLES}.
  */
 export const INTROSPECTION_ENV_VARIABLES = {
@@ -60,28 +73,33 @@ export const INTROSPECTION_ENV_VARIABLES = {
   tokenEndpoint: 'INTROSPECTION_TOKEN_ENDPOINT',
   tokenEndpointAuthMethod: 'INTROSPECTION_TOKEN_ENDPOINT_AUTH_METHOD',
   tokenScope: 'INTROSPECTION_TOKEN_SCOPE',
-  ttl: 'INTROSPECTION_TTL',
-  negativeTtl: 'INTROSPECTION_NEGATIVE_TTL',
-  cacheMaxEntries: 'INTROSPECTION_CACHE_MAX_ENTRIES',
-  cacheUrl: 'INTROSPECTION_CACHE_URL',
-  cacheSecret: 'INTROSPECTION_CACHE_SECRET',
-  cachePreviousSecrets: 'INTROSPECTION_CACHE_PREVIOUS_SECRET',
-  cacheTimeout: 'INTROSPECTION_CACHE_TIMEOUT',
+  'cache.ttl': 'INTROSPECTION_TTL',
+  'cache.negativeTtl': 'INTROSPECTION_NEGATIVE_TTL',
+  'cache.maxEntries': 'INTROSPECTION_CACHE_MAX_ENTRIES',
+  'cache.url': 'INTROSPECTION_CACHE_URL',
+  'cache.secret': 'INTROSPECTION_CACHE_SECRET',
+  'cache.previousSecrets': 'INTROSPECTION_CACHE_PREVIOUS_SECRET',
+  'cache.timeout': 'INTROSPECTION_CACHE_TIMEOUT',
   tokenTypeHint: 'INTROSPECTION_TOKEN_TYPE_HINT',
-  timeout: 'INTROSPECTION_TIMEOUT',
+  'transport.timeout': 'INTROSPECTION_TIMEOUT',
   clockTolerance: 'INTROSPECTION_CLOCK_TOLERANCE',
   realm: 'INTROSPECTION_REALM',
   audience: 'INTROSPECTION_AUDIENCE',
   allowMissingTokenType: 'INTROSPECTION_ALLOW_MISSING_TOKEN_TYPE',
   maxTokenLength: 'INTROSPECTION_MAX_TOKEN_LENGTH',
-  maxResponseBytes: 'INTROSPECTION_MAX_RESPONSE_BYTES',
+  'transport.maxResponseBytes': 'INTROSPECTION_MAX_RESPONSE_BYTES',
   wsAuthPayloadField: 'INTROSPECTION_WS_AUTH_PAYLOAD_FIELD',
-  allowInsecureHttp: 'INTROSPECTION_ALLOW_INSECURE_HTTP',
-  retries: 'INTROSPECTION_RETRIES',
-  retryBackoff: 'INTROSPECTION_RETRY_BACKOFF',
-  circuitBreakerThreshold: 'INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD',
-  circuitBreakerCooldown: 'INTROSPECTION_CIRCUIT_BREAKER_COOLDOWN',
-  staleIfError: 'INTROSPECTION_STALE_IF_ERROR',
+  'transport.allowInsecureHttp': 'INTROSPECTION_ALLOW_INSECURE_HTTP',
+  'transport.retries': 'INTROSPECTION_RETRIES',
+  'transport.retryBackoff': 'INTROSPECTION_RETRY_BACKOFF',
+  'breaker.threshold': 'INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD',
+  'breaker.cooldown': 'INTROSPECTION_CIRCUIT_BREAKER_COOLDOWN',
+  'cache.staleIfError': 'INTROSPECTION_STALE_IF_ERROR',
+  resource: 'INTROSPECTION_RESOURCE',
+  resourceMetadata: 'INTROSPECTION_RESOURCE_METADATA',
+  sendResource: 'INTROSPECTION_SEND_RESOURCE',
+  acrValues: 'INTROSPECTION_ACR_VALUES',
+  maxAge: 'INTROSPECTION_MAX_AGE',
   'dpop.mode': 'INTROSPECTION_DPOP',
   'dpop.nonce': 'INTROSPECTION_DPOP_NONCE',
   'dpop.nonceLifetime': 'INTROSPECTION_DPOP_NONCE_LIFETIME',
@@ -91,9 +109,9 @@ export const INTROSPECTION_ENV_VARIABLES = {
   'mtls.certificateHeaderFormat': 'INTROSPECTION_MTLS_CERTIFICATE_HEADER_FORMAT',
   publicUrl: 'INTROSPECTION_PUBLIC_URL',
   trustProxy: 'INTROSPECTION_TRUST_PROXY',
-} as const satisfies Record<Exclude<EnvOption, 'cache' | 'tls' | 'rpcAuthorizationExtractor'>, string>;
+} as const satisfies Record<Exclude<EnvOption, 'rpcAuthorizationExtractor'>, string>;
 
-/** The environment variables of the `tls` option's members, as read by {@link parseIntrospectionEnv}. */
+/** The environment variables of the `transport.tls` option's members, as read by {@link parseIntrospectionEnv}. */
 export const INTROSPECTION_TLS_ENV_VARIABLES = {
   ca: 'INTROSPECTION_TLS_CA',
   cert: 'INTROSPECTION_TLS_CERT',

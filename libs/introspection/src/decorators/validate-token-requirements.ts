@@ -1,6 +1,14 @@
+import { readAcrValues, readMaxAge } from '../config/step-up-values';
 import type { TokenRequirements } from '../interfaces/token-requirements.interface';
 
-const KNOWN = new Set<keyof TokenRequirements>(['scopes', 'audience', 'server', 'dpop']);
+const KNOWN = new Set<keyof TokenRequirements>([
+  'scopes',
+  'audience',
+  'server',
+  'acrValues',
+  'maxAge',
+  'dpop',
+]);
 // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
@@ -20,10 +28,10 @@ export function validateTokenRequirements(requirements: unknown): TokenRequireme
   const unknown = Object.keys(given).filter((key) => !KNOWN.has(key as keyof TokenRequirements));
   if (unknown.length > 0) {
     throw new TypeError(
-      `@RequireActiveToken() has unknown requirement(s) ${unknown.map((key) => `"${key}"`).join(', ')}; use scopes, audience, server and dpop.`,
+      `@RequireActiveToken() has unknown requirement(s) ${unknown.map((key) => `"${key}"`).join(', ')}; use scopes, audience, server, acrValues, maxAge and dpop.`,
     );
   }
-  const { scopes, audience, server, dpop } = given;
+  const { scopes, audience, server, acrValues, maxAge, dpop } = given;
   if (dpop !== undefined && !['disabled', 'allowed', 'required'].includes(dpop as string)) {
     throw new TypeError('@RequireActiveToken({ dpop }) must be "disabled", "allowed" or "required".');
   }
@@ -47,6 +55,14 @@ export function validateTokenRequirements(requirements: unknown): TokenRequireme
   }
   if (server !== undefined && (typeof server !== 'string' || server.length === 0)) {
     throw new TypeError('@RequireActiveToken({ server }) must be the name of a registration.');
+  }
+  const acr = acrValues === undefined ? undefined : readAcrValues(acrValues);
+  if (acr && 'problem' in acr) {
+    throw new TypeError(`@RequireActiveToken({ acrValues }) ${acr.problem}`);
+  }
+  const age = maxAge === undefined ? undefined : readMaxAge(maxAge);
+  if (age && 'problem' in age) {
+    throw new TypeError(`@RequireActiveToken({ maxAge }) ${age.problem}`);
   }
   return given;
 }

@@ -1,4 +1,8 @@
-import { InsufficientScopeException, InvalidTokenException } from '../errors/bearer-token.exceptions';
+import {
+  InsufficientScopeException,
+  InsufficientUserAuthenticationException,
+  InvalidTokenException,
+} from '../errors/bearer-token.exceptions';
 import type { DpopMode } from '../interfaces/dpop-options.interface';
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
 
@@ -11,6 +15,10 @@ export interface ResolvedTokenRequirements {
   readonly allowMissingTokenType: boolean;
   /** The route's DPoP mode, when it sets one. */
   readonly dpop?: DpopMode;
+  /** Accepted `acr` values (RFC 9470); empty means any. */
+  readonly acrValues: readonly string[];
+  /** Longest accepted authentication age in milliseconds; unset means no limit. */
+  readonly maxAgeMs?: number;
 }
 
 const NOT_AN_ACCESS_TOKEN = 'The token is not an access token.';
@@ -39,8 +47,12 @@ function saysNotAnAccessToken(claims: Readonly<Record<string, unknown>>): boolea
  *
  * @param nowMs the current time in milliseconds
  * @throws InvalidTokenException (401) for inactive, expired, not-yet-valid,
- *   wrongly typed (or untyped without `aud`), refresh or wrong-audience
- *   tokens (bindings, `cnf`, are TokenBindingVerifier's)
+ *   wrongly typed (or untyped without `aud`), refresh or wrong-audience tokens (bindings,
+ *   `cnf`, are TokenBindingVerifier's)
+ * @throws InsufficientUserAuthenticationException (401) for an `acr` or
+ *   `auth_time` the route does not accept (RFC 9470), before scopes: the
+ *   user must authenticate again anyway, and the new token can carry the
+ *   missing scopes too, which the challenge then lists
  * @throws InsufficientScopeException (403) for missing scopes
  */
 export function checkTokenRequirements(
@@ -78,7 +90,44 @@ export function checkTokenRequirements(
   if (requirements.audience.length > 0 && !requirements.audience.some((aud) => result.aud.includes(aud))) {
     throw new InvalidTokenException('The access token is not intended for this audience.');
   }
-  if (!requirements.scopes.every((scope) => result.scopes.includes(scope))) {
+  const scopesMet = requirements.scopes.every((scope) => result.scopes.includes(scope));
+  const stepUp = stepUpFailure(result, requirements, nowMs);
+  if (stepUp !== undefined) {
+    throw new InsufficientUserAuthenticationException(
+      stepUp,
+      requirements.acrValues,
+      requirements.maxAgeMs === undefined ? undefined : requirements.maxAgeMs / 1000,
+      scopesMet ? [] : requirements.scopes,
+    );
+  }
+  if (!scopesMet) {
     throw new InsufficientScopeException(requirements.scopes);
   }
+}
+
+/** Why the user's authentication falls short of the route's (RFC 9470), or `undefined`. */
+function stepUpFailure(
+  result: IntrospectionResult,
+  { acrValues, maxAgeMs, clockToleranceMs }: ResolvedTokenRequirements,
+  nowMs: number,
+): string | undefined {
+  const { acr, auth_time: authTime } = result.claims;
+  if (acrValues.length > 0 && !(typeof acr === 'string' && acrValues.includes(acr))) {
+    return acr === undefined
+      ? 'The access token does not say how the user authenticated (acr); a stronger authentication is required.'
+      : 'The user authenticated in a way this resource does not accept; a stronger authentication is required.';
+  }
+  if (maxAgeMs === undefined) {
+    return undefined;
+  }
+  if (typeof authTime !== 'number' || !Number.isFinite(authTime)) {
+    return 'The access token does not say when the user authenticated (auth_time); a new authentication is required.';
+  }
+  const ageMs = nowMs - authTime * 1000;
+  // A time ahead of our clock (beyond the tolerance) is no proof of a fresh
+  // authentication: it may be milliseconds read as seconds, or made up.
+  if (ageMs > maxAgeMs + clockToleranceMs || ageMs < -clockToleranceMs) {
+    return 'The user authenticated too long ago; a new authentication is required.';
+  }
+  return undefined;
 }

@@ -53,8 +53,9 @@ export function toGuardException(error: unknown, logger: Logger): HttpException 
 /**
  * The response headers that go with `exception`: the RFC 6750
  * `WWW-Authenticate` challenge (with the registration's `realm`) for bearer
- * token errors (with DPoP challenges per `dpop`, RFC 9449 §7), a bounded
- * `Retry-After` for 503s.
+ * token errors (with DPoP challenges per `dpop`, RFC 9449 §7), naming the
+ * protected resource metadata document when it is served (RFC 9728 §5.1), a
+ * bounded `Retry-After` for 503s.
  */
 export function failureHeaders(
   exception: HttpException,
@@ -63,7 +64,12 @@ export function failureHeaders(
 ): Record<string, string> {
   const headers: Record<string, string> = {};
   if (exception instanceof BearerTokenException) {
-    const challenge = { realm: options.realm, ...exception.challenge() };
+    const challenge = {
+      realm: options.realm,
+      ...exception.challenge(),
+      // RFC 9728 §5.1: where the client learns how to get a token for this API.
+      resourceMetadata: options.resourceMetadata?.url,
+    };
     headers['WWW-Authenticate'] =
       (dpop && dpopWwwAuthenticate(exception, challenge, dpop)) ?? formatWwwAuthenticate(challenge);
     if (exception instanceof UseDpopNonceException) {

@@ -28,7 +28,7 @@ export interface DpopOptions {
    * Server-provided nonces (RFC 9449 §8): a proof must carry the nonce this
    * API handed out (401 `use_dpop_nonce` with a `DPoP-Nonce` header
    * otherwise). Nonces rotate every `nonceLifetime`; the current and the
-   * previous one are accepted. Derived from `cacheSecret`, so instances
+   * previous one are accepted. Derived from `cache.secret`, so instances
    * sharing it accept each other's nonces. Env: `INTROSPECTION_DPOP_NONCE`.
    * @default false
    */
