@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TestAuthorizationServer } from './support/authorization-server';
 import { ADAPTERS, authorizationServerEnv, ManualClock, RunningDemo, startDemo } from './support/demo-app';
@@ -388,5 +391,29 @@ describe.each(ADAPTERS)('DPoP replay across instances sharing Redis, demo API on
     expect(replayed.headers['www-authenticate']).toBe(proofError('The DPoP proof was used before (jti).'));
     const fresh = await key.proofFor('GET', ME, token);
     expect((await send(`${second.demo.url}/me`, { headers: dpopHeaders(token, fresh) })).status).toBe(200);
+  });
+});
+
+describe('npm run demo:dpop (the demo script that signs proofs)', () => {
+  const suite = demoForSuite('express', { INTROSPECTION_DPOP: 'required' });
+
+  // Asynchronous: the demo answers from this very process.
+  it('obtains a DPoP-bound token and calls /me with a proof: 200', async () => {
+    const { stdout: output } = await promisify(execFile)(
+      process.execPath,
+      [join(__dirname, '../apps/demo/authorization-server/dpop-call.mjs'), '/me'],
+      {
+        env: {
+          ...process.env,
+          DEMO_ISSUER: as.issuer,
+          DEMO_API: suite.demo.url,
+          DEMO_PUBLIC_URL: PUBLIC_URL,
+        },
+        encoding: 'utf8',
+      },
+    );
+    expect(output).toContain('Obtained a DPoP token');
+    expect(output).toContain('GET /me: 200');
+    expect(output).toContain('"tokenType":"DPoP"');
   });
 });
