@@ -23,6 +23,7 @@ import {
   INTROSPECTION_RESOLVED_OPTIONS,
 } from './introspection.constants';
 import { IntrospectionService } from './introspection.service';
+import { IntrospectionTelemetry } from './telemetry/introspection-telemetry';
 import {
   getIntrospectionEventsToken,
   getIntrospectionHealthToken,
@@ -103,6 +104,7 @@ export const {
           AuthorizationServerMetadataService,
           IntrospectionEvents,
           IntrospectionHealth,
+          IntrospectionTelemetry,
         ],
       };
     },

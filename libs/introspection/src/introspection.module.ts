@@ -23,6 +23,7 @@ import {
 import { ConfigurableModuleClass, INTROSPECTION_MODULE_OPTIONS } from './introspection.module-definition';
 import { IntrospectionService } from './introspection.service';
 import { CircuitBreakers } from './resilience/circuit-breakers';
+import { IntrospectionTelemetry } from './telemetry/introspection-telemetry';
 
 /**
  * OAuth 2.0 Token Introspection (RFC 7662) for a resource server: provides
@@ -75,6 +76,7 @@ import { CircuitBreakers } from './resilience/circuit-breakers';
     IntrospectionHttpClient,
     IntrospectionService,
     IntrospectionHealth,
+    IntrospectionTelemetry,
     ActiveTokenGuard,
   ],
   // Exports depend on the registration (default or named): see the module definition.

@@ -3,6 +3,7 @@ import type {
   JwtAccessTokenOptions,
   JwtSigningProfile,
 } from '../interfaces/introspection-options.interface';
+import type { IntrospectionTelemetryOptions } from '../interfaces/telemetry-options.interface';
 
 /** Signing profile settings that have an environment variable (claims and headers do not). */
 type EnvSigningSetting = keyof Pick<
@@ -12,9 +13,13 @@ type EnvSigningSetting = keyof Pick<
 
 /** Options set by one environment variable each, nested ones by their dotted path. */
 type EnvOption =
-  | Exclude<keyof IntrospectionModuleOptions, 'jwtSigningProfile' | 'jwt' | 'jwtResponseValidator'>
+  | Exclude<
+      keyof IntrospectionModuleOptions,
+      'jwtSigningProfile' | 'jwt' | 'jwtResponseValidator' | 'telemetry'
+    >
   | `jwtSigningProfile.${EnvSigningSetting}`
-  | `jwt.${keyof JwtAccessTokenOptions}`;
+  | `jwt.${keyof JwtAccessTokenOptions}`
+  | `telemetry.${keyof IntrospectionTelemetryOptions}`;
 
 /**
  * The environment variable that sets each module option, as read by
@@ -75,6 +80,7 @@ export const INTROSPECTION_ENV_VARIABLES = {
   circuitBreakerThreshold: 'INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD',
   circuitBreakerCooldown: 'INTROSPECTION_CIRCUIT_BREAKER_COOLDOWN',
   staleIfError: 'INTROSPECTION_STALE_IF_ERROR',
+  'telemetry.recordSubject': 'INTROSPECTION_TELEMETRY_RECORD_SUBJECT',
 } as const satisfies Record<Exclude<EnvOption, 'cache' | 'tls' | 'rpcAuthorizationExtractor'>, string>;
 
 /** The environment variables of the `tls` option's members, as read by {@link parseIntrospectionEnv}. */

@@ -76,10 +76,19 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
     circuitBreakerThreshold: integerVariable('circuitBreakerThreshold', text(ENV.circuitBreakerThreshold)),
     circuitBreakerCooldown: text(ENV.circuitBreakerCooldown),
     staleIfError: text(ENV.staleIfError),
+    telemetry: telemetryOptions(text),
   };
   return Object.fromEntries(
     Object.entries(options).filter(([, value]) => value !== undefined),
   ) as IntrospectionModuleOptions;
+}
+
+/** The `telemetry` group from its variables; `undefined` when none is set. */
+function telemetryOptions(
+  text: (name: string) => string | undefined,
+): IntrospectionModuleOptions['telemetry'] {
+  const recordSubject = booleanVariable('telemetry.recordSubject', text(ENV['telemetry.recordSubject']));
+  return recordSubject === undefined ? undefined : { recordSubject };
 }
 
 /** PEM text from the INTROSPECTION_TLS_* variables; `undefined` when none is set. */

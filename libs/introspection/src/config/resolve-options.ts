@@ -39,6 +39,7 @@ import {
   wholeNumber,
 } from './option-values';
 import { resolveCacheSecrets } from './resolve-cache-secrets';
+import { resolveTelemetryOptions } from './resolve-telemetry-options';
 import { resolveJwtSigningProfile } from './resolve-jwt-signing-profile';
 
 const DEFAULT_TIMEOUT = '5s';
@@ -273,6 +274,7 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     ),
     circuitBreakerCooldownMs,
     staleIfErrorMs,
+    telemetry: resolveTelemetryOptions(o.telemetry),
     wsAuthPayloadField: optionalString(o.wsAuthPayloadField, 'wsAuthPayloadField'),
     rpcAuthorizationExtractor: optionalFunction(o.rpcAuthorizationExtractor, 'rpcAuthorizationExtractor'),
   };

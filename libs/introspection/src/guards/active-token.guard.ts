@@ -1,4 +1,12 @@
-import { CanActivate, ExecutionContext, HttpException, Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  CanActivate,
+  ExecutionContext,
+  HttpException,
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+} from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef, ModulesContainer, Reflector } from '@nestjs/core';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
 import { INTROSPECTION_CLOCK, INTROSPECTION_REQUEST_PROPERTY } from '../introspection.constants';
@@ -17,6 +25,7 @@ import {
 import { countAuthorizationHeaders, extractBearerToken } from './extract-bearer-token';
 import { failureHeaders, toGuardException } from './guard-failure';
 import { RouteResolver, RouteSettings } from './route-resolver';
+import { IntrospectionTelemetry } from '../telemetry/introspection-telemetry';
 
 /** The request shape the guard reads, on Express and Fastify alike. */
 export interface GuardedRequest {
@@ -51,6 +60,7 @@ export class ActiveTokenGuard implements CanActivate {
   // A property, not a constructor parameter, so subclasses' constructors stay as they are.
   @Inject(ModuleRef) private readonly moduleRef?: ModuleRef;
   @Inject(ModulesContainer) private readonly modules?: ModulesContainer;
+  @Optional() @Inject(IntrospectionTelemetry) private readonly telemetry?: IntrospectionTelemetry;
   private resolver?: RouteResolver;
 
   constructor(
@@ -74,9 +84,12 @@ export class ActiveTokenGuard implements CanActivate {
       const result = await this.introspectOnce(request, route);
       checkTokenRequirements(result, route.requirements, this.clock.now());
       await this.onSuccess(request, result, context);
+      this.telemetry?.decided(options, undefined, result);
       return true;
     } catch (error) {
-      return this.throwException(context, toGuardException(error, this.logger), options);
+      const exception = toGuardException(error, this.logger);
+      this.telemetry?.decided(options, exception);
+      return this.throwException(context, exception, options);
     }
   }
 

@@ -2,6 +2,7 @@ import type { ExecutionContext } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
 import type { Keyv } from 'keyv';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
+import type { IntrospectionTelemetryOptions, ResolvedTelemetryOptions } from './telemetry-options.interface';
 
 /**
  * A duration: a number of seconds, or a Go-style duration string such as
@@ -550,6 +551,9 @@ export interface IntrospectionModuleOptions {
    */
   staleIfError?: Duration;
 
+  /** What the OpenTelemetry spans and metrics may carry; see {@link IntrospectionTelemetryOptions}. */
+  telemetry?: IntrospectionTelemetryOptions;
+
   /**
    * On WebSocket gateways: the member of the socket.io handshake `auth`
    * payload that holds the bearer token (browsers cannot set headers on a
@@ -636,6 +640,7 @@ export interface ResolvedIntrospectionOptions {
   readonly circuitBreakerCooldownMs: number;
   /** Stale-if-error window in milliseconds; 0 when disabled. */
   readonly staleIfErrorMs: number;
+  readonly telemetry: ResolvedTelemetryOptions;
   readonly wsAuthPayloadField?: string;
   readonly rpcAuthorizationExtractor?: RpcAuthorizationExtractor;
 }
