@@ -43,3 +43,6 @@ export const TRANSPORT_AND_RESILIENCE_DEFAULTS = {
   circuitBreakerCooldownMs: 10_000,
   staleIfErrorMs: 0,
 } as const;
+
+/** The resolved defaults of the `telemetry` group, for specs that compare whole resolved option objects. */
+export const TELEMETRY_DEFAULTS = { telemetry: { recordSubject: false } } as const;

@@ -2,6 +2,7 @@ import { thrown } from '../../test-support/thrown';
 import {
   CACHE_SECRET_DEFAULTS,
   DISCOVERY_AND_JWT_DEFAULTS,
+  TELEMETRY_DEFAULTS,
   TRANSPORT_AND_RESILIENCE_DEFAULTS,
 } from '../../test-support/resolved-defaults';
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
@@ -85,6 +86,20 @@ describe('parseIntrospectionEnv', () => {
     'jwt.types': 'INTROSPECTION_JWT_TYPES',
     'jwt.jwksUri': 'INTROSPECTION_JWT_JWKS_URI',
   };
+  /** The `telemetry` group's variables. */
+  const telemetryVariables = { 'telemetry.recordSubject': 'INTROSPECTION_TELEMETRY_RECORD_SUBJECT' };
+
+  it('reads the telemetry group from INTROSPECTION_TELEMETRY_*', () => {
+    expect(parseIntrospectionEnv({ INTROSPECTION_TELEMETRY_RECORD_SUBJECT: 'yes' })).toStrictEqual({
+      telemetry: { recordSubject: true },
+    });
+    expect(parseIntrospectionEnv({ INTROSPECTION_TELEMETRY_RECORD_SUBJECT: 'false' })).toStrictEqual({
+      telemetry: { recordSubject: false },
+    });
+    expect(() => parseIntrospectionEnv({ INTROSPECTION_TELEMETRY_RECORD_SUBJECT: 'maybe' })).toThrow(
+      'telemetry.recordSubject',
+    );
+  });
 
   it('reads the tls members verbatim from INTROSPECTION_TLS_*', () => {
     const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
@@ -104,6 +119,7 @@ describe('parseIntrospectionEnv', () => {
     expect({
       ...Object.fromEntries(mappings.map(([option, variable]) => [option, variable])),
       ...jwtVariables,
+      ...telemetryVariables,
     }).toStrictEqual(
       Object.fromEntries(
         Object.entries(INTROSPECTION_ENV_VARIABLES).filter(([option]) => !clientAuth.test(option)),
@@ -356,6 +372,7 @@ describe('parseIntrospectionEnv', () => {
       maxResponseBytes: 65_536,
       ...TRANSPORT_AND_RESILIENCE_DEFAULTS,
       ...DISCOVERY_AND_JWT_DEFAULTS,
+      ...TELEMETRY_DEFAULTS,
       // Follows INTROSPECTION_TIMEOUT when unset.
       responseMaxAgeMs: 2_000,
       wsAuthPayloadField: undefined,

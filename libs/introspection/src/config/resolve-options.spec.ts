@@ -2,6 +2,7 @@ import { thrown } from '../../test-support/thrown';
 import {
   CACHE_SECRET_DEFAULTS,
   DISCOVERY_AND_JWT_DEFAULTS,
+  TELEMETRY_DEFAULTS,
   TRANSPORT_AND_RESILIENCE_DEFAULTS,
 } from '../../test-support/resolved-defaults';
 import { generateKeyPairSync, KeyObject } from 'node:crypto';
@@ -61,6 +62,7 @@ describe('resolveIntrospectionOptions', () => {
       maxTokenLength: 4096,
       maxResponseBytes: 65_536,
       ...TRANSPORT_AND_RESILIENCE_DEFAULTS,
+      ...TELEMETRY_DEFAULTS,
       ...DISCOVERY_AND_JWT_DEFAULTS,
       wsAuthPayloadField: undefined,
       rpcAuthorizationExtractor: undefined,
@@ -114,6 +116,7 @@ describe('resolveIntrospectionOptions', () => {
         acceptOpaqueTokens: false,
         wsAuthPayloadField: 'token',
         rpcAuthorizationExtractor: extractor,
+        telemetry: { recordSubject: true },
       }),
     ).toStrictEqual({
       endpoint: ENDPOINT,
@@ -149,6 +152,7 @@ describe('resolveIntrospectionOptions', () => {
       circuitBreakerThreshold: 0,
       circuitBreakerCooldownMs: 30_000,
       staleIfErrorMs: 300_000,
+      telemetry: { recordSubject: true },
       discovery: false,
       discoveryRetry: true,
       discoveryRefreshIntervalMs: 600_000,
