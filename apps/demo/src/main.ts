@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import { createDemoApp, DemoAdapter } from './create-demo-app';
 import { developmentSigningKey } from './development-signing-key';
+import { startTelemetry } from './telemetry';
 import {
   authorizationServerDir,
   demoClients,
@@ -11,6 +12,8 @@ import {
 const logger = new Logger('Demo');
 
 async function bootstrap(): Promise<void> {
+  // First: the SDK must be registered before the module is created.
+  startTelemetry();
   const embedded = !process.env.INTROSPECTION_ENDPOINT && !process.env.INTROSPECTION_ISSUER;
   let issuer: string | undefined;
   if (embedded) {
