@@ -103,7 +103,7 @@ async function main(): Promise<void> {
 
     // 1. Cache-hit throughput, guarded ÷ unguarded, same app and process.
     {
-      const { app, url } = await startApp(as.introspectionEndpoint, { ttl: '10m' });
+      const { app, url } = await startApp(as.introspectionEndpoint, { cache: { ttl: '10m' } });
       const token = await as.mintToken('read:payments');
       if ((await send(`${url}/guarded`, { headers: bearer(token) })).status !== 200)
         throw new Error('warm-up failed');
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
 
     // 2. Cache-miss latency: guarded (ttl 0) ÷ (unguarded + one bare keep-alive POST to the endpoint).
     {
-      const { app, url } = await startApp(as.introspectionEndpoint, { ttl: 0 });
+      const { app, url } = await startApp(as.introspectionEndpoint, { cache: { ttl: 0 } });
       const token = await as.mintToken('read:payments');
       const count = 2000;
       const guarded = await medianLatencyUs({ url: `${url}/guarded`, count, headers: bearer(token) });
@@ -150,7 +150,7 @@ async function main(): Promise<void> {
 
     // 3. 1,000 concurrent requests with one fresh token: introspection requests made.
     {
-      const { app, url } = await startApp(as.introspectionEndpoint, { ttl: '10m' });
+      const { app, url } = await startApp(as.introspectionEndpoint, { cache: { ttl: '10m' } });
       const token = await as.mintToken('read:payments');
       const before = await as.introspectionCount();
       const answers = await Promise.all(
@@ -175,7 +175,7 @@ async function main(): Promise<void> {
         endpoint: 'http://127.0.0.1:1/introspect',
         clientId,
         clientSecret,
-        ttl: '10m',
+        cache: { ttl: '10m' },
       }),
       { logger: ['error'] },
     );

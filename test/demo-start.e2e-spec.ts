@@ -38,7 +38,8 @@ describe('the demo started with its embedded authorization server', () => {
       demo?.once('exit', (code) => reject(new Error(`the demo exited with ${code}: ${lines.join('\n')}`)));
       createInterface({ input: demo!.stdout! }).on('line', (line) => {
         lines.push(line);
-        if (line.startsWith('Try it')) resolve();
+        // The last line of what it prints: the command that fetches the metadata document.
+        if (line.includes('curl -s') && line.includes('/.well-known/oauth-protected-resource')) resolve();
       });
     });
     const exported = Object.fromEntries(
@@ -67,5 +68,23 @@ describe('the demo started with its embedded authorization server', () => {
     });
     expect(answer.status).toBe(200);
     expect(answer.json()).toEqual({ active: false });
+
+    // Its own base URL is its resource identifier, with the RFC 9728 document served.
+    const listening = lines
+      // eslint-disable-next-line no-control-regex
+      .map((line) => /listening on (http:\/\/\S+)/.exec(line.replace(/\x1b\[[0-9;]*m/g, '')))
+      .find((match) => match !== null);
+    const url = listening![1];
+    const issuer = exported.INTROSPECTION_ENDPOINT.replace(/\/token\/introspection$/, '');
+    const metadata = await send(`${url}/.well-known/oauth-protected-resource`);
+    expect(metadata.json()).toStrictEqual({
+      resource: url,
+      authorization_servers: [issuer],
+      scopes_supported: ['read:payments', 'write:payments'],
+      bearer_methods_supported: ['header'],
+    });
+    expect((await send(`${url}/me`)).headers['www-authenticate']).toBe(
+      `Bearer realm="demo", resource_metadata="${url}/.well-known/oauth-protected-resource"`,
+    );
   }, 120_000);
 });

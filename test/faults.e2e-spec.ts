@@ -3,6 +3,7 @@ import {
   AnswerHandler,
   FakeAuthorizationServer,
 } from '../libs/introspection/test-support/fake-authorization-server';
+import { rfc7662ExampleAnswer } from '../libs/introspection/test-support/rfc7662-example';
 import { ADAPTERS, demoBehindFakeServer, RunningDemo } from './support/demo-app';
 import { bearer, send } from './support/http';
 
@@ -122,6 +123,17 @@ describe.each(ADAPTERS)('demo API on %s with a misbehaving authorization server'
     });
     const answer = await callMe();
     expect(answer.status).toBe(503);
+  });
+
+  it("grants access for RFC 7662 §2.2's own example answer (no token_type), dates moved to now", async () => {
+    fault.answerJson(200, rfc7662ExampleAnswer(nowSeconds()));
+    const answer = await callMe();
+    expect(answer.status).toBe(200);
+    expect(answer.json()).toMatchObject({
+      active: true,
+      clientId: 'l238j323ds-23ij4',
+      scopes: ['read', 'write', 'dolphin'],
+    });
   });
 
   it.each([

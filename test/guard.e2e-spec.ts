@@ -231,6 +231,45 @@ describe.each(ADAPTERS)('demo API on %s', (adapter) => {
     });
   });
 
+  describe("the server's refresh tokens (introspected without token_type, RFC 7662 §2.2)", () => {
+    const basic = AUTH_METHODS[0][1];
+
+    it('are what oidc-provider answers active with neither token_type nor aud', async () => {
+      const refreshToken = await as.refreshToken(clients.tokenClient.clientId);
+      const answer = await send(`${as.issuer}/token/introspection`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${basic.INTROSPECTION_CLIENT_ID}:${basic.INTROSPECTION_CLIENT_SECRET}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ token: refreshToken }).toString(),
+      });
+      expect(answer.json()).toMatchObject({ active: true, client_id: clients.tokenClient.clientId });
+      expect(answer.json()).not.toHaveProperty('token_type');
+      expect(answer.json()).not.toHaveProperty('aud');
+    });
+
+    it.each([
+      ['with the audience the demo requires', {}],
+      ['without any audience required', { INTROSPECTION_AUDIENCE: '' }],
+    ])('are refused with 401 invalid_token %s', async (_case, extra) => {
+      const demo = await startDemo(adapter, demoEnv(basic, extra));
+      try {
+        const refreshToken = await as.refreshToken(clients.tokenClient.clientId);
+        const answer = await send(`${demo.url}/me`, { headers: bearer(refreshToken) });
+        expect(answer.status).toBe(401);
+        expect(answer.headers['www-authenticate']).toBe(
+          'Bearer realm="demo", error="invalid_token", error_description="The token is not an access token."',
+        );
+        // The server's access tokens still pass on the same demo.
+        const accessToken = await as.mintToken('read:payments');
+        expect((await send(`${demo.url}/me`, { headers: bearer(accessToken) })).status).toBe(200);
+      } finally {
+        await demo.close();
+      }
+    });
+  });
+
   describe('when the authorization server cannot be used', () => {
     it('answers 502, not 401, when the server rejects our client credentials', async () => {
       const demo = await startDemo(

@@ -428,6 +428,21 @@ const RESPONSE_CASES: AnswerCase[] = [
     expected: inactive('The token is not an access token.'),
   },
   {
+    name: 'no token_type and no aud (what oidc-provider answers for a refresh token)',
+    answer: json(200, activeAnswer({ token_type: undefined, sub: 'someone' })),
+    expected: inactive('The token is not an access token.'),
+  },
+  {
+    name: 'token_type Bearer with token_use refresh_token (an Ory Hydra refresh token)',
+    answer: json(200, activeAnswer({ token_use: 'refresh_token', aud: ['api'] })),
+    expected: inactive('The token is not an access token.'),
+  },
+  {
+    name: 'token_type Bearer with typ Refresh (a Keycloak refresh token)',
+    answer: json(200, activeAnswer({ typ: 'Refresh', aud: ['api'] })),
+    expected: inactive('The token is not an access token.'),
+  },
+  {
     name: 'token_type DPoP with cnf jkt',
     answer: json(200, activeAnswer({ token_type: 'DPoP', cnf: { jkt: 'abc' } })),
     expected: inactive('The access token is not a bearer token.'),
@@ -785,27 +800,27 @@ describe.each(ADAPTERS)('hostile environment on %s', (adapter) => {
       'endpoint',
     ],
     ['no endpoint', {}, 'endpoint'],
-    ['too many retries', { INTROSPECTION_RETRIES: '50' }, 'retries'],
-    ['a retry count that is not a number', { INTROSPECTION_RETRIES: 'once' }, 'retries'],
-    ['a zero breaker cool-down', { INTROSPECTION_CIRCUIT_BREAKER_COOLDOWN: '0s' }, 'circuitBreakerCooldown'],
-    ['staleIfError without ttl', { INTROSPECTION_STALE_IF_ERROR: '5m' }, 'staleIfError'],
+    ['too many retries', { INTROSPECTION_RETRIES: '50' }, 'transport.retries'],
+    ['a retry count that is not a number', { INTROSPECTION_RETRIES: 'once' }, 'transport.retries'],
+    ['a zero breaker cool-down', { INTROSPECTION_CIRCUIT_BREAKER_COOLDOWN: '0s' }, 'breaker.cooldown'],
+    ['staleIfError without ttl', { INTROSPECTION_STALE_IF_ERROR: '5m' }, 'cache.staleIfError'],
     [
       'a client certificate without its key',
       { INTROSPECTION_TLS_CERT: '-----BEGIN CERTIFICATE-----' },
-      'tls',
+      'transport.tls',
     ],
-    ['a timeout that is not a duration', { INTROSPECTION_TIMEOUT: 'soon' }, 'timeout'],
+    ['a timeout that is not a duration', { INTROSPECTION_TIMEOUT: 'soon' }, 'transport.timeout'],
     ['a realm with a quote', { INTROSPECTION_REALM: 'de"mo' }, 'realm'],
     ['an unknown client auth method', { INTROSPECTION_ENDPOINT_AUTH_METHOD: 'magic' }, 'endpointAuthMethod'],
     [
       'a cache URL that is not Redis',
       { INTROSPECTION_TTL: '10s', INTROSPECTION_CACHE_URL: 'http://127.0.0.1:6379' },
-      'cacheUrl',
+      'cache.url',
     ],
     [
       'a Redis cache without a cache secret',
       { INTROSPECTION_TTL: '10s', INTROSPECTION_CACHE_URL: 'redis://127.0.0.1:6379' },
-      'cacheSecret',
+      'cache.secret',
     ],
     [
       'a cache secret that is too short',
@@ -814,7 +829,7 @@ describe.each(ADAPTERS)('hostile environment on %s', (adapter) => {
         INTROSPECTION_CACHE_URL: 'redis://127.0.0.1:6379',
         INTROSPECTION_CACHE_SECRET: 'short-cache-secret',
       },
-      'cacheSecret',
+      'cache.secret',
     ],
     [
       'a previous cache secret that is too short',
@@ -824,7 +839,7 @@ describe.each(ADAPTERS)('hostile environment on %s', (adapter) => {
         INTROSPECTION_CACHE_SECRET: 'a-cache-secret-of-at-least-32-bytes',
         INTROSPECTION_CACHE_PREVIOUS_SECRET: 'short-old-cache-secret',
       },
-      'cachePreviousSecrets',
+      'cache.previousSecrets',
     ],
   ])('refuses to boot with %s, naming the option', async (_case, env, option) => {
     const endpoint: Record<string, string> =

@@ -65,7 +65,7 @@ import { IntrospectionTestingModule } from 'nestjs-introspection/testing';
 // Port 9 (discard) on loopback: nothing listens, the connection is refused.
 @Module({
   imports: [
-    IntrospectionModule.forRoot({ endpoint: 'http://127.0.0.1:9/introspect', clientId: 'api', clientSecret: 's', retries: 0 }),
+    IntrospectionModule.forRoot({ endpoint: 'http://127.0.0.1:9/introspect', clientId: 'api', clientSecret: 's', transport: { retries: 0 } }),
   ],
 })
 class UnreachableModule {}

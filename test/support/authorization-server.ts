@@ -209,6 +209,20 @@ export class TestAuthorizationServer {
     return (await send(`${this.issuer}/__test/stats`)).json<{ introspections: number }>().introspections;
   }
 
+  /**
+   * A refresh token of this server for `clientId`, stored by oidc-provider
+   * itself (its introspection answers it active, without token_type and aud).
+   */
+  async refreshToken(clientId: string): Promise<string> {
+    const answer = await send(
+      `${this.issuer}/__test/refresh-token?client_id=${encodeURIComponent(clientId)}`,
+      {
+        method: 'POST',
+      },
+    );
+    return answer.json<{ refresh_token: string }>().refresh_token;
+  }
+
   /** Delays every introspection answer by `ms` (0 to stop). */
   async delayIntrospection(ms: number): Promise<void> {
     await send(`${this.issuer}/__test/delay?ms=${ms}`, { method: 'POST' });

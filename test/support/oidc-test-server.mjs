@@ -38,6 +38,10 @@ async function testControls(ctx, next) {
     ctx.body = recorded;
     return;
   }
+  if (ctx.path === '/__test/refresh-token' && ctx.method === 'POST') {
+    ctx.body = { refresh_token: await mintRefreshToken(String(ctx.query.client_id)) };
+    return;
+  }
   if (ctx.method !== 'POST' || (ctx.path !== '/token' && ctx.path !== '/token/introspection')) {
     await next();
     return;
@@ -98,6 +102,26 @@ function clientIdOf(authorization, params) {
     return JSON.parse(Buffer.from(assertion.split('.')[1], 'base64url').toString()).sub;
   }
   return params.get('client_id') ?? undefined;
+}
+
+/** The provider, once started (for the controls that use its models). */
+let provider;
+
+/**
+ * A real refresh token of this server, stored by oidc-provider's own model
+ * for `clientId`, as the refresh_token grant would issue it after an
+ * authorization code flow (which needs a browser): oidc-provider then
+ * introspects it as active, without token_type and without aud.
+ */
+async function mintRefreshToken(clientId) {
+  const client = await provider.Client.find(clientId);
+  const token = new provider.RefreshToken({
+    client,
+    accountId: 'refresh-token-owner',
+    scope: 'read:payments',
+    gty: 'authorization_code',
+  });
+  return token.save();
 }
 
 // oidc-provider neither stores nor introspects JWT access tokens (RFC 9068):
@@ -201,7 +225,10 @@ await runAsChildProcess({
     },
   ],
   use: [testControls, lookUpJwtsByJti],
-  configure: persistJwtAccessTokens,
+  configure: (started) => {
+    provider = started;
+    persistJwtAccessTokens(started);
+  },
   configuration: {
     features: {
       mTLS: {
@@ -212,6 +239,10 @@ await runAsChildProcess({
         getCertificate: (ctx) => ctx.get(CLIENT_CERTIFICATE_HEADER) || undefined,
       },
     },
+    // Not the default: oidc-provider then serves the refresh_token grant,
+    // and introspects refresh tokens (it answers them inactive otherwise).
+    // No flow here issues one; /__test/refresh-token mints them.
+    issueRefreshToken: async () => false,
     ttl: {
       ClientCredentials: (_ctx, _token, client) =>
         client.clientId === 'bearer-api' ? BEARER_CLIENT_TOKEN_TTL : 600,

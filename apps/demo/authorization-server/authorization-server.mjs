@@ -137,6 +137,7 @@ export async function startAuthorizationServer({
       // Features given in `configuration` are added to these, not put in their place.
       ...configuration.features,
     },
+    extraTokenClaims: stepUpClaims,
     ...withoutFeatures(configuration),
   });
   for (const middleware of use) {
@@ -153,6 +154,33 @@ export async function startAuthorizationServer({
         server.close(() => resolve());
       }),
   };
+}
+
+/** Header naming the `acr` a development token claims its user authenticated with. */
+export const DEMO_ACR_HEADER = 'x-demo-acr';
+/** Header setting a development token's `auth_time` (seconds since the epoch). */
+export const DEMO_AUTH_TIME_HEADER = 'x-demo-auth-time';
+
+/**
+ * Step-up claims (RFC 9470) for client credentials tokens, which have no
+ * user and so no `acr` or `auth_time` of their own: a development stand-in
+ * for a user who just signed in with a second factor. `X-Demo-Acr` on the
+ * token request sets `acr` (and `auth_time` to now); `X-Demo-Auth-Time`
+ * sets `auth_time`. oidc-provider stores them with the token and puts them
+ * in its introspection answers. Not for production.
+ */
+function stepUpClaims(ctx) {
+  const acr = ctx?.get(DEMO_ACR_HEADER);
+  const authTime = ctx?.get(DEMO_AUTH_TIME_HEADER);
+  const claims = {};
+  if (acr) {
+    claims.acr = acr;
+    claims.auth_time = Math.floor(Date.now() / 1000);
+  }
+  if (authTime && /^\d+$/.test(authTime)) {
+    claims.auth_time = Number(authTime);
+  }
+  return Object.keys(claims).length > 0 ? claims : undefined;
 }
 
 function withoutFeatures(configuration) {

@@ -1,4 +1,13 @@
-import { Body, Controller, Get, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseIntPipe,
+  Post,
+} from '@nestjs/common';
 import { IntrospectedToken, RequireActiveToken } from '@app/introspection';
 import type { IntrospectionResult } from '@app/introspection';
 
@@ -29,9 +38,13 @@ interface Payment {
   id: number;
   amount: number;
   createdBy?: string;
+  approvedBy?: string;
 }
 
-/** The demo's routes: one public, three protected by token introspection. */
+/**
+ * The demo's routes: one public, four protected by token introspection, one
+ * of them with step-up authentication (RFC 9470).
+ */
 @Controller()
 export class DemoController {
   private readonly payments: Payment[] = [{ id: 1, amount: 42 }];
@@ -64,6 +77,23 @@ export class DemoController {
       createdBy: clientId,
     };
     this.payments.push(payment);
+    return payment;
+  }
+
+  /**
+   * Step-up (RFC 9470): approving needs a user who signed in with a second
+   * factor less than 5 minutes ago; otherwise 401
+   * `insufficient_user_authentication` with `acr_values` and `max_age`.
+   */
+  @Post('payments/:id/approve')
+  @HttpCode(200)
+  @RequireActiveToken({ scopes: ['write:payments'], acrValues: ['urn:example:mfa'], maxAge: '5m' })
+  approve(@Param('id', ParseIntPipe) id: number, @IntrospectedToken('clientId') clientId?: string): Payment {
+    const payment = this.payments.find((candidate) => candidate.id === id);
+    if (!payment) {
+      throw new NotFoundException(`No payment ${id}.`);
+    }
+    payment.approvedBy = clientId;
     return payment;
   }
 }

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createDemoApp, DemoAdapter } from './create-demo-app';
 import { developmentSigningKey } from './development-signing-key';
@@ -15,15 +16,17 @@ async function bootstrap(): Promise<void> {
   // First: the SDK must be registered before the module is created.
   startTelemetry();
   const embedded = !process.env.INTROSPECTION_ENDPOINT && !process.env.INTROSPECTION_ISSUER;
+  const host = process.env.HOST ?? '127.0.0.1';
+  // 4000, not 3000: a tutorial app made with `nest new` listens on 3000 beside it.
+  // Port 0 is resolved first: the resource identifier names the port.
+  const port = Number(process.env.PORT ?? 4000) || (await freePort(host));
   let issuer: string | undefined;
   if (embedded) {
-    issuer = await startEmbeddedAuthorizationServer();
+    issuer = await startEmbeddedAuthorizationServer(`http://${host}:${port}`);
   }
   const adapter = (process.env.DEMO_ADAPTER ?? 'express') as DemoAdapter;
   const app = await createDemoApp(adapter);
-  // 4000, not 3000: a tutorial app made with `nest new` listens on 3000 beside it.
-  const port = Number(process.env.PORT ?? 4000);
-  await app.listen(port, process.env.HOST ?? '127.0.0.1');
+  await app.listen(port, host);
   const url = (await app.getUrl()).replace('[::1]', 'localhost');
   logger.log(`Demo API (${adapter}) listening on ${url}`);
   if (issuer) {
@@ -35,9 +38,11 @@ async function bootstrap(): Promise<void> {
 /**
  * Starts oidc-provider on loopback in its own process and points the
  * INTROSPECTION_* variables at it, for the client selected by
- * INTROSPECTION_ENDPOINT_AUTH_METHOD.
+ * INTROSPECTION_ENDPOINT_AUTH_METHOD. The demo's own base URL is its
+ * resource identifier (RFC 8707), with its protected resource metadata
+ * document (RFC 9728) served, when it listens on a loopback address.
  */
-async function startEmbeddedAuthorizationServer(): Promise<string> {
+async function startEmbeddedAuthorizationServer(baseUrl: string): Promise<string> {
   const clients = demoClients();
   const method = process.env.INTROSPECTION_ENDPOINT_AUTH_METHOD ?? 'client_secret_basic';
   const client = clients.introspectionClients[method];
@@ -54,12 +59,23 @@ async function startEmbeddedAuthorizationServer(): Promise<string> {
     signingKey ? { DEMO_PRIVATE_KEY_JWT_JWKS: JSON.stringify({ keys: [signingKey.publicJwk] }) } : {},
   );
   const clientSecret = process.env.INTROSPECTION_CLIENT_SECRET ?? client.clientSecret;
+  // http is accepted for a resource on loopback only; elsewhere set INTROSPECTION_RESOURCE to the https URL.
+  const resource = process.env.INTROSPECTION_RESOURCE ?? (isLoopback(baseUrl) ? baseUrl : undefined);
   Object.assign(process.env, {
     INTROSPECTION_ENDPOINT: `${server.issuer}/token/introspection`,
     INTROSPECTION_ISSUER: server.issuer,
     INTROSPECTION_CLIENT_ID: process.env.INTROSPECTION_CLIENT_ID ?? client.clientId,
     ...(clientSecret === undefined ? {} : { INTROSPECTION_CLIENT_SECRET: clientSecret }),
-    INTROSPECTION_AUDIENCE: process.env.INTROSPECTION_AUDIENCE ?? clients.audience,
+    // Tokens for the demo audience (what the printed curl commands get), and
+    // for the resource (what an MCP client asks for with resource=).
+    INTROSPECTION_AUDIENCE:
+      process.env.INTROSPECTION_AUDIENCE ?? [clients.audience, ...(resource ? [resource] : [])].join(','),
+    ...(resource
+      ? {
+          INTROSPECTION_RESOURCE: resource,
+          INTROSPECTION_RESOURCE_METADATA: process.env.INTROSPECTION_RESOURCE_METADATA ?? 'true',
+        }
+      : {}),
     INTROSPECTION_REALM: process.env.INTROSPECTION_REALM ?? 'demo',
     // Answers are reused for 10 s, so a revoked token is refused at most 10 s later.
     INTROSPECTION_TTL: process.env.INTROSPECTION_TTL ?? '10s',
@@ -103,8 +119,15 @@ function printForYourOwnApp(issuer: string): void {
 function printTryItOut(issuer: string, url: string): void {
   const { tokenClient } = demoClients();
   // Development-only credentials of the embedded server's token client.
-  const getToken = (scope: string) =>
-    `TOKEN=$(curl -s -u ${tokenClient.clientId}:${tokenClient.clientSecret} -d grant_type=client_credentials -d 'scope=${scope}' ${issuer}/token | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`;
+  // The X-Demo-* headers stand in for a user who signed in with a second
+  // factor (RFC 9470 step-up): the server puts acr and auth_time in the token.
+  const getToken = (scope: string, headers = '') =>
+    `TOKEN=$(curl -s -u ${tokenClient.clientId}:${tokenClient.clientSecret}${headers} -d grant_type=client_credentials -d 'scope=${scope}' ${issuer}/token | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`;
+  const metadata = process.env.INTROSPECTION_RESOURCE
+    ? [
+        `  curl -s ${url}/.well-known/oauth-protected-resource   # RFC 9728: where to get a token for this API`,
+      ]
+    : [];
   process.stdout.write(
     [
       '',
@@ -115,12 +138,33 @@ function printTryItOut(issuer: string, url: string): void {
       `  curl -i -X POST ${url}/payments -H "Authorization: Bearer $TOKEN"   # 403: needs write:payments`,
       `  ${getToken('read:payments write:payments')}`,
       `  curl -i -X POST ${url}/payments -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"amount": 10}'`,
+      `  curl -i -X POST ${url}/payments/1/approve -H "Authorization: Bearer $TOKEN"   # 401 insufficient_user_authentication: needs MFA`,
+      `  ${getToken('read:payments write:payments', " -H 'X-Demo-Acr: urn:example:mfa'")}`,
+      `  curl -i -X POST ${url}/payments/1/approve -H "Authorization: Bearer $TOKEN"   # 200 for 5 minutes, then 401 again`,
       `  curl -i ${url}/me                                                 # 401: no token`,
+      ...metadata,
       `  curl -s -u ${tokenClient.clientId}:${tokenClient.clientSecret} -d "token=$TOKEN" ${issuer}/token/revocation`,
       `  curl -i ${url}/me -H "Authorization: Bearer $TOKEN"   # 401 once the 10 s cache entry expires`,
       '',
     ].join('\n') + '\n',
   );
+}
+
+/** A port nobody listens on right now, on `host`. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function isLoopback(url: string): boolean {
+  const { hostname } = new URL(url);
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\./.test(hostname);
 }
 
 bootstrap().catch((error: unknown) => {

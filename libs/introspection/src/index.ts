@@ -22,6 +22,7 @@ export {
   AuthorizationServerUnavailableException,
   BearerTokenException,
   InsufficientScopeException,
+  InsufficientUserAuthenticationException,
   InvalidBearerRequestException,
   InvalidTokenException,
   MissingBearerTokenException,
@@ -69,7 +70,16 @@ export type {
   ResolvedJwtSigningProfile,
   RpcAuthorizationExtractor,
 } from './interfaces/introspection-options.interface';
+export type { IntrospectionBreakerOptions } from './interfaces/breaker-options.interface';
+export type { IntrospectionCacheOptions } from './interfaces/cache-options.interface';
+export type { IntrospectionTransportOptions } from './interfaces/transport-options.interface';
 export type { IntrospectionResult, IntrospectOptions } from './interfaces/introspection-result.interface';
+export type {
+  IntrospectionResourceOptions,
+  ProtectedResourceMetadataMembers,
+  ResolvedIntrospectionResourceOptions,
+  ResolvedProtectedResourceMetadata,
+} from './interfaces/resource-options.interface';
 export type { TokenRequirements } from './interfaces/token-requirements.interface';
 export {
   DEFAULT_CACHE_MAX_ENTRIES,

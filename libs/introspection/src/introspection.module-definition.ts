@@ -24,6 +24,7 @@ import {
 } from './introspection.constants';
 import { IntrospectionService } from './introspection.service';
 import { IntrospectionTelemetry } from './telemetry/introspection-telemetry';
+import { ProtectedResourceMetadataRoute } from './resource-metadata/protected-resource-metadata.route';
 import {
   getIntrospectionEventsToken,
   getIntrospectionHealthToken,
@@ -92,7 +93,12 @@ export const {
           ...(definition.providers ?? []),
           ...strategies,
           strategiesProvider,
-          ...(named?.providers ?? [RegistrationNamesCheck, FieldResolverGuardsCheck, MissingAudienceCheck]),
+          ...(named?.providers ?? [
+            RegistrationNamesCheck,
+            FieldResolverGuardsCheck,
+            MissingAudienceCheck,
+            ProtectedResourceMetadataRoute,
+          ]),
         ],
         // Everything the guard injects, so @RequireActiveToken() resolves in
         // importing modules; a named registration exports only its own tokens.

@@ -79,7 +79,7 @@ describe.each(['express', 'fastify'] as const)('named registrations on %s', (ada
           clientId: 'employees-api',
           clientSecret: 'employees-secret',
           realm: 'employees',
-          ttl: '1m',
+          cache: { ttl: '1m' },
         }),
         // Imported after the default one: it must not shadow it.
         IntrospectionModule.forRoot({
@@ -91,7 +91,7 @@ describe.each(['express', 'fastify'] as const)('named registrations on %s', (ada
           endpointAuthMethod: 'client_secret_post',
           realm: 'partners',
           audience: 'partner-api',
-          ttl: '1m',
+          cache: { ttl: '1m' },
         }),
       ],
       controllers: [MixedController, CatalogController],

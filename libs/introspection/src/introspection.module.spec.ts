@@ -74,7 +74,7 @@ class IntrospectionSettings implements ConfigurableModuleOptionsFactory<
 
   createIntrospectionOptions(): IntrospectionModuleOptions {
     this.calls++;
-    return { ...this.settings, timeout: '3s' };
+    return { ...this.settings, transport: { timeout: '3s' } };
   }
 }
 
@@ -282,6 +282,8 @@ describe('IntrospectionModule', () => {
         requestParams: {},
         requestHeaders: {},
         acceptOpaqueTokens: true,
+        sendResource: false,
+        acrValues: [],
       });
     });
   });
@@ -293,7 +295,10 @@ describe('IntrospectionModule', () => {
           IntrospectionModule.forRootAsync({
             imports: [SettingsModule.with(options())],
             inject: [AS_SETTINGS],
-            useFactory: (settings: IntrospectionModuleOptions) => ({ ...settings, timeout: '2s' }),
+            useFactory: (settings: IntrospectionModuleOptions) => ({
+              ...settings,
+              transport: { timeout: '2s' },
+            }),
           }),
         ],
       });
@@ -306,7 +311,9 @@ describe('IntrospectionModule', () => {
     it('useFactory may be async', async () => {
       const moduleRef = await boot({
         imports: [
-          IntrospectionModule.forRootAsync({ useFactory: () => Promise.resolve(options({ ttl: '30s' })) }),
+          IntrospectionModule.forRootAsync({
+            useFactory: () => Promise.resolve(options({ cache: { ttl: '30s' } })),
+          }),
         ],
       });
 
@@ -725,9 +732,14 @@ describe('IntrospectionModule', () => {
         'endpoint',
         /must not contain credentials/,
       ],
-      ['a zero timeout', { timeout: 0 }, 'timeout', /positive duration/],
-      ['a negative timeout', { timeout: '-1s' }, 'timeout', /positive duration/],
-      ['a timeout that is no duration', { timeout: 'soon' }, 'timeout', /"soon" is not a duration/],
+      ['a zero timeout', { transport: { timeout: 0 } }, 'transport.timeout', /positive duration/],
+      ['a negative timeout', { transport: { timeout: '-1s' } }, 'transport.timeout', /positive duration/],
+      [
+        'a timeout that is no duration',
+        { transport: { timeout: 'soon' } },
+        'transport.timeout',
+        /"soon" is not a duration/,
+      ],
       ['a missing clientId', { clientId: undefined }, 'clientId', /is required/],
       [
         'an unknown endpointAuthMethod',
@@ -753,7 +765,12 @@ describe('IntrospectionModule', () => {
         'clientSecret',
         /must be a string/,
       ],
-      ['a zero maxResponseBytes', { maxResponseBytes: 0 }, 'maxResponseBytes', /positive whole number/],
+      [
+        'a zero maxResponseBytes',
+        { transport: { maxResponseBytes: 0 } },
+        'transport.maxResponseBytes',
+        /positive whole number/,
+      ],
       ['a realm with a double quote', { realm: 'pay"ments' }, 'realm', /double quotes/],
     ];
 

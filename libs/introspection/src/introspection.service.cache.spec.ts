@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { mergeOptions } from '../test-support/option-at';
 import { Test, TestingModule } from '@nestjs/testing';
 import type { ServerResponse } from 'node:http';
 import { Keyv } from 'keyv';
@@ -38,13 +39,12 @@ describe('IntrospectionService with a cache', () => {
   async function service(options: Partial<IntrospectionModuleOptions> = {}): Promise<IntrospectionService> {
     moduleRef = await Test.createTestingModule({
       imports: [
-        IntrospectionModule.forRoot({
-          endpoint: as.endpoint,
-          clientId: 'api',
-          clientSecret: 'secret',
-          ttl: '60s',
-          ...options,
-        }),
+        IntrospectionModule.forRoot(
+          mergeOptions(
+            { endpoint: as.endpoint, clientId: 'api', clientSecret: 'secret', cache: { ttl: '60s' } },
+            options,
+          ),
+        ),
       ],
     })
       .overrideProvider(INTROSPECTION_CLOCK)
@@ -90,7 +90,7 @@ describe('IntrospectionService with a cache', () => {
   });
 
   it('reuses an answer for ttl, then asks again', async () => {
-    const introspection = await service({ ttl: '60s' });
+    const introspection = await service({ cache: { ttl: '60s' } });
     await introspection.introspect(TOKEN);
     clock.time += 59_999;
     expect((await introspection.introspect(TOKEN)).active).toBe(true);
@@ -101,7 +101,7 @@ describe('IntrospectionService with a cache', () => {
   });
 
   it('asks every time with ttl 0', async () => {
-    const introspection = await service({ ttl: 0 });
+    const introspection = await service({ cache: { ttl: 0 } });
     await introspection.introspect(TOKEN);
     await introspection.introspect(TOKEN);
     expect(as.requests).toHaveLength(2);
@@ -164,7 +164,7 @@ describe('IntrospectionService with a cache', () => {
   });
 
   it('gives a deeply frozen result with ttl 0 too', async () => {
-    const introspection = await service({ ttl: 0 });
+    const introspection = await service({ cache: { ttl: 0 } });
     as.answerJson(200, { ...activeAnswer(), scope: 'read' });
     const result = await introspection.introspect(TOKEN);
     expect(() => (result.scopes as string[]).push('admin')).toThrow(TypeError);
@@ -227,7 +227,7 @@ describe('IntrospectionService with a cache', () => {
   });
 
   it('keeps an inactive answer for negativeTtl only', async () => {
-    const introspection = await service({ ttl: '60s', negativeTtl: '5s' });
+    const introspection = await service({ cache: { ttl: '60s', negativeTtl: '5s' } });
     as.answerJson(200, { active: false });
     await introspection.introspect(TOKEN);
     clock.time += 4_999;
@@ -246,7 +246,7 @@ describe('IntrospectionService with a cache', () => {
 
     it('deletes the entry right after a store failure, so the token is introspected again', async () => {
       const { keyv: cache, state } = flakyStore();
-      const introspection = await service({ cache, cacheSecret: CACHE_SECRET });
+      const introspection = await service({ cache: { store: cache, secret: CACHE_SECRET } });
       await introspection.introspect(TOKEN);
       // One failed read puts the store in its 5 s bypass window.
       state.failing = true;
@@ -261,7 +261,7 @@ describe('IntrospectionService with a cache', () => {
 
     it('rejects when the entry cannot be deleted, and never serves it again from this instance', async () => {
       const { keyv: cache, state } = flakyStore();
-      const introspection = await service({ cache, cacheSecret: CACHE_SECRET });
+      const introspection = await service({ cache: { store: cache, secret: CACHE_SECRET } });
       await introspection.introspect(TOKEN);
       state.failing = true;
       await expect(introspection.invalidate(TOKEN)).rejects.toBeInstanceOf(IntrospectionCacheError);
@@ -278,8 +278,7 @@ describe('IntrospectionService with a cache', () => {
     const failing = () => Promise.reject(new Error('store down'));
     const store = { get: failing, set: failing, delete: failing, clear: failing };
     const introspection = await service({
-      cache: new Keyv({ store, throwOnErrors: true }),
-      cacheSecret: CACHE_SECRET,
+      cache: { store: new Keyv({ store, throwOnErrors: true }), secret: CACHE_SECRET },
     });
     expect((await introspection.introspect(TOKEN)).active).toBe(true);
     expect((await introspection.introspect(TOKEN)).active).toBe(true);

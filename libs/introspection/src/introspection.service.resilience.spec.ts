@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { mergeOptions } from '../test-support/option-at';
 import { Test, TestingModule } from '@nestjs/testing';
 import { decodeJwt } from 'jose';
 import type { ClientAuthRequest, ClientAuthStrategy } from './client-auth/client-auth-strategy.interface';
@@ -62,11 +63,10 @@ describe('IntrospectionService resilience', () => {
     moduleRef = await Test.createTestingModule({
       imports: [
         IntrospectionModule.forRoot({
-          endpoint,
-          clientId: 'api',
-          clientSecret: 'secret',
-          retryBackoff: '1ms',
-          ...options,
+          ...mergeOptions(
+            { endpoint, clientId: 'api', clientSecret: 'secret', transport: { retryBackoff: '1ms' } },
+            options,
+          ),
           clientAuthStrategies: [NumberedStrategy, RenewingStrategy],
         }),
       ],
@@ -139,14 +139,14 @@ describe('IntrospectionService resilience', () => {
     });
 
     it('retries as often as configured', async () => {
-      const introspection = await service({ retries: 3 });
+      const introspection = await service({ transport: { retries: 3 } });
       failFirst(3, 503);
       expect((await introspection.introspect(TOKEN)).active).toBe(true);
       expect(as.requests).toHaveLength(4);
     });
 
     it('does not retry with retries: 0', async () => {
-      const introspection = await service({ retries: 0 });
+      const introspection = await service({ transport: { retries: 0 } });
       failFirst(1, 503);
       await rejectionOf(introspection.introspect(TOKEN));
       expect(as.requests).toHaveLength(1);
@@ -160,14 +160,14 @@ describe('IntrospectionService resilience', () => {
       ['403', 403, {}],
       ['404', 404, {}],
     ])('never retries HTTP %s', async (_case, status, body) => {
-      const introspection = await service({ retries: 3 });
+      const introspection = await service({ transport: { retries: 3 } });
       as.answerJson(status, body);
       await rejectionOf(introspection.introspect(TOKEN));
       expect(as.requests).toHaveLength(1);
     });
 
     it('passes Retry-After of a 429 on without retrying', async () => {
-      const introspection = await service({ retries: 3 });
+      const introspection = await service({ transport: { retries: 3 } });
       as.answerJson(429, { error: 'slow_down' }, { 'Retry-After': '17' });
       const error = await rejectionOf(introspection.introspect(TOKEN));
       expect(error).toBeInstanceOf(IntrospectionUnavailableError);
@@ -176,7 +176,7 @@ describe('IntrospectionService resilience', () => {
     });
 
     it('never retries an answer about the token, nor a malformed one', async () => {
-      const introspection = await service({ retries: 3 });
+      const introspection = await service({ transport: { retries: 3 } });
       as.answerJson(200, { active: false });
       expect((await introspection.introspect(TOKEN)).active).toBe(false);
       as.answerJson(200, '{"active":"true"}');
@@ -248,7 +248,7 @@ describe('IntrospectionService resilience', () => {
     });
 
     it('renews at most once per introspection, then reports the rejection', async () => {
-      const introspection = await service({ endpointAuthMethod: 'renewing', retries: 3 });
+      const introspection = await service({ endpointAuthMethod: 'renewing', transport: { retries: 3 } });
       as.answerJson(401, { error: 'invalid_client' });
       const error = await rejectionOf(introspection.introspect(TOKEN));
       expect(error).toBeInstanceOf(IntrospectionResponseError);
@@ -257,14 +257,14 @@ describe('IntrospectionService resilience', () => {
     });
 
     it('does not retry when the backoff would not fit in the deadline', async () => {
-      const introspection = await service({ timeout: '200ms', retryBackoff: '1h' });
+      const introspection = await service({ transport: { timeout: '200ms', retryBackoff: '1h' } });
       failFirst(1, 503);
       await rejectionOf(introspection.introspect(TOKEN));
       expect(as.requests).toHaveLength(1);
     });
 
     it('keeps one deadline for every attempt together', async () => {
-      const introspection = await service({ timeout: '300ms', retries: 5 });
+      const introspection = await service({ transport: { timeout: '300ms', retries: 5 } });
       // The first answer is a 503 after most of the deadline; the retry never answers.
       let seen = 0;
       as.answerWith((_request, res) => {
@@ -301,7 +301,7 @@ describe('IntrospectionService resilience', () => {
     }
 
     it('opens after 5 consecutive failures and stops calling the endpoint for the cool-down', async () => {
-      const introspection = await service({ retries: 0 });
+      const introspection = await service({ transport: { retries: 0 } });
       as.answerJson(500, { error: 'server_error' });
       await failTimes(introspection, 5);
       expect(as.requests).toHaveLength(5);
@@ -319,9 +319,8 @@ describe('IntrospectionService resilience', () => {
 
     it('lets one probe through after the cool-down and closes on its success', async () => {
       const introspection = await service({
-        retries: 0,
-        circuitBreakerThreshold: 2,
-        circuitBreakerCooldown: '30s',
+        transport: { retries: 0 },
+        breaker: { threshold: 2, cooldown: '30s' },
       });
       as.answerJson(500, {});
       await failTimes(introspection, 2);
@@ -340,7 +339,7 @@ describe('IntrospectionService resilience', () => {
     });
 
     it('refuses the callers that arrive while the probe is under way', async () => {
-      const introspection = await service({ retries: 0, circuitBreakerThreshold: 1 });
+      const introspection = await service({ transport: { retries: 0 }, breaker: { threshold: 1 } });
       as.answerJson(500, {});
       await failTimes(introspection, 1);
       clock.time += 10_000;
@@ -367,7 +366,7 @@ describe('IntrospectionService resilience', () => {
       ['inactive answers', 200, { active: false }],
       ['400 unsupported_token_type (a garbage token)', 400, { error: 'unsupported_token_type' }],
     ])('never opens for %s: they are verdicts on tokens', async (_case, status, body) => {
-      const introspection = await service({ circuitBreakerThreshold: 2 });
+      const introspection = await service({ breaker: { threshold: 2 } });
       as.answerJson(status, body);
       for (let i = 0; i < 20; i++) {
         expect((await introspection.introspect(`${TOKEN}${i}`)).active).toBe(false);
@@ -387,7 +386,7 @@ describe('IntrospectionService resilience', () => {
     ])(
       'never opens for %s: the endpoint answered about the request, legitimate tokens still get in',
       async (_case, status, body) => {
-        const introspection = await service({ circuitBreakerThreshold: 2 });
+        const introspection = await service({ breaker: { threshold: 2 } });
         as.answerJson(status, body);
         for (let i = 0; i < 20; i++) {
           const error = await rejectionOf(introspection.introspect(`${TOKEN}${i}`));
@@ -402,7 +401,7 @@ describe('IntrospectionService resilience', () => {
     );
 
     it('neither lets such answers reset the count of real failures', async () => {
-      const introspection = await service({ retries: 0, circuitBreakerThreshold: 3 });
+      const introspection = await service({ transport: { retries: 0 }, breaker: { threshold: 3 } });
       // Three outages, with a garbage token's 400 after each.
       for (const status of [500, 400, 500, 400, 500, 400]) {
         await failOnceWith(introspection, status, {});
@@ -411,7 +410,7 @@ describe('IntrospectionService resilience', () => {
     });
 
     it('lets the next caller probe when a probe is answered 4xx', async () => {
-      const introspection = await service({ retries: 0, circuitBreakerThreshold: 1 });
+      const introspection = await service({ transport: { retries: 0 }, breaker: { threshold: 1 } });
       await failOnceWith(introspection, 500, {});
       clock.time += 10_000;
       await failOnceWith(introspection, 414, '');
@@ -430,7 +429,7 @@ describe('IntrospectionService resilience', () => {
     ])(
       'counts a rejection of our client authentication (%s): the same for every token',
       async (_case, status, body) => {
-        const introspection = await service({ retries: 0, circuitBreakerThreshold: 2 });
+        const introspection = await service({ transport: { retries: 0 }, breaker: { threshold: 2 } });
         as.answerJson(status, body);
         await failTimes(introspection, 2);
         await expectRefusedByBreaker(introspection);
@@ -439,7 +438,7 @@ describe('IntrospectionService resilience', () => {
     );
 
     it('counts only consecutive failures: an answer in between resets the count', async () => {
-      const introspection = await service({ retries: 0, circuitBreakerThreshold: 3 });
+      const introspection = await service({ transport: { retries: 0 }, breaker: { threshold: 3 } });
       for (let i = 0; i < 5; i++) {
         as.answerJson(500, {});
         await failTimes(introspection, 2);
@@ -450,7 +449,10 @@ describe('IntrospectionService resilience', () => {
     });
 
     it('counts malformed answers and timeouts as failures', async () => {
-      const introspection = await service({ retries: 0, circuitBreakerThreshold: 2, timeout: '100ms' });
+      const introspection = await service({
+        transport: { retries: 0, timeout: '100ms' },
+        breaker: { threshold: 2 },
+      });
       await failOnceWith(introspection, 200, '<html>Oops</html>');
       as.answerWith(() => undefined);
       await failTimes(introspection, 1);
@@ -458,7 +460,7 @@ describe('IntrospectionService resilience', () => {
     });
 
     it('is disabled with circuitBreakerThreshold: 0', async () => {
-      const introspection = await service({ retries: 0, circuitBreakerThreshold: 0 });
+      const introspection = await service({ transport: { retries: 0 }, breaker: { threshold: 0 } });
       as.answerJson(500, {});
       await failTimes(introspection, 20);
       expect(as.requests).toHaveLength(20);
@@ -466,7 +468,11 @@ describe('IntrospectionService resilience', () => {
   });
 
   describe('stale-if-error', () => {
-    const options = { ttl: '60s', staleIfError: '5m', retries: 0, circuitBreakerThreshold: 0 };
+    const options = {
+      cache: { ttl: '60s', staleIfError: '5m' },
+      transport: { retries: 0 },
+      breaker: { threshold: 0 },
+    };
 
     it('uses an active answer past ttl when the endpoint cannot answer, within the window', async () => {
       const introspection = await service(options);
@@ -502,7 +508,7 @@ describe('IntrospectionService resilience', () => {
     });
 
     it('also stands in while the breaker is open', async () => {
-      const introspection = await service({ ...options, circuitBreakerThreshold: 1 });
+      const introspection = await service(mergeOptions(options, { breaker: { threshold: 1 } }));
       await introspection.introspect(TOKEN);
       clock.time += 61_000;
       as.answerJson(500, {});
@@ -513,7 +519,7 @@ describe('IntrospectionService resilience', () => {
     });
 
     it('never uses an inactive answer, nor serves a token never seen', async () => {
-      const introspection = await service({ ...options, negativeTtl: '60s' });
+      const introspection = await service(mergeOptions(options, { cache: { negativeTtl: '60s' } }));
       as.answerJson(200, { active: false });
       await introspection.introspect(TOKEN);
       clock.time += 60_000;
@@ -535,7 +541,7 @@ describe('IntrospectionService resilience', () => {
     });
 
     it('is off by default', async () => {
-      const introspection = await service({ ttl: '60s', retries: 0 });
+      const introspection = await service({ cache: { ttl: '60s' }, transport: { retries: 0 } });
       await introspection.introspect(TOKEN);
       clock.time += 60_001;
       as.answerJson(503, {});
@@ -584,7 +590,7 @@ describe('IntrospectionService resilience', () => {
     });
 
     it('reports cache misses and hits', async () => {
-      const introspection = await service({ ttl: '60s' });
+      const introspection = await service({ cache: { ttl: '60s' } });
       await introspection.introspect(TOKEN);
       await introspection.introspect(TOKEN);
       expect(events.filter(([name]) => name.startsWith('cache.'))).toEqual([
@@ -594,7 +600,7 @@ describe('IntrospectionService resilience', () => {
     });
 
     it('reports a refusal by the open breaker without a started event', async () => {
-      const introspection = await service({ retries: 0, circuitBreakerThreshold: 1 });
+      const introspection = await service({ transport: { retries: 0 }, breaker: { threshold: 1 } });
       as.answerJson(500, {});
       await rejectionOf(introspection.introspect(TOKEN));
       events.length = 0;

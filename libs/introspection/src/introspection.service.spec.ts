@@ -159,7 +159,7 @@ describe('IntrospectionService.introspect', () => {
     ])(
       'refuses %s, for introspect() and invalidate(), without calling the server',
       async (_label, options, message) => {
-        const service = await introspector({ ttl: '1m' });
+        const service = await introspector({ cache: { ttl: '1m' } });
         for (const call of [service.introspect.bind(service), service.invalidate.bind(service)]) {
           const error = await rejectionOf(call(TOKEN, options as never));
           expect(error).toBeInstanceOf(TypeError);
@@ -319,7 +319,7 @@ describe('IntrospectionService.introspect', () => {
     it('reads an answer of exactly maxResponseBytes', async () => {
       as.answerJson(200, answerOfSize(LIMIT));
 
-      const result = await (await introspector({ maxResponseBytes: LIMIT })).introspect(TOKEN);
+      const result = await (await introspector({ transport: { maxResponseBytes: LIMIT } })).introspect(TOKEN);
 
       expect(result.active).toBe(true);
     });
@@ -341,7 +341,9 @@ describe('IntrospectionService.introspect', () => {
         }
       });
 
-      const error = await rejectionOf((await introspector({ maxResponseBytes: LIMIT })).introspect(TOKEN));
+      const error = await rejectionOf(
+        (await introspector({ transport: { maxResponseBytes: LIMIT } })).introspect(TOKEN),
+      );
 
       expect(error).toBeInstanceOf(IntrospectionResponseError);
       expect((error as IntrospectionResponseError).reason).toBe('malformed_response');
@@ -354,7 +356,9 @@ describe('IntrospectionService.introspect', () => {
       // Read the request, never answer; the server closes the socket at the end.
       as.answerWith(() => undefined);
 
-      const error = await rejectionOf((await introspector({ timeout: '200ms' })).introspect(TOKEN));
+      const error = await rejectionOf(
+        (await introspector({ transport: { timeout: '200ms' } })).introspect(TOKEN),
+      );
 
       expect(error).toBeInstanceOf(IntrospectionUnavailableError);
       expect(as.requests).toHaveLength(1);
@@ -378,7 +382,9 @@ describe('IntrospectionService.introspect', () => {
         res.on('close', () => clearInterval(drip));
       });
 
-      const error = await rejectionOf((await introspector({ timeout: '200ms' })).introspect(TOKEN));
+      const error = await rejectionOf(
+        (await introspector({ transport: { timeout: '200ms' } })).introspect(TOKEN),
+      );
 
       expect(error).toBeInstanceOf(IntrospectionUnavailableError);
       expectNothingRevealed(error);

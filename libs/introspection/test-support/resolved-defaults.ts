@@ -44,5 +44,17 @@ export const TRANSPORT_AND_RESILIENCE_DEFAULTS = {
   staleIfErrorMs: 0,
 } as const;
 
+/**
+ * The resolved defaults of the resource and step-up options, for specs that
+ * compare whole resolved option objects.
+ */
+export const RESOURCE_DEFAULTS = {
+  resource: undefined,
+  resourceMetadata: undefined,
+  sendResource: false,
+  acrValues: [],
+  maxAgeMs: undefined,
+} as const;
+
 /** The resolved defaults of the `telemetry` group, for specs that compare whole resolved option objects. */
 export const TELEMETRY_DEFAULTS = { telemetry: { recordSubject: false } } as const;

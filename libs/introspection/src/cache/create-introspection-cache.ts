@@ -9,7 +9,7 @@ const NAMESPACE = 'introspection';
 /**
  * The cache-manager `Cache` of introspection answers, or `null` when caching
  * is off (`ttl` 0). In order of precedence: the user's `cache`, Redis at
- * `cacheUrl`, or an in-memory LRU bounded by `cacheMaxEntries`.
+ * `cache.url`, or an in-memory LRU bounded by `cache.maxEntries`.
  */
 export function createIntrospectionCache(options: ResolvedIntrospectionOptions): Cache | null {
   if (options.ttlMs <= 0) {

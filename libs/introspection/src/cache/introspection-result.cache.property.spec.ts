@@ -40,8 +40,7 @@ describe('IntrospectionResultCache (property)', () => {
             endpoint: 'https://as.example/introspect',
             clientId: 'api',
             clientSecret: 'secret',
-            ttl: `${ttlMs}ms`,
-            negativeTtl: `${negativeTtlMs}ms`,
+            cache: { ttl: `${ttlMs}ms`, negativeTtl: `${negativeTtlMs}ms` },
           });
           const cache = new IntrospectionResultCache(
             createIntrospectionCache(options),

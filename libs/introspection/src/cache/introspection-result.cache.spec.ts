@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { mergeOptions } from '../../test-support/option-at';
 import { Keyv } from 'keyv';
 import { resolveIntrospectionOptions } from '../config/resolve-options';
 import { IntrospectionCacheError } from '../errors/introspection.errors';
@@ -24,14 +25,14 @@ class FakeClock {
 }
 
 function setUp(options: Partial<IntrospectionModuleOptions> = {}, clock = new FakeClock()) {
-  const resolved = resolveIntrospectionOptions({
-    endpoint: 'https://as.example/introspect',
-    clientId: 'api',
-    clientSecret: SECRET,
-    ttl: '60s',
-    ...(options.cache ? { cacheSecret: CACHE_SECRET } : {}),
-    ...options,
-  });
+  // A store of the test's own is shared, so it needs the cache secret.
+  const base = { cache: { ttl: '60s', ...(options.cache?.store ? { secret: CACHE_SECRET } : {}) } };
+  const resolved = resolveIntrospectionOptions(
+    mergeOptions(
+      { endpoint: 'https://as.example/introspect', clientId: 'api', clientSecret: SECRET, ...base },
+      options,
+    ),
+  );
   const store = createIntrospectionCache(resolved);
   const events = new IntrospectionEvents();
   const rejections: string[] = [];
@@ -50,8 +51,8 @@ function peers(
   return {
     shared,
     clock,
-    writer: setUp({ cacheSecret: CACHE_SECRET, cache: shared, ...writer }, clock),
-    reader: setUp({ cacheSecret: CACHE_SECRET, cache: shared, ...reader }, clock),
+    writer: setUp(mergeOptions({ cache: { secret: CACHE_SECRET, store: shared } }, writer), clock),
+    reader: setUp(mergeOptions({ cache: { secret: CACHE_SECRET, store: shared } }, reader), clock),
   };
 }
 
@@ -72,7 +73,7 @@ afterEach(() => jest.restoreAllMocks());
 
 describe('IntrospectionResultCache', () => {
   it('is off, creating no store, when ttl is 0', async () => {
-    const { cache, store } = setUp({ ttl: 0 });
+    const { cache, store } = setUp({ cache: { ttl: 0 } });
     expect(store).toBeNull();
     expect(cache.enabled).toBe(false);
     await cache.write('k', answer({ active: true }));
@@ -81,13 +82,13 @@ describe('IntrospectionResultCache', () => {
 
   it('warns at boot when a store is configured but ttl is 0', () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    setUp({ ttl: 0, cacheUrl: 'redis://127.0.0.1:6379' });
+    setUp({ cache: { ttl: 0, url: 'redis://127.0.0.1:6379' } });
     expect(warn).toHaveBeenCalledWith(expect.stringContaining('ttl is 0'));
   });
 
   it('returns a written active answer until ttl has passed, by its clock', async () => {
     const warn = jest.spyOn(Logger.prototype, 'warn');
-    const { cache, clock } = setUp({ ttl: '60s' });
+    const { cache, clock } = setUp({ cache: { ttl: '60s' } });
     const key = cache.key(TOKEN, 'access_token');
     await cache.write(key, answer({ active: true, scope: 'a b', sub: 'u1' }));
     clock.advance(59_999);
@@ -99,7 +100,7 @@ describe('IntrospectionResultCache', () => {
   });
 
   it("never returns an active answer at or after the token's exp", async () => {
-    const { cache, clock } = setUp({ ttl: '60s' });
+    const { cache, clock } = setUp({ cache: { ttl: '60s' } });
     const exp = clock.now() / 1000 + 10;
     await cache.write('k', answer({ active: true, exp }));
     clock.advance(9_999);
@@ -124,7 +125,7 @@ describe('IntrospectionResultCache', () => {
   });
 
   it('keeps inactive answers for negativeTtl only', async () => {
-    const { cache, clock } = setUp({ ttl: '60s', negativeTtl: '2s' });
+    const { cache, clock } = setUp({ cache: { ttl: '60s', negativeTtl: '2s' } });
     await cache.write('k', answer({ active: false }));
     clock.advance(1_999);
     expect(await cache.read('k')).toMatchObject({ active: false });
@@ -166,7 +167,7 @@ describe('IntrospectionResultCache', () => {
   });
 
   it("bounds an entry by this instance's ttl, whatever expiry its writer set", async () => {
-    const { writer, reader, clock } = peers({ ttl: '1h' }, { ttl: '10s' });
+    const { writer, reader, clock } = peers({ cache: { ttl: '1h' } }, { cache: { ttl: '10s' } });
     const key = reader.cache.key(TOKEN, 'access_token');
     await writer.cache.write(key, answer({ active: true }));
     clock.advance(9_999);
@@ -177,7 +178,7 @@ describe('IntrospectionResultCache', () => {
   });
 
   it('evicts the least recently used entry beyond cacheMaxEntries', async () => {
-    const { cache } = setUp({ cacheMaxEntries: 3 });
+    const { cache } = setUp({ cache: { maxEntries: 3 } });
     for (const key of ['a', 'b', 'c']) {
       await cache.write(key, answer({ active: true }));
     }
@@ -202,7 +203,7 @@ describe('IntrospectionResultCache', () => {
       const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
       const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
       const { keyv, calls } = brokenStore(mode);
-      const { cache, clock } = setUp({ cache: keyv, cacheTimeout: '20ms' });
+      const { cache, clock } = setUp({ cache: { store: keyv, timeout: '20ms' } });
 
       expect(await cache.read('k')).toBeUndefined();
       await expect(cache.write('k', answer({ active: true }))).resolves.toBeUndefined();
@@ -237,7 +238,7 @@ describe('IntrospectionResultCache', () => {
       delete: (key: string) => Promise.resolve(map.delete(key)),
       clear: () => Promise.resolve(map.clear()),
     };
-    const { cache, clock } = setUp({ cache: new Keyv({ store, throwOnErrors: true }) });
+    const { cache, clock } = setUp({ cache: { store: new Keyv({ store, throwOnErrors: true }) } });
     expect(await cache.read('k')).toBeUndefined();
     failing = false;
     clock.advance(5_000);
@@ -311,8 +312,8 @@ describe('IntrospectionResultCache in a store others can write to', () => {
   });
 
   it('reads entries of a previous secret during a rotation, and writes with the current one only', async () => {
-    const rotated = { cacheSecret: CACHE_SECRET, cachePreviousSecrets: [OLD_CACHE_SECRET] };
-    const { writer, reader, shared } = peers({ cacheSecret: OLD_CACHE_SECRET }, rotated);
+    const rotated = { cache: { secret: CACHE_SECRET, previousSecrets: [OLD_CACHE_SECRET] } };
+    const { writer, reader, shared } = peers({ cache: { secret: OLD_CACHE_SECRET } }, rotated);
     const oldKey = writer.cache.key(TOKEN, 'access_token');
     await writer.cache.write(oldKey, answer({ active: true, scope: 'read' }));
 
@@ -330,18 +331,24 @@ describe('IntrospectionResultCache in a store others can write to', () => {
   });
 
   it('misses the entries of a former secret that is no longer listed', async () => {
-    const { writer, reader } = peers({ cacheSecret: OLD_CACHE_SECRET }, { cacheSecret: CACHE_SECRET });
+    const { writer, reader } = peers(
+      { cache: { secret: OLD_CACHE_SECRET } },
+      { cache: { secret: CACHE_SECRET } },
+    );
     await writer.cache.write(writer.cache.key(TOKEN, 'access_token'), answer({ active: true }));
     expect(await reader.cache.read(reader.cache.key(TOKEN, 'access_token'), TOKEN)).toBeUndefined();
   });
 
   it("checks an old key's entry with the old secret only", async () => {
-    const rotated = { cacheSecret: CACHE_SECRET, cachePreviousSecrets: [OLD_CACHE_SECRET] };
-    const { writer, reader, shared } = peers({ cacheSecret: CACHE_SECRET }, rotated);
+    const rotated = { cache: { secret: CACHE_SECRET, previousSecrets: [OLD_CACHE_SECRET] } };
+    const { writer, reader, shared } = peers({ cache: { secret: CACHE_SECRET } }, rotated);
     // An entry made with the current secret, planted under the old key: not what the old secret made.
     const key = writer.cache.key(TOKEN, 'access_token');
     await writer.cache.write(key, answer({ active: true }));
-    const oldKey = setUp({ cacheSecret: OLD_CACHE_SECRET, cache: shared }).cache.key(TOKEN, 'access_token');
+    const oldKey = setUp({ cache: { secret: OLD_CACHE_SECRET, store: shared } }).cache.key(
+      TOKEN,
+      'access_token',
+    );
     await shared.set(oldKey, await entryOf(shared, key));
     await shared.delete(key);
     expect(await reader.cache.read(key, TOKEN)).toBeUndefined();
@@ -349,8 +356,8 @@ describe('IntrospectionResultCache in a store others can write to', () => {
   });
 
   it('deletes the entries under every secret', async () => {
-    const rotated = { cacheSecret: CACHE_SECRET, cachePreviousSecrets: [OLD_CACHE_SECRET] };
-    const { writer, reader } = peers({ cacheSecret: OLD_CACHE_SECRET }, rotated);
+    const rotated = { cache: { secret: CACHE_SECRET, previousSecrets: [OLD_CACHE_SECRET] } };
+    const { writer, reader } = peers({ cache: { secret: OLD_CACHE_SECRET } }, rotated);
     await writer.cache.write(writer.cache.key(TOKEN, 'access_token'), answer({ active: true }));
     const key = reader.cache.key(TOKEN, 'access_token');
     await reader.cache.write(key, answer({ active: true }));
@@ -368,7 +375,7 @@ describe('IntrospectionResultCache.delete when the store fails', () => {
 
   it('still deletes right after a store failure, within the window the store is bypassed for reads', async () => {
     const { keyv, state } = flakyStore();
-    const { cache, clock } = setUp({ cache: keyv });
+    const { cache, clock } = setUp({ cache: { store: keyv } });
     const key = cache.key(TOKEN, 'access_token');
     await cache.write(key, answer({ active: true }));
     state.failing = true;
@@ -383,7 +390,7 @@ describe('IntrospectionResultCache.delete when the store fails', () => {
 
   it('rejects, naming no token, and stops this instance from reading the entry for as long as it could be used', async () => {
     const { keyv, state } = flakyStore();
-    const { cache, clock } = setUp({ cache: keyv, ttl: '60s', clockTolerance: '5s' });
+    const { cache, clock } = setUp({ cache: { store: keyv, ttl: '60s' }, clockTolerance: '5s' });
     const key = cache.key(TOKEN, 'access_token');
     await cache.write(key, answer({ active: true }));
     state.failing = true;
@@ -417,7 +424,7 @@ describe('IntrospectionResultCache.delete when the store fails', () => {
       },
       throwOnErrors: true,
     });
-    const { cache } = setUp({ cache: hanging, cacheTimeout: '20ms' });
+    const { cache } = setUp({ cache: { store: hanging, timeout: '20ms' } });
     await expect(cache.delete(cache.key(TOKEN, 'access_token'), TOKEN)).rejects.toBeInstanceOf(
       IntrospectionCacheError,
     );
@@ -425,7 +432,7 @@ describe('IntrospectionResultCache.delete when the store fails', () => {
 
   it('keeps at most cacheMaxEntries tombstones, dropping the oldest first', async () => {
     const { keyv, state } = flakyStore();
-    const { cache } = setUp({ cache: keyv, cacheMaxEntries: 2 });
+    const { cache } = setUp({ cache: { store: keyv, maxEntries: 2 } });
     const keys = ['t1', 't2', 't3'].map((token) => cache.key(token, 'access_token'));
     for (const key of keys) {
       state.failing = false;

@@ -1,3 +1,6 @@
+import type { IntrospectionBreakerOptions } from '../interfaces/breaker-options.interface';
+import type { IntrospectionCacheOptions } from '../interfaces/cache-options.interface';
+import type { IntrospectionTransportOptions } from '../interfaces/transport-options.interface';
 import type {
   IntrospectionModuleOptions,
   JwtAccessTokenOptions,
@@ -15,16 +18,19 @@ type EnvSigningSetting = keyof Pick<
 type EnvOption =
   | Exclude<
       keyof IntrospectionModuleOptions,
-      'jwtSigningProfile' | 'jwt' | 'jwtResponseValidator' | 'telemetry'
+      'jwtSigningProfile' | 'jwt' | 'jwtResponseValidator' | 'cache' | 'transport' | 'breaker' | 'telemetry'
     >
   | `jwtSigningProfile.${EnvSigningSetting}`
   | `jwt.${keyof JwtAccessTokenOptions}`
+  | `cache.${Exclude<keyof IntrospectionCacheOptions, 'store'>}`
+  | `transport.${Exclude<keyof IntrospectionTransportOptions, 'tls'>}`
+  | `breaker.${keyof IntrospectionBreakerOptions}`
   | `telemetry.${keyof IntrospectionTelemetryOptions}`;
 
 /**
  * The environment variable that sets each module option, as read by
  * {@link parseIntrospectionEnv}; signing profile settings under their dotted
- * path (`'jwtSigningProfile.key'`), the members of `tls` in
+ * path (`'jwtSigningProfile.key'`, `'cache.ttl'`), the members of `transport.tls` in
  * {@link INTROSPECTION_TLS_ENV_VARIABLES}.
  */
 export const INTROSPECTION_ENV_VARIABLES = {
@@ -58,32 +64,37 @@ export const INTROSPECTION_ENV_VARIABLES = {
   tokenEndpoint: 'INTROSPECTION_TOKEN_ENDPOINT',
   tokenEndpointAuthMethod: 'INTROSPECTION_TOKEN_ENDPOINT_AUTH_METHOD',
   tokenScope: 'INTROSPECTION_TOKEN_SCOPE',
-  ttl: 'INTROSPECTION_TTL',
-  negativeTtl: 'INTROSPECTION_NEGATIVE_TTL',
-  cacheMaxEntries: 'INTROSPECTION_CACHE_MAX_ENTRIES',
-  cacheUrl: 'INTROSPECTION_CACHE_URL',
-  cacheSecret: 'INTROSPECTION_CACHE_SECRET',
-  cachePreviousSecrets: 'INTROSPECTION_CACHE_PREVIOUS_SECRET',
-  cacheTimeout: 'INTROSPECTION_CACHE_TIMEOUT',
+  'cache.ttl': 'INTROSPECTION_TTL',
+  'cache.negativeTtl': 'INTROSPECTION_NEGATIVE_TTL',
+  'cache.maxEntries': 'INTROSPECTION_CACHE_MAX_ENTRIES',
+  'cache.url': 'INTROSPECTION_CACHE_URL',
+  'cache.secret': 'INTROSPECTION_CACHE_SECRET',
+  'cache.previousSecrets': 'INTROSPECTION_CACHE_PREVIOUS_SECRET',
+  'cache.timeout': 'INTROSPECTION_CACHE_TIMEOUT',
   tokenTypeHint: 'INTROSPECTION_TOKEN_TYPE_HINT',
-  timeout: 'INTROSPECTION_TIMEOUT',
+  'transport.timeout': 'INTROSPECTION_TIMEOUT',
   clockTolerance: 'INTROSPECTION_CLOCK_TOLERANCE',
   realm: 'INTROSPECTION_REALM',
   audience: 'INTROSPECTION_AUDIENCE',
   allowMissingTokenType: 'INTROSPECTION_ALLOW_MISSING_TOKEN_TYPE',
   maxTokenLength: 'INTROSPECTION_MAX_TOKEN_LENGTH',
-  maxResponseBytes: 'INTROSPECTION_MAX_RESPONSE_BYTES',
+  'transport.maxResponseBytes': 'INTROSPECTION_MAX_RESPONSE_BYTES',
   wsAuthPayloadField: 'INTROSPECTION_WS_AUTH_PAYLOAD_FIELD',
-  allowInsecureHttp: 'INTROSPECTION_ALLOW_INSECURE_HTTP',
-  retries: 'INTROSPECTION_RETRIES',
-  retryBackoff: 'INTROSPECTION_RETRY_BACKOFF',
-  circuitBreakerThreshold: 'INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD',
-  circuitBreakerCooldown: 'INTROSPECTION_CIRCUIT_BREAKER_COOLDOWN',
-  staleIfError: 'INTROSPECTION_STALE_IF_ERROR',
+  'transport.allowInsecureHttp': 'INTROSPECTION_ALLOW_INSECURE_HTTP',
+  'transport.retries': 'INTROSPECTION_RETRIES',
+  'transport.retryBackoff': 'INTROSPECTION_RETRY_BACKOFF',
+  'breaker.threshold': 'INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD',
+  'breaker.cooldown': 'INTROSPECTION_CIRCUIT_BREAKER_COOLDOWN',
+  'cache.staleIfError': 'INTROSPECTION_STALE_IF_ERROR',
+  resource: 'INTROSPECTION_RESOURCE',
+  resourceMetadata: 'INTROSPECTION_RESOURCE_METADATA',
+  sendResource: 'INTROSPECTION_SEND_RESOURCE',
+  acrValues: 'INTROSPECTION_ACR_VALUES',
+  maxAge: 'INTROSPECTION_MAX_AGE',
   'telemetry.recordSubject': 'INTROSPECTION_TELEMETRY_RECORD_SUBJECT',
-} as const satisfies Record<Exclude<EnvOption, 'cache' | 'tls' | 'rpcAuthorizationExtractor'>, string>;
+} as const satisfies Record<Exclude<EnvOption, 'rpcAuthorizationExtractor'>, string>;
 
-/** The environment variables of the `tls` option's members, as read by {@link parseIntrospectionEnv}. */
+/** The environment variables of the `transport.tls` option's members, as read by {@link parseIntrospectionEnv}. */
 export const INTROSPECTION_TLS_ENV_VARIABLES = {
   ca: 'INTROSPECTION_TLS_CA',
   cert: 'INTROSPECTION_TLS_CERT',

@@ -1,7 +1,9 @@
+import { optionAt } from '../../test-support/option-at';
 import { thrown } from '../../test-support/thrown';
 import {
   CACHE_SECRET_DEFAULTS,
   DISCOVERY_AND_JWT_DEFAULTS,
+  RESOURCE_DEFAULTS,
   TELEMETRY_DEFAULTS,
   TRANSPORT_AND_RESILIENCE_DEFAULTS,
 } from '../../test-support/resolved-defaults';
@@ -25,32 +27,32 @@ describe('parseIntrospectionEnv', () => {
     ['clientId', 'INTROSPECTION_CLIENT_ID', 'orders-api', 'orders-api'],
     ['clientSecret', 'INTROSPECTION_CLIENT_SECRET', 's3cret', 's3cret'],
     ['endpointAuthMethod', 'INTROSPECTION_ENDPOINT_AUTH_METHOD', 'client_secret_post', 'client_secret_post'],
-    ['ttl', 'INTROSPECTION_TTL', '30s', '30s'],
-    ['negativeTtl', 'INTROSPECTION_NEGATIVE_TTL', '5s', '5s'],
-    ['cacheMaxEntries', 'INTROSPECTION_CACHE_MAX_ENTRIES', '500', 500],
-    ['cacheUrl', 'INTROSPECTION_CACHE_URL', 'redis://127.0.0.1:6379', 'redis://127.0.0.1:6379'],
-    ['cacheSecret', 'INTROSPECTION_CACHE_SECRET', 'c'.repeat(32), 'c'.repeat(32)],
+    ['cache.ttl', 'INTROSPECTION_TTL', '30s', '30s'],
+    ['cache.negativeTtl', 'INTROSPECTION_NEGATIVE_TTL', '5s', '5s'],
+    ['cache.maxEntries', 'INTROSPECTION_CACHE_MAX_ENTRIES', '500', 500],
+    ['cache.url', 'INTROSPECTION_CACHE_URL', 'redis://127.0.0.1:6379', 'redis://127.0.0.1:6379'],
+    ['cache.secret', 'INTROSPECTION_CACHE_SECRET', 'c'.repeat(32), 'c'.repeat(32)],
     [
-      'cachePreviousSecrets',
+      'cache.previousSecrets',
       'INTROSPECTION_CACHE_PREVIOUS_SECRET',
       `${'p'.repeat(32)},${'q'.repeat(32)}`,
       ['p'.repeat(32), 'q'.repeat(32)],
     ],
-    ['cacheTimeout', 'INTROSPECTION_CACHE_TIMEOUT', '50ms', '50ms'],
+    ['cache.timeout', 'INTROSPECTION_CACHE_TIMEOUT', '50ms', '50ms'],
     ['tokenTypeHint', 'INTROSPECTION_TOKEN_TYPE_HINT', 'refresh_token', 'refresh_token'],
-    ['timeout', 'INTROSPECTION_TIMEOUT', '1500ms', '1500ms'],
+    ['transport.timeout', 'INTROSPECTION_TIMEOUT', '1500ms', '1500ms'],
     ['clockTolerance', 'INTROSPECTION_CLOCK_TOLERANCE', '10', '10'],
     ['realm', 'INTROSPECTION_REALM', 'orders', 'orders'],
     ['audience', 'INTROSPECTION_AUDIENCE', 'orders-api', ['orders-api']],
     ['allowMissingTokenType', 'INTROSPECTION_ALLOW_MISSING_TOKEN_TYPE', 'true', true],
     ['maxTokenLength', 'INTROSPECTION_MAX_TOKEN_LENGTH', '8192', 8192],
-    ['maxResponseBytes', 'INTROSPECTION_MAX_RESPONSE_BYTES', '131072', 131_072],
-    ['allowInsecureHttp', 'INTROSPECTION_ALLOW_INSECURE_HTTP', 'on', true],
-    ['retries', 'INTROSPECTION_RETRIES', '0', 0],
-    ['retryBackoff', 'INTROSPECTION_RETRY_BACKOFF', '50ms', '50ms'],
-    ['circuitBreakerThreshold', 'INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD', '3', 3],
-    ['circuitBreakerCooldown', 'INTROSPECTION_CIRCUIT_BREAKER_COOLDOWN', '30s', '30s'],
-    ['staleIfError', 'INTROSPECTION_STALE_IF_ERROR', '5m', '5m'],
+    ['transport.maxResponseBytes', 'INTROSPECTION_MAX_RESPONSE_BYTES', '131072', 131_072],
+    ['transport.allowInsecureHttp', 'INTROSPECTION_ALLOW_INSECURE_HTTP', 'on', true],
+    ['transport.retries', 'INTROSPECTION_RETRIES', '0', 0],
+    ['transport.retryBackoff', 'INTROSPECTION_RETRY_BACKOFF', '50ms', '50ms'],
+    ['breaker.threshold', 'INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD', '3', 3],
+    ['breaker.cooldown', 'INTROSPECTION_CIRCUIT_BREAKER_COOLDOWN', '30s', '30s'],
+    ['cache.staleIfError', 'INTROSPECTION_STALE_IF_ERROR', '5m', '5m'],
     ['discoveryRetry', 'INTROSPECTION_DISCOVERY_RETRY', 'on', true],
     ['discoveryRefreshInterval', 'INTROSPECTION_DISCOVERY_REFRESH_INTERVAL', '30m', '30m'],
     ['jwksUri', 'INTROSPECTION_JWKS_URI', 'https://as.example.com/jwks', 'https://as.example.com/jwks'],
@@ -78,6 +80,16 @@ describe('parseIntrospectionEnv', () => {
     ['requestHeaders', 'INTROSPECTION_REQUEST_HEADERS', '{"X-Tenant":"acme"}', { 'X-Tenant': 'acme' }],
     ['acceptOpaqueTokens', 'INTROSPECTION_ACCEPT_OPAQUE_TOKENS', 'false', false],
     ['wsAuthPayloadField', 'INTROSPECTION_WS_AUTH_PAYLOAD_FIELD', 'token', 'token'],
+    ['resource', 'INTROSPECTION_RESOURCE', 'https://api.example.com', 'https://api.example.com'],
+    ['resourceMetadata', 'INTROSPECTION_RESOURCE_METADATA', 'true', true],
+    ['sendResource', 'INTROSPECTION_SEND_RESOURCE', 'yes', true],
+    [
+      'acrValues',
+      'INTROSPECTION_ACR_VALUES',
+      'urn:example:mfa, urn:example:hwk',
+      ['urn:example:mfa', 'urn:example:hwk'],
+    ],
+    ['maxAge', 'INTROSPECTION_MAX_AGE', '5m', '5m'],
   ];
   /** The `jwt` block's variables, read together (the block exists once its audience is set). */
   const jwtVariables = {
@@ -110,7 +122,7 @@ describe('parseIntrospectionEnv', () => {
         INTROSPECTION_TLS_KEY: 'KEY',
         INTROSPECTION_TLS_KEY_PASSPHRASE: ' pass ',
       }),
-    ).toStrictEqual({ tls: { ca: pem, cert: pem, key: 'KEY', passphrase: ' pass ' } });
+    ).toStrictEqual({ transport: { tls: { ca: pem, cert: pem, key: 'KEY', passphrase: ' pass ' } } });
   });
 
   it('covers every documented variable in this table', () => {
@@ -175,12 +187,15 @@ describe('parseIntrospectionEnv', () => {
   });
 
   it.each(mappings)('maps %s from %s', (option, variable, raw, expected) => {
-    expect(parseIntrospectionEnv({ [variable]: raw })).toStrictEqual({ [option]: expected });
+    expect(parseIntrospectionEnv({ [variable]: raw })).toStrictEqual(optionAt(option, expected));
   });
 
   it('reads every variable at once', () => {
     const env = Object.fromEntries(mappings.map(([, variable, raw]) => [variable, raw]));
-    const expected = Object.fromEntries(mappings.map(([option, , , value]) => [option, value]));
+    const expected = mappings.reduce<Record<string, unknown>>(
+      (options, [option, , , value]) => optionAt(option, value, options),
+      {},
+    );
     expect(parseIntrospectionEnv(env)).toStrictEqual(expected);
   });
 
@@ -223,7 +238,11 @@ describe('parseIntrospectionEnv', () => {
         INTROSPECTION_CLIENT_ID: '\torders-api ',
         INTROSPECTION_TTL: ' 1m30s ',
       }),
-    ).toStrictEqual({ endpoint: 'https://as.example.com/introspect', clientId: 'orders-api', ttl: '1m30s' });
+    ).toStrictEqual({
+      endpoint: 'https://as.example.com/introspect',
+      clientId: 'orders-api',
+      cache: { ttl: '1m30s' },
+    });
   });
 
   it.each([' s3cret ', '   ', 'p:a%s+s wörd', '"quoted"'])('takes the secret %p verbatim', (secret) => {
@@ -239,8 +258,7 @@ describe('parseIntrospectionEnv', () => {
         INTROSPECTION_CACHE_PREVIOUS_SECRET: ' old one, older one,',
       }),
     ).toStrictEqual({
-      cacheSecret: ' current secret ',
-      cachePreviousSecrets: [' old one', ' older one'],
+      cache: { secret: ' current secret ', previousSecrets: [' old one', ' older one'] },
     });
   });
 
@@ -308,7 +326,7 @@ describe('parseIntrospectionEnv', () => {
 
   describe.each([
     ['INTROSPECTION_MAX_TOKEN_LENGTH', 'maxTokenLength'],
-    ['INTROSPECTION_MAX_RESPONSE_BYTES', 'maxResponseBytes'],
+    ['INTROSPECTION_MAX_RESPONSE_BYTES', 'transport.maxResponseBytes'],
   ])('%s', (variable, option) => {
     it.each([
       ['1', 1],
@@ -317,7 +335,7 @@ describe('parseIntrospectionEnv', () => {
       ['007', 7],
       ['0', 0],
     ])('%p -> %p', (raw, expected) => {
-      expect(parseIntrospectionEnv({ [variable]: raw })).toStrictEqual({ [option]: expected });
+      expect(parseIntrospectionEnv({ [variable]: raw })).toStrictEqual(optionAt(option, expected));
     });
 
     it.each(['abc', '1.5', '-1', '+1', '1e3', '0x10', '10kb', '1 000', '1_000'])(
@@ -372,6 +390,7 @@ describe('parseIntrospectionEnv', () => {
       maxResponseBytes: 65_536,
       ...TRANSPORT_AND_RESILIENCE_DEFAULTS,
       ...DISCOVERY_AND_JWT_DEFAULTS,
+      ...RESOURCE_DEFAULTS,
       ...TELEMETRY_DEFAULTS,
       // Follows INTROSPECTION_TIMEOUT when unset.
       responseMaxAgeMs: 2_000,

@@ -53,42 +53,59 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
     tokenEndpoint: text(ENV.tokenEndpoint),
     tokenEndpointAuthMethod: text(ENV.tokenEndpointAuthMethod),
     tokenScope: text(ENV.tokenScope),
-    ttl: text(ENV.ttl),
-    negativeTtl: text(ENV.negativeTtl),
-    cacheMaxEntries: integerVariable('cacheMaxEntries', text(ENV.cacheMaxEntries)),
-    cacheUrl: text(ENV.cacheUrl),
-    cacheSecret: env[ENV.cacheSecret] || undefined,
-    cachePreviousSecrets: secretList(env[ENV.cachePreviousSecrets]),
-    cacheTimeout: text(ENV.cacheTimeout),
+    cache: group({
+      ttl: text(ENV['cache.ttl']),
+      negativeTtl: text(ENV['cache.negativeTtl']),
+      maxEntries: integerVariable('cache.maxEntries', text(ENV['cache.maxEntries'])),
+      url: text(ENV['cache.url']),
+      secret: env[ENV['cache.secret']] || undefined,
+      previousSecrets: secretList(env[ENV['cache.previousSecrets']]),
+      timeout: text(ENV['cache.timeout']),
+      staleIfError: text(ENV['cache.staleIfError']),
+    }),
+    transport: group({
+      timeout: text(ENV['transport.timeout']),
+      retries: integerVariable('transport.retries', text(ENV['transport.retries'])),
+      retryBackoff: text(ENV['transport.retryBackoff']),
+      maxResponseBytes: integerVariable(
+        'transport.maxResponseBytes',
+        text(ENV['transport.maxResponseBytes']),
+      ),
+      allowInsecureHttp: booleanVariable(
+        'transport.allowInsecureHttp',
+        text(ENV['transport.allowInsecureHttp']),
+      ),
+      tls: tlsVariables(env),
+    }),
+    breaker: group({
+      threshold: integerVariable('breaker.threshold', text(ENV['breaker.threshold'])),
+      cooldown: text(ENV['breaker.cooldown']),
+    }),
     tokenTypeHint: text(ENV.tokenTypeHint),
-    timeout: text(ENV.timeout),
     clockTolerance: text(ENV.clockTolerance),
     realm: text(ENV.realm),
     audience: list('audience'),
     allowMissingTokenType: booleanVariable('allowMissingTokenType', text(ENV.allowMissingTokenType)),
     maxTokenLength: integerVariable('maxTokenLength', text(ENV.maxTokenLength)),
-    maxResponseBytes: integerVariable('maxResponseBytes', text(ENV.maxResponseBytes)),
     wsAuthPayloadField: text(ENV.wsAuthPayloadField),
-    allowInsecureHttp: booleanVariable('allowInsecureHttp', text(ENV.allowInsecureHttp)),
-    tls: tlsVariables(env),
-    retries: integerVariable('retries', text(ENV.retries)),
-    retryBackoff: text(ENV.retryBackoff),
-    circuitBreakerThreshold: integerVariable('circuitBreakerThreshold', text(ENV.circuitBreakerThreshold)),
-    circuitBreakerCooldown: text(ENV.circuitBreakerCooldown),
-    staleIfError: text(ENV.staleIfError),
-    telemetry: telemetryOptions(text),
+    resource: text(ENV.resource),
+    resourceMetadata: booleanVariable('resourceMetadata', text(ENV.resourceMetadata)),
+    sendResource: booleanVariable('sendResource', text(ENV.sendResource)),
+    acrValues: list('acrValues'),
+    maxAge: text(ENV.maxAge),
+    telemetry: group({
+      recordSubject: booleanVariable('telemetry.recordSubject', text(ENV['telemetry.recordSubject'])),
+    }),
   };
   return Object.fromEntries(
     Object.entries(options).filter(([, value]) => value !== undefined),
   ) as IntrospectionModuleOptions;
 }
 
-/** The `telemetry` group from its variables; `undefined` when none is set. */
-function telemetryOptions(
-  text: (name: string) => string | undefined,
-): IntrospectionModuleOptions['telemetry'] {
-  const recordSubject = booleanVariable('telemetry.recordSubject', text(ENV['telemetry.recordSubject']));
-  return recordSubject === undefined ? undefined : { recordSubject };
+/** A group of options without its unset members; `undefined` when none is set. */
+function group<T extends object>(members: T): T | undefined {
+  const set = Object.entries(members).filter(([, value]) => value !== undefined);
+  return set.length > 0 ? (Object.fromEntries(set) as T) : undefined;
 }
 
 /** PEM text from the INTROSPECTION_TLS_* variables; `undefined` when none is set. */

@@ -142,7 +142,7 @@ export function assertHttps(href: string, option: string, allowInsecureHttp: boo
   if (!allowInsecureHttp && url.protocol === 'http:' && !isLoopbackUrl(url)) {
     throw new IntrospectionConfigurationError(
       option,
-      `${what} must be an https URL (RFC 7662 §4): the module's requests carry tokens and client credentials, or fetch the keys that decide which tokens are genuine. Plain http is allowed for loopback hosts, or with allowInsecureHttp: true on a network you trust.`,
+      `${what} must be an https URL (RFC 7662 §4): the module's requests carry tokens and client credentials, or fetch the keys that decide which tokens are genuine. Plain http is allowed for loopback hosts, or with transport.allowInsecureHttp: true on a network you trust.`,
     );
   }
 }
@@ -196,12 +196,13 @@ export function wholeNumber(value: unknown, option: string, fallback: number): n
 export function optionalObject(
   value: unknown,
   option: string,
+  message = 'must be an object.',
 ): Readonly<Record<string, unknown>> | undefined {
   if (value === undefined || value === null) {
     return undefined;
   }
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new IntrospectionConfigurationError(option, 'must be an object.');
+    throw new IntrospectionConfigurationError(option, message);
   }
   return value as Record<string, unknown>;
 }
@@ -233,4 +234,37 @@ export function shownUrl(href: string): string {
   } catch {
     return '(an invalid URL)';
   }
+}
+
+/** The value, or `undefined` when it is unset (`undefined`, `null` or `''`), as for every option. */
+export function given<T>(value: T | null | undefined | ''): T | undefined {
+  return value === undefined || value === null || value === '' ? undefined : value;
+}
+
+/** `text` as a URL; a configuration error naming `option` when it is not one. */
+export function parseUrl(text: string, option: string, invalid = 'is not a valid absolute URL.'): URL {
+  try {
+    return new URL(text);
+  } catch {
+    throw new IntrospectionConfigurationError(option, invalid);
+  }
+}
+
+/**
+ * An option group (`cache`, `transport`, `breaker`, ...): a plain object, or
+ * `{}` when absent.
+ * @internal
+ */
+export function optionGroup(
+  value: unknown,
+  group: string,
+  example: string,
+): Readonly<Record<string, unknown>> {
+  if (value === undefined || value === null) {
+    return {};
+  }
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new IntrospectionConfigurationError(group, `must be an object such as ${example}.`);
+  }
+  return value as Record<string, unknown>;
 }

@@ -7,14 +7,14 @@ const MIN_SECRET_BYTES = 32;
 /** What decides whether the cache needs a configured secret. */
 export interface CacheSecretContext {
   readonly ttlMs: number;
-  /** A store other instances (or anyone else) may write to: `cacheUrl` or `cache`. */
-  readonly sharedStore: 'cacheUrl' | 'cache' | undefined;
+  /** A store other instances (or anyone else) may write to: `cache.url` or `cache.store`. */
+  readonly sharedStore: 'cache.url' | 'cache.store' | undefined;
 }
 
 /**
- * The cache secrets: `cacheSecret` (required with a shared store when the
+ * The cache secrets: `cache.secret` (required with a shared store when the
  * cache is on; random per process for the in-memory default) and
- * `cachePreviousSecrets`. Values are never quoted in errors.
+ * `cache.previousSecrets`. Values are never quoted in errors.
  * @internal
  */
 export function resolveCacheSecrets(
@@ -28,18 +28,18 @@ export function resolveCacheSecrets(
       : Array.isArray(previous)
         ? (previous as unknown[])
         : [previous]
-  ).map((value) => secretKey(value, 'cachePreviousSecrets', 'each secret'));
+  ).map((value) => secretKey(value, 'cache.previousSecrets', 'each secret'));
   if (secret === undefined || secret === null || secret === '') {
     if (ttlMs > 0 && sharedStore !== undefined) {
       throw new IntrospectionConfigurationError(
-        'cacheSecret',
+        'cache.secret',
         `is required with ${sharedStore}: it authenticates the shared cache, so that whoever can write to the store cannot make up answers. Give every instance sharing the store the same value of at least ${MIN_SECRET_BYTES} bytes, e.g. from "openssl rand -base64 32".`,
       );
     }
     // Only this process reads its in-memory store: a secret nobody knows is enough.
     return { cacheSecret: createSecretKey(randomBytes(MIN_SECRET_BYTES)), cachePreviousSecrets };
   }
-  return { cacheSecret: secretKey(secret, 'cacheSecret', 'it'), cachePreviousSecrets };
+  return { cacheSecret: secretKey(secret, 'cache.secret', 'it'), cachePreviousSecrets };
 }
 
 function secretKey(value: unknown, option: string, subject: string): KeyObject {

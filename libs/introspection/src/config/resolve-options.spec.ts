@@ -1,7 +1,10 @@
+import { Keyv } from 'keyv';
+import { optionAt } from '../../test-support/option-at';
 import { thrown } from '../../test-support/thrown';
 import {
   CACHE_SECRET_DEFAULTS,
   DISCOVERY_AND_JWT_DEFAULTS,
+  RESOURCE_DEFAULTS,
   TELEMETRY_DEFAULTS,
   TRANSPORT_AND_RESILIENCE_DEFAULTS,
 } from '../../test-support/resolved-defaults';
@@ -62,8 +65,9 @@ describe('resolveIntrospectionOptions', () => {
       maxTokenLength: 4096,
       maxResponseBytes: 65_536,
       ...TRANSPORT_AND_RESILIENCE_DEFAULTS,
-      ...TELEMETRY_DEFAULTS,
       ...DISCOVERY_AND_JWT_DEFAULTS,
+      ...RESOURCE_DEFAULTS,
+      ...TELEMETRY_DEFAULTS,
       wsAuthPayloadField: undefined,
       rpcAuthorizationExtractor: undefined,
     });
@@ -76,28 +80,34 @@ describe('resolveIntrospectionOptions', () => {
         issuer: 'https://as.example.com',
         clientSecret: SECRET,
         endpointAuthMethod: 'tls_client_auth',
-        ttl: '1m30s',
-        negativeTtl: '2s',
-        cacheMaxEntries: 50,
-        cacheUrl: 'redis://127.0.0.1:6379',
-        cacheSecret: CACHE_SECRET,
-        cachePreviousSecrets: [PREVIOUS_CACHE_SECRET],
-        cacheTimeout: '250ms',
+        cache: {
+          ttl: '1m30s',
+          negativeTtl: '2s',
+          maxEntries: 50,
+          url: 'redis://127.0.0.1:6379',
+          secret: CACHE_SECRET,
+          previousSecrets: [PREVIOUS_CACHE_SECRET],
+          timeout: '250ms',
+          staleIfError: '5m',
+        },
+        transport: {
+          timeout: '500ms',
+          maxResponseBytes: 2048,
+          allowInsecureHttp: true,
+          tls: TLS,
+          retries: 2,
+          retryBackoff: '20ms',
+        },
+        breaker: { threshold: 0, cooldown: '30s' },
+
         tokenTypeHint: 'refresh_token',
-        timeout: '500ms',
+
         clockTolerance: 0,
         realm: 'orders',
         audience: ['orders-api', 'payments-api'],
         allowMissingTokenType: true,
         maxTokenLength: 1024,
-        maxResponseBytes: 2048,
-        allowInsecureHttp: true,
-        tls: TLS,
-        retries: 2,
-        retryBackoff: '20ms',
-        circuitBreakerThreshold: 0,
-        circuitBreakerCooldown: '30s',
-        staleIfError: '5m',
+
         discoveryRetry: true,
         discoveryRefreshInterval: '10m',
         jwksUri: 'https://as.example.com/jwks',
@@ -116,6 +126,11 @@ describe('resolveIntrospectionOptions', () => {
         acceptOpaqueTokens: false,
         wsAuthPayloadField: 'token',
         rpcAuthorizationExtractor: extractor,
+        resource: 'https://api.example.com/orders',
+        resourceMetadata: { resource_name: 'Orders' },
+        sendResource: true,
+        acrValues: ['urn:example:mfa'],
+        maxAge: '5m',
         telemetry: { recordSubject: true },
       }),
     ).toStrictEqual({
@@ -152,7 +167,6 @@ describe('resolveIntrospectionOptions', () => {
       circuitBreakerThreshold: 0,
       circuitBreakerCooldownMs: 30_000,
       staleIfErrorMs: 300_000,
-      telemetry: { recordSubject: true },
       discovery: false,
       discoveryRetry: true,
       discoveryRefreshIntervalMs: 600_000,
@@ -163,7 +177,7 @@ describe('resolveIntrospectionOptions', () => {
       jwtResponseValidator: VALIDATOR,
       responseDecryptionKey: undefined,
       method: 'GET',
-      requestParams: { response_as_jwt: 'true' },
+      requestParams: { response_as_jwt: 'true', resource: 'https://api.example.com/orders' },
       requestHeaders: { 'X-Tenant': 'acme' },
       jwt: {
         audience: ['https://api.example.com'],
@@ -174,6 +188,16 @@ describe('resolveIntrospectionOptions', () => {
       acceptOpaqueTokens: false,
       wsAuthPayloadField: 'token',
       rpcAuthorizationExtractor: extractor,
+      resource: 'https://api.example.com/orders',
+      resourceMetadata: {
+        url: 'https://api.example.com/.well-known/oauth-protected-resource/orders',
+        path: '/.well-known/oauth-protected-resource/orders',
+        members: { resource_name: 'Orders' },
+      },
+      sendResource: true,
+      acrValues: ['urn:example:mfa'],
+      maxAgeMs: 300_000,
+      telemetry: { recordSubject: true },
     });
   });
 
@@ -198,13 +222,14 @@ describe('resolveIntrospectionOptions', () => {
       const error = configurationError(() => resolve({ endpoint }));
       expect(error.option).toBe('endpoint');
       expect(error.message).toContain('must be an https URL');
-      expect(error.message).toContain('allowInsecureHttp');
+      expect(error.message).toContain('transport.allowInsecureHttp');
     });
 
     it('accepts plain http to any host with allowInsecureHttp', () => {
-      expect(resolve({ endpoint: 'http://as.internal/introspect', allowInsecureHttp: true }).endpoint).toBe(
-        'http://as.internal/introspect',
-      );
+      expect(
+        resolve({ endpoint: 'http://as.internal/introspect', transport: { allowInsecureHttp: true } })
+          .endpoint,
+      ).toBe('http://as.internal/introspect');
     });
 
     it('holds the token endpoint of the bearer method to the same rule', () => {
@@ -215,58 +240,118 @@ describe('resolveIntrospectionOptions', () => {
         'http://127.0.0.1:9000/token',
       );
       expect(
-        resolve({ tokenEndpoint: 'http://as.internal/token', allowInsecureHttp: true }).tokenEndpoint,
+        resolve({ tokenEndpoint: 'http://as.internal/token', transport: { allowInsecureHttp: true } })
+          .tokenEndpoint,
       ).toBe('http://as.internal/token');
     });
 
     it('passes a CA bundle given as an array of Buffers through', () => {
       const ca = [Buffer.from(PKI.ca), PKI.ca];
-      expect(resolve({ tls: { ca } }).tls).toStrictEqual({ ca });
+      expect(resolve({ transport: { tls: { ca } } }).tls).toStrictEqual({ ca });
     });
 
     it.each<[unknown, string, string]>([
-      ['not-an-object', 'tls', 'must be an object'],
-      [{ ca: 42 }, 'tls.ca', 'PEM'],
-      [{ ca: [42] }, 'tls.ca', 'PEM'],
-      [{ cert: 'C', key: 42 }, 'tls.key', 'PEM'],
-      [{ cert: 'C' }, 'tls', 'cert and key go together'],
-      [{ key: 'K' }, 'tls', 'cert and key go together'],
-      [{ cert: 'C', key: 'K', passphrase: 7 }, 'tls.passphrase', 'must be a string'],
-      [{ caFile: '/etc/ca.pem' }, 'tls', 'unknown member "caFile"'],
+      ['not-an-object', 'transport.tls', 'must be an object'],
+      [{ ca: 42 }, 'transport.tls.ca', 'PEM'],
+      [{ ca: [42] }, 'transport.tls.ca', 'PEM'],
+      [{ cert: 'C', key: 42 }, 'transport.tls.key', 'PEM'],
+      [{ cert: 'C' }, 'transport.tls', 'cert and key go together'],
+      [{ key: 'K' }, 'transport.tls', 'cert and key go together'],
+      [{ cert: 'C', key: 'K', passphrase: 7 }, 'transport.tls.passphrase', 'must be a string'],
+      [{ caFile: '/etc/ca.pem' }, 'transport.tls', 'unknown member "caFile"'],
     ])('refuses tls %p naming %s', (tls, option, message) => {
-      const error = configurationError(() => resolve({ tls }));
+      const error = configurationError(() => resolve({ transport: { tls: tls } }));
       expect(error.option).toBe(option);
       expect(error.message).toContain(message);
     });
 
     it('never echoes a bad key in the message', () => {
-      const error = configurationError(() => resolve({ tls: { cert: 'C', key: { secret: SECRET } } }));
+      const error = configurationError(() =>
+        resolve({ transport: { tls: { cert: 'C', key: { secret: SECRET } } } }),
+      );
       expect(error.message).not.toContain(SECRET);
+    });
+  });
+
+  describe('options grouped by concern', () => {
+    it.each([
+      ['ttl', '30s', 'cache.ttl'],
+      ['cacheUrl', 'redis://127.0.0.1:6379', 'cache.url'],
+      ['cacheSecret', CACHE_SECRET, 'cache.secret'],
+      ['staleIfError', '1m', 'cache.staleIfError'],
+      ['timeout', '2s', 'transport.timeout'],
+      ['retries', 0, 'transport.retries'],
+      ['tls', TLS, 'transport.tls'],
+      ['allowInsecureHttp', true, 'transport.allowInsecureHttp'],
+      ['circuitBreakerThreshold', 3, 'breaker.threshold'],
+      ['circuitBreakerCooldown', '5s', 'breaker.cooldown'],
+    ])('refuses the former flat option %s at boot, naming where it went', (former, value, current) => {
+      const error = configurationError(() => resolve({ [former]: value }));
+      expect(error.option).toBe(former);
+      expect(error.message).toContain(`has moved to ${current}`);
+      // The message names options, never their values (a secret, a key).
+      expect(error.message).not.toContain(CACHE_SECRET);
+      expect(error.message).not.toContain('BEGIN');
+    });
+
+    it('refuses a store given as cache, pointing to cache.store', () => {
+      const error = configurationError(() => resolve({ cache: new Keyv() }));
+      expect(error.option).toBe('cache');
+      expect(error.message).toContain('cache.store');
+    });
+
+    it.each(['cache', 'transport', 'breaker'])('refuses a %s group that is not an object', (group) => {
+      for (const value of ['30s', 5, ['30s']]) {
+        const error = configurationError(() => resolve({ [group]: value }));
+        expect(error.option).toBe(group);
+        expect(error.message).toContain('must be an object such as');
+      }
+    });
+
+    it('reads every group into the resolved options', () => {
+      const resolved = resolve({
+        cache: { ttl: '30s', negativeTtl: '2s', maxEntries: 50, timeout: '20ms', staleIfError: '1m' },
+        transport: { timeout: '2s', retries: 2, retryBackoff: '10ms', maxResponseBytes: 1024 },
+        breaker: { threshold: 3, cooldown: '4s' },
+      });
+      expect(resolved).toMatchObject({
+        ttlMs: 30_000,
+        negativeTtlMs: 2_000,
+        cacheMaxEntries: 50,
+        cacheTimeoutMs: 20,
+        staleIfErrorMs: 60_000,
+        timeoutMs: 2_000,
+        retries: 2,
+        retryBackoffMs: 10,
+        maxResponseBytes: 1024,
+        circuitBreakerThreshold: 3,
+        circuitBreakerCooldownMs: 4_000,
+      });
     });
   });
 
   describe('resilience', () => {
     it.each<[string, unknown, string]>([
-      ['retries', -1, 'at least 0'],
-      ['retries', 1.5, 'at least 0'],
-      ['retries', '1', 'at least 0'],
-      ['retries', 6, 'at most 5'],
-      ['retryBackoff', 'soon', 'not a duration'],
-      ['retryBackoff', -1, 'at least 0'],
-      ['circuitBreakerThreshold', -3, 'at least 0'],
-      ['circuitBreakerCooldown', 0, 'positive'],
-      ['circuitBreakerCooldown', 'later', 'not a duration'],
-      ['staleIfError', -5, 'at least 0'],
+      ['transport.retries', -1, 'at least 0'],
+      ['transport.retries', 1.5, 'at least 0'],
+      ['transport.retries', '1', 'at least 0'],
+      ['transport.retries', 6, 'at most 5'],
+      ['transport.retryBackoff', 'soon', 'not a duration'],
+      ['transport.retryBackoff', -1, 'at least 0'],
+      ['breaker.threshold', -3, 'at least 0'],
+      ['breaker.cooldown', 0, 'positive'],
+      ['breaker.cooldown', 'later', 'not a duration'],
+      ['cache.staleIfError', -5, 'at least 0'],
     ])('refuses %s = %p', (option, value, message) => {
-      const error = configurationError(() => resolve({ [option]: value, ttl: '10s' }));
+      const error = configurationError(() => resolve(optionAt(option, value, { cache: { ttl: '10s' } })));
       expect(error.option).toBe(option);
       expect(error.message).toContain(message);
     });
 
     it('refuses staleIfError without a cache', () => {
-      const error = configurationError(() => resolve({ staleIfError: '1m' }));
-      expect(error.option).toBe('staleIfError');
-      expect(error.message).toContain('set ttl');
+      const error = configurationError(() => resolve({ cache: { staleIfError: '1m' } }));
+      expect(error.option).toBe('cache.staleIfError');
+      expect(error.message).toContain('set cache.ttl');
     });
   });
 
@@ -302,8 +387,8 @@ describe('resolveIntrospectionOptions', () => {
   );
 
   it('prefixes messages with the option and its environment variable', () => {
-    expect(configurationError(() => resolve({ ttl: 'soon' })).message).toBe(
-      'Invalid introspection configuration, option "ttl" (env INTROSPECTION_TTL): "soon" is not a duration; use a number of seconds or a string such as "500ms", "90s" or "1m30s".',
+    expect(configurationError(() => resolve({ cache: { ttl: 'soon' } })).message).toBe(
+      'Invalid introspection configuration, option "cache.ttl" (env INTROSPECTION_TTL): "soon" is not a duration; use a number of seconds or a string such as "500ms", "90s" or "1m30s".',
     );
   });
 
@@ -408,7 +493,7 @@ describe('resolveIntrospectionOptions', () => {
 
     it.each([
       ['endpoint', { endpoint: 'ftp://as.example.com' }],
-      ['ttl', { ttl: 'soon' }],
+      ['cache.ttl', { cache: { ttl: 'soon' } }],
       ['realm', { realm: 'a"b' }],
       ['audience', { audience: [''] }],
     ])('is not repeated in an error about %s', (option, overrides) => {
@@ -426,7 +511,7 @@ describe('resolveIntrospectionOptions', () => {
     });
   });
 
-  describe('ttl', () => {
+  describe('cache.ttl', () => {
     it.each([
       [undefined, 0],
       [null, 0],
@@ -441,7 +526,7 @@ describe('resolveIntrospectionOptions', () => {
       ['1m30s', 90_000],
       ['500ms', 500],
     ])('%p -> ttlMs %p (absent or non-positive disables caching)', (ttl, ttlMs) => {
-      expect(resolve({ ttl }).ttlMs).toBe(ttlMs);
+      expect(resolve({ cache: { ttl: ttl } }).ttlMs).toBe(ttlMs);
     });
 
     it.each([
@@ -450,13 +535,13 @@ describe('resolveIntrospectionOptions', () => {
       [Number.NaN, 'number is not a duration'],
       [true, 'boolean is not a duration'],
     ])('refuses %p', (ttl, message) => {
-      const error = configurationError(() => resolve({ ttl }));
-      expect(error.option).toBe('ttl');
+      const error = configurationError(() => resolve({ cache: { ttl: ttl } }));
+      expect(error.option).toBe('cache.ttl');
       expect(error.message).toContain(message);
     });
   });
 
-  describe('timeout', () => {
+  describe('transport.timeout', () => {
     it.each([
       [undefined, 5_000],
       [null, 5_000],
@@ -465,7 +550,7 @@ describe('resolveIntrospectionOptions', () => {
       ['1.5s', 1_500],
       ['250ms', 250],
     ])('%p -> timeoutMs %p', (timeout, timeoutMs) => {
-      expect(resolve({ timeout }).timeoutMs).toBe(timeoutMs);
+      expect(resolve({ transport: { timeout: timeout } }).timeoutMs).toBe(timeoutMs);
     });
 
     it.each([
@@ -474,50 +559,50 @@ describe('resolveIntrospectionOptions', () => {
       ['1000us', 1],
       ['0.3s', 300],
     ])('%p -> timeoutMs %p, exactly', (timeout, timeoutMs) => {
-      expect(resolve({ timeout }).timeoutMs).toBe(timeoutMs);
+      expect(resolve({ transport: { timeout: timeout } }).timeoutMs).toBe(timeoutMs);
     });
 
     it.each(['1.0005', '0.0001', 1.0005, '1500us', '1ms500us', '999us'])(
       'refuses %p: a fraction of a millisecond cannot be honoured',
       (timeout) => {
-        const error = configurationError(() => resolve({ timeout }));
-        expect(error.option).toBe('timeout');
+        const error = configurationError(() => resolve({ transport: { timeout: timeout } }));
+        expect(error.option).toBe('transport.timeout');
         expect(error.message).toContain('must be a whole number of milliseconds');
       },
     );
 
     it.each([
-      'ttl',
-      'cacheTimeout',
-      'retryBackoff',
-      'circuitBreakerCooldown',
-      'staleIfError',
+      'cache.ttl',
+      'cache.timeout',
+      'transport.retryBackoff',
+      'breaker.cooldown',
+      'cache.staleIfError',
       'clockTolerance',
     ])('refuses a fractional millisecond in %s too, naming it', (option) => {
-      const error = configurationError(() => resolve({ [option]: '2.5ms' }));
+      const error = configurationError(() => resolve(optionAt(option, '2.5ms')));
       expect(error.option).toBe(option);
       expect(error.message).toContain('must be a whole number of milliseconds');
     });
 
     it.each(['forever', '5 s', Number.POSITIVE_INFINITY, {}])('refuses %p as not a duration', (timeout) => {
-      const error = configurationError(() => resolve({ timeout }));
-      expect(error.option).toBe('timeout');
+      const error = configurationError(() => resolve({ transport: { timeout: timeout } }));
+      expect(error.option).toBe('transport.timeout');
       expect(error.message).toContain('is not a duration');
     });
 
     it.each(['597h', 2 ** 31])('refuses %p, longer than a timer can hold', (timeout) => {
-      const error = configurationError(() => resolve({ timeout }));
-      expect(error.option).toBe('timeout');
+      const error = configurationError(() => resolve({ transport: { timeout: timeout } }));
+      expect(error.option).toBe('transport.timeout');
       expect(error.message).toContain('at most 596h');
     });
 
     it('accepts 596h, the longest a timer can hold', () => {
-      expect(resolve({ timeout: '596h' }).timeoutMs).toBe(596 * 3_600_000);
+      expect(resolve({ transport: { timeout: '596h' } }).timeoutMs).toBe(596 * 3_600_000);
     });
 
     it.each([0, '0s', -1, '-1s'])('refuses the non-positive %p', (timeout) => {
-      const error = configurationError(() => resolve({ timeout }));
-      expect(error.option).toBe('timeout');
+      const error = configurationError(() => resolve({ transport: { timeout: timeout } }));
+      expect(error.option).toBe('transport.timeout');
       expect(error.message).toContain('must be a positive duration');
     });
   });
@@ -622,7 +707,7 @@ describe('resolveIntrospectionOptions', () => {
 
   describe.each([
     ['maxTokenLength', 4096],
-    ['maxResponseBytes', 65_536],
+    ['transport.maxResponseBytes', 65_536],
   ])('%s', (option, fallback) => {
     it.each([
       [undefined, fallback],
@@ -630,13 +715,14 @@ describe('resolveIntrospectionOptions', () => {
       [1, 1],
       [8192, 8192],
     ])('%p -> %p', (value, expected) => {
-      expect(resolve({ [option]: value })[option as 'maxTokenLength' | 'maxResponseBytes']).toBe(expected);
+      const resolvedName = option === 'maxTokenLength' ? 'maxTokenLength' : 'maxResponseBytes';
+      expect(resolve(optionAt(option, value))[resolvedName]).toBe(expected);
     });
 
     it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, '100', true])(
       'refuses %p',
       (value) => {
-        const error = configurationError(() => resolve({ [option]: value }));
+        const error = configurationError(() => resolve(optionAt(option, value)));
         expect(error.option).toBe(option);
         expect(error.message).toContain('must be a positive whole number');
       },
@@ -644,30 +730,31 @@ describe('resolveIntrospectionOptions', () => {
   });
   describe('cache options', () => {
     it.each([
-      [{ ttl: '60s' }, 10_000],
-      [{ ttl: '60s', negativeTtl: '2s' }, 2_000],
-      [{ ttl: '5s', negativeTtl: '30s' }, 5_000],
-      [{ ttl: '60s', negativeTtl: 0 }, 0],
-      [{ ttl: '60s', negativeTtl: '-1s' }, 0],
-      [{ ttl: 0, negativeTtl: '30s' }, 0],
+      [{ cache: { ttl: '60s' } }, 10_000],
+      [{ cache: { ttl: '60s', negativeTtl: '2s' } }, 2_000],
+      [{ cache: { ttl: '5s', negativeTtl: '30s' } }, 5_000],
+      [{ cache: { ttl: '60s', negativeTtl: 0 } }, 0],
+      [{ cache: { ttl: '60s', negativeTtl: '-1s' } }, 0],
+      [{ cache: { ttl: 0, negativeTtl: '30s' } }, 0],
     ])('%p -> negativeTtlMs %p (never above ttl)', (options, negativeTtlMs) => {
       expect(resolve(options).negativeTtlMs).toBe(negativeTtlMs);
     });
 
     it.each([
-      ['negativeTtl', { negativeTtl: 'often' }, 'is not a duration'],
-      ['cacheTimeout', { cacheTimeout: 0 }, 'must be a positive duration'],
-      ['cacheTimeout', { cacheTimeout: '597h' }, 'must be a positive duration'],
-      ['cacheMaxEntries', { cacheMaxEntries: 0 }, 'must be a positive whole number'],
-      ['cacheMaxEntries', { cacheMaxEntries: 1.5 }, 'must be a positive whole number'],
-      ['cacheMaxEntries', { cacheMaxEntries: 16_777_217 }, 'must be at most 16777216'],
-      ['cacheMaxEntries', { cacheMaxEntries: 2 ** 40 }, 'must be at most 16777216'],
-      ['cacheUrl', { cacheUrl: 'localhost:6379' }, 'must be a redis:// or rediss:// URL'],
-      ['cacheUrl', { cacheUrl: 'http://127.0.0.1:6379' }, 'must be a redis:// or rediss:// URL'],
-      ['cacheUrl', { cacheUrl: 'redis://' }, 'must name the Redis host'],
-      ['cacheUrl', { cacheUrl: 'not a url' }, 'is not a valid URL'],
-      ['cache', { cache: { get: () => undefined } }, 'must be a cache-manager Cache'],
-      ['cache', { cache: 'redis://127.0.0.1' }, 'must be a cache-manager Cache'],
+      ['cache.negativeTtl', { cache: { negativeTtl: 'often' } }, 'is not a duration'],
+      ['cache.timeout', { cache: { timeout: 0 } }, 'must be a positive duration'],
+      ['cache.timeout', { cache: { timeout: '597h' } }, 'must be a positive duration'],
+      ['cache.maxEntries', { cache: { maxEntries: 0 } }, 'must be a positive whole number'],
+      ['cache.maxEntries', { cache: { maxEntries: 1.5 } }, 'must be a positive whole number'],
+      ['cache.maxEntries', { cache: { maxEntries: 16_777_217 } }, 'must be at most 16777216'],
+      ['cache.maxEntries', { cache: { maxEntries: 2 ** 40 } }, 'must be at most 16777216'],
+      ['cache.url', { cache: { url: 'localhost:6379' } }, 'must be a redis:// or rediss:// URL'],
+      ['cache.url', { cache: { url: 'http://127.0.0.1:6379' } }, 'must be a redis:// or rediss:// URL'],
+      ['cache.url', { cache: { url: 'redis://' } }, 'must name the Redis host'],
+      ['cache.url', { cache: { url: 'not a url' } }, 'is not a valid URL'],
+      ['cache.store', { cache: { store: { get: () => undefined } } }, 'must be a cache-manager Cache'],
+      ['cache.store', { cache: { store: 'redis://127.0.0.1' } }, 'must be a cache-manager Cache'],
+      ['cache', { cache: 'redis://127.0.0.1' }, 'must be an object such as'],
     ])('refuses a bad %s', (option, options, message) => {
       const error = configurationError(() => resolve(options));
       expect(error.option).toBe(option);
@@ -675,7 +762,9 @@ describe('resolveIntrospectionOptions', () => {
     });
 
     it('never shows a cache URL, which may hold a password, in its errors', () => {
-      const error = configurationError(() => resolve({ cacheUrl: 'http://user:hunter2@redis.internal' }));
+      const error = configurationError(() =>
+        resolve({ cache: { url: 'http://user:hunter2@redis.internal' } }),
+      );
       expect(error.message).not.toContain('hunter2');
     });
   });
@@ -840,13 +929,19 @@ describe('resolveIntrospectionOptions: https for every URL the module calls', ()
 
   it.each([
     [{ issuer: 'http://127.0.0.1:4000', jwksUri: 'http://localhost:4000/jwks' }],
-    [{ issuer: 'http://as.example.com', jwksUri: 'http://as.example.com/jwks', allowInsecureHttp: true }],
+    [
+      {
+        issuer: 'http://as.example.com',
+        jwksUri: 'http://as.example.com/jwks',
+        transport: { allowInsecureHttp: true },
+      },
+    ],
   ])('accepts plain http on loopback or with allowInsecureHttp (%p)', (overrides) => {
     expect(() => resolveIntrospectionOptions({ ...base, ...overrides })).not.toThrow();
   });
 
   it('accepts cacheMaxEntries up to the memory store bound, 16777216', () => {
-    expect(resolve({ cacheMaxEntries: 16_777_216 }).cacheMaxEntries).toBe(16_777_216);
+    expect(resolve({ cache: { maxEntries: 16_777_216 } }).cacheMaxEntries).toBe(16_777_216);
   });
 
   describe('JWS algorithm names', () => {
@@ -878,7 +973,7 @@ describe('resolveIntrospectionOptions: https for every URL the module calls', ()
 
   describe('TLS material, parsed at boot', () => {
     it('accepts a CA, a client certificate and its key', () => {
-      expect(resolve({ tls: TLS }).tls).toStrictEqual(TLS);
+      expect(resolve({ transport: { tls: TLS } }).tls).toStrictEqual(TLS);
     });
 
     it.each([
@@ -891,8 +986,8 @@ describe('resolveIntrospectionOptions: https for every URL the module calls', ()
       ['key', 'client.key', 'looks like a file path'],
       ['key', 'garbage', 'is not a PEM private key'],
     ])('refuses tls.%s %p, naming it without quoting it', (member, value, message) => {
-      const error = configurationError(() => resolve({ tls: { ...TLS, [member]: value } }));
-      expect(error.option).toBe(`tls.${member}`);
+      const error = configurationError(() => resolve({ transport: { tls: { ...TLS, [member]: value } } }));
+      expect(error.option).toBe(`transport.tls.${member}`);
       expect(error.message).toContain(message);
       expect(error.message).not.toContain(value);
     });
@@ -900,10 +995,12 @@ describe('resolveIntrospectionOptions: https for every URL the module calls', ()
     it('refuses a key that is not PEM text, without quoting any of it', () => {
       const error = configurationError(() =>
         resolve({
-          tls: { ...TLS, key: PKI.clientKey.replace(/[A-Za-z0-9+/]{20}/, 'A'.repeat(20)).slice(0, 200) },
+          transport: {
+            tls: { ...TLS, key: PKI.clientKey.replace(/[A-Za-z0-9+/]{20}/, 'A'.repeat(20)).slice(0, 200) },
+          },
         }),
       );
-      expect(error.option).toBe('tls.key');
+      expect(error.option).toBe('transport.tls.key');
       expect(error.message).not.toMatch(/BEGIN|[A-Za-z0-9+/]{40}/);
     });
   });

@@ -1,16 +1,6 @@
-import type { Cache } from 'cache-manager';
-import type { Keyv } from 'keyv';
+import { createPrivateKey, createSecretKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import {
-  createPrivateKey,
-  createSecretKey,
-  type JsonWebKey,
-  type KeyObject,
-  X509Certificate,
-} from 'node:crypto';
-import {
-  DEFAULT_CACHE_MAX_ENTRIES,
   DEFAULT_ENDPOINT_AUTH_METHOD,
-  DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_MAX_TOKEN_LENGTH,
   DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD,
   DEFAULT_TOKEN_TYPE_HINT,
@@ -21,7 +11,6 @@ import type {
   Duration,
   IntrospectionModuleOptions,
   JwtSigningAlgorithm,
-  IntrospectionTlsOptions,
   JwtAccessTokenOptions,
   ResolvedIntrospectionOptions,
   ResolvedJwtAccessTokenOptions,
@@ -29,29 +18,26 @@ import type {
 import {
   boolean,
   duration,
+  given,
+  parseUrl,
   assertHttps,
   assertNoCredentialsNorFragment,
   httpsUrl,
   optionalFunction,
+  optionalObject,
   optionalString,
   positiveInteger,
   requiredString,
-  wholeNumber,
 } from './option-values';
-import { resolveCacheSecrets } from './resolve-cache-secrets';
-import { resolveTelemetryOptions } from './resolve-telemetry-options';
+import { assertNoMovedOptions } from './moved-options';
+import { resolveBreakerOptions } from './resolve-breaker-options';
+import { resolveCacheOptions } from './resolve-cache-options';
+import { MAX_TIMER_MS, resolveTransportOptions } from './resolve-transport-options';
 import { resolveJwtSigningProfile } from './resolve-jwt-signing-profile';
+import { resolveResourceOptions } from './resolve-resource-options';
+import { resolveTelemetryOptions } from './resolve-telemetry-options';
 
-const DEFAULT_TIMEOUT = '5s';
-const DEFAULT_NEGATIVE_TTL = '10s';
-const DEFAULT_CACHE_TIMEOUT = '100ms';
 const DEFAULT_CLOCK_TOLERANCE = '5s';
-const DEFAULT_RETRIES = 1;
-const DEFAULT_RETRY_BACKOFF = '100ms';
-const DEFAULT_CIRCUIT_BREAKER_THRESHOLD = 5;
-const DEFAULT_CIRCUIT_BREAKER_COOLDOWN = '10s';
-/** More retries than this would only pile load on a struggling server. */
-const MAX_RETRIES = 5;
 const DEFAULT_DISCOVERY_REFRESH_INTERVAL = '1h';
 const DEFAULT_JWT_ALGORITHMS = ['RS256'];
 const DEFAULT_JWT_TYPES = ['at+jwt', 'JWT'];
@@ -68,15 +54,8 @@ const RESERVED_PARAMS = new Set([
 const BODY_CREDENTIAL_METHODS = new Set(['client_secret_post', 'client_secret_jwt', 'private_key_jwt']);
 /** Headers the module (or a client authentication strategy) sets itself. */
 const RESERVED_HEADERS = new Set(['authorization', 'content-type', 'content-length', 'accept', 'host']);
-/** The longest delay setTimeout honours (2^31 - 1 ms); Node turns longer ones into 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Larger tolerances keep expired tokens alive; clocks that far apart need fixing, not tolerating. */
 const MAX_CLOCK_TOLERANCE_MS = 5 * 60_000;
-/**
- * The memory store's bound: @cacheable/memory turns a larger `lruSize`
- * into 0, which removes the bound altogether.
- */
-export const MAX_CACHE_MAX_ENTRIES = 16_777_216;
 /**
  * Asymmetric JWS algorithms jose verifies: those a client assertion can be
  * signed with (RFC 7518, RFC 8037), without HMAC, plus the verification-only
@@ -106,13 +85,11 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
   }
   const o = options as IntrospectionModuleOptions;
 
-  const timeoutMs = duration(given(o.timeout) ?? DEFAULT_TIMEOUT, 'timeout');
-  if (timeoutMs <= 0 || timeoutMs > MAX_TIMER_MS) {
-    throw new IntrospectionConfigurationError(
-      'timeout',
-      'must be a positive duration of at most 596h (what a timer can hold), e.g. "5s".',
-    );
-  }
+  assertNoMovedOptions(o);
+  const transport = resolveTransportOptions(o.transport);
+  const { timeoutMs, allowInsecureHttp } = transport;
+  const cache = resolveCacheOptions(o.cache);
+  const breaker = resolveBreakerOptions(o.breaker);
   const clockToleranceMs = duration(given(o.clockTolerance) ?? DEFAULT_CLOCK_TOLERANCE, 'clockTolerance');
   if (clockToleranceMs < 0 || clockToleranceMs > MAX_CLOCK_TOLERANCE_MS) {
     throw new IntrospectionConfigurationError(
@@ -120,46 +97,6 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
       'must be between 0 and 5m: a larger tolerance stretches every expiry and hides a clock that is wrong.',
     );
   }
-
-  const cacheTimeoutMs = duration(given(o.cacheTimeout) ?? DEFAULT_CACHE_TIMEOUT, 'cacheTimeout');
-  if (cacheTimeoutMs <= 0 || cacheTimeoutMs > MAX_TIMER_MS) {
-    throw new IntrospectionConfigurationError('cacheTimeout', 'must be a positive duration, e.g. "100ms".');
-  }
-  // Couper's semantics: absent or non-positive means "do not cache".
-  const ttlMs = Math.max(0, duration(given(o.ttl) ?? 0, 'ttl'));
-
-  const retries = wholeNumber(o.retries, 'retries', DEFAULT_RETRIES);
-  if (retries > MAX_RETRIES) {
-    throw new IntrospectionConfigurationError('retries', `must be at most ${MAX_RETRIES}.`);
-  }
-  const retryBackoffMs = duration(given(o.retryBackoff) ?? DEFAULT_RETRY_BACKOFF, 'retryBackoff');
-  if (retryBackoffMs < 0 || retryBackoffMs > MAX_TIMER_MS) {
-    throw new IntrospectionConfigurationError(
-      'retryBackoff',
-      'must be a duration of at least 0, e.g. "100ms".',
-    );
-  }
-  const circuitBreakerCooldownMs = duration(
-    given(o.circuitBreakerCooldown) ?? DEFAULT_CIRCUIT_BREAKER_COOLDOWN,
-    'circuitBreakerCooldown',
-  );
-  if (circuitBreakerCooldownMs <= 0 || circuitBreakerCooldownMs > MAX_TIMER_MS) {
-    throw new IntrospectionConfigurationError(
-      'circuitBreakerCooldown',
-      'must be a positive duration, e.g. "10s".',
-    );
-  }
-  const staleIfErrorMs = duration(given(o.staleIfError) ?? 0, 'staleIfError');
-  if (staleIfErrorMs < 0 || staleIfErrorMs > MAX_TIMER_MS) {
-    throw new IntrospectionConfigurationError('staleIfError', 'must be a duration of at least 0, e.g. "5m".');
-  }
-  if (staleIfErrorMs > 0 && ttlMs === 0) {
-    throw new IntrospectionConfigurationError(
-      'staleIfError',
-      'needs the cache: set ttl too (stale answers are cached answers kept past ttl).',
-    );
-  }
-  const allowInsecureHttp = boolean(o.allowInsecureHttp, 'allowInsecureHttp', false);
 
   const issuer = issuerIdentifier(o.issuer);
   const endpoint =
@@ -206,14 +143,7 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     );
   }
 
-  const cacheUrl = redisUrl(o.cacheUrl);
-  const cache = userCache(o.cache);
-  const { cacheSecret, cachePreviousSecrets } = resolveCacheSecrets(o.cacheSecret, o.cachePreviousSecrets, {
-    ttlMs,
-    // The module cannot tell whether a cache of the user's own is shared: it is treated as such.
-    sharedStore: cache ? 'cache' : cacheUrl ? 'cacheUrl' : undefined,
-  });
-
+  const requestParams = stringRecord(o.requestParams, 'requestParams', (name) => RESERVED_PARAMS.has(name));
   return {
     endpoint,
     issuer,
@@ -228,7 +158,6 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     jwtResponseValidator: optionalFunction(o.jwtResponseValidator, 'jwtResponseValidator'),
     responseDecryptionKey: decryptionKey(o.responseDecryptionKey),
     method,
-    requestParams: stringRecord(o.requestParams, 'requestParams', (name) => RESERVED_PARAMS.has(name)),
     requestHeaders: stringRecord(o.requestHeaders, 'requestHeaders', (name) =>
       RESERVED_HEADERS.has(name.toLowerCase()),
     ),
@@ -244,39 +173,20 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
       optionalString(o.tokenEndpointAuthMethod, 'tokenEndpointAuthMethod') ??
       DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD,
     tokenScope: optionalString(o.tokenScope, 'tokenScope'),
-    ttlMs,
-    negativeTtlMs: Math.min(
-      ttlMs,
-      Math.max(0, duration(given(o.negativeTtl) ?? DEFAULT_NEGATIVE_TTL, 'negativeTtl')),
-    ),
-    cacheMaxEntries: cacheMaxEntries(o.cacheMaxEntries),
-    cacheUrl,
-    cache,
-    cacheSecret,
-    cachePreviousSecrets,
-    cacheTimeoutMs,
     tokenTypeHint: optionalString(o.tokenTypeHint, 'tokenTypeHint') ?? DEFAULT_TOKEN_TYPE_HINT,
-    timeoutMs,
     clockToleranceMs,
     realm: realm(o.realm),
     audience: audience(o.audience),
     allowMissingTokenType: boolean(o.allowMissingTokenType, 'allowMissingTokenType', false),
     maxTokenLength: positiveInteger(o.maxTokenLength, 'maxTokenLength', DEFAULT_MAX_TOKEN_LENGTH),
-    maxResponseBytes: positiveInteger(o.maxResponseBytes, 'maxResponseBytes', DEFAULT_MAX_RESPONSE_BYTES),
-    allowInsecureHttp,
-    tls: tlsOptions(o.tls),
-    retries,
-    retryBackoffMs,
-    circuitBreakerThreshold: wholeNumber(
-      o.circuitBreakerThreshold,
-      'circuitBreakerThreshold',
-      DEFAULT_CIRCUIT_BREAKER_THRESHOLD,
-    ),
-    circuitBreakerCooldownMs,
-    staleIfErrorMs,
-    telemetry: resolveTelemetryOptions(o.telemetry),
     wsAuthPayloadField: optionalString(o.wsAuthPayloadField, 'wsAuthPayloadField'),
     rpcAuthorizationExtractor: optionalFunction(o.rpcAuthorizationExtractor, 'rpcAuthorizationExtractor'),
+    ...transport,
+    ...cache,
+    ...breaker,
+    telemetry: resolveTelemetryOptions(o.telemetry),
+    // requestParams too: with sendResource, `resource` joins them.
+    ...resolveResourceOptions(o, { issuer, requestParams }),
   };
 }
 
@@ -301,14 +211,6 @@ function issuerIdentifier(value: unknown): string | undefined {
     );
   }
   return text;
-}
-
-function parseUrl(text: string, option: string, invalid = 'is not a valid absolute URL.'): URL {
-  try {
-    return new URL(text);
-  } catch {
-    throw new IntrospectionConfigurationError(option, invalid);
-  }
 }
 
 function httpUrl(text: string, option: string): URL {
@@ -414,28 +316,15 @@ function responseMaxAge(value: unknown, timeoutMs: number): number {
   return ms;
 }
 
-function cacheMaxEntries(value: unknown): number {
-  const entries = positiveInteger(value, 'cacheMaxEntries', DEFAULT_CACHE_MAX_ENTRIES);
-  if (entries > MAX_CACHE_MAX_ENTRIES) {
-    throw new IntrospectionConfigurationError(
-      'cacheMaxEntries',
-      `must be at most ${MAX_CACHE_MAX_ENTRIES}: the memory store cannot bound more entries.`,
-    );
-  }
-  return entries;
-}
-
 function jwtAccessTokenOptions(value: unknown): ResolvedJwtAccessTokenOptions | undefined {
-  if (value === undefined || value === null) {
+  const jwt = optionalObject(
+    value,
+    'jwt',
+    'must be an object such as { audience: "https://api.example.com" }.',
+  ) as JwtAccessTokenOptions | undefined;
+  if (jwt === undefined) {
     return undefined;
   }
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new IntrospectionConfigurationError(
-      'jwt',
-      'must be an object such as { audience: "https://api.example.com" }.',
-    );
-  }
-  const jwt = value as JwtAccessTokenOptions;
   const jwtAudience = audience(jwt.audience, 'jwt.audience');
   if (jwtAudience.length === 0) {
     throw new IntrospectionConfigurationError(
@@ -477,51 +366,6 @@ function decryptionKey(value: unknown): KeyObject | undefined {
   }
 }
 
-function redisUrl(value: unknown): string | undefined {
-  const text = optionalString(value, 'cacheUrl');
-  if (text === undefined) {
-    return undefined;
-  }
-  const url = parseUrl(text, 'cacheUrl', 'is not a valid URL; use e.g. "redis://127.0.0.1:6379".');
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new IntrospectionConfigurationError('cacheUrl', 'must be a redis:// or rediss:// URL.');
-  }
-  if (!url.hostname) {
-    throw new IntrospectionConfigurationError(
-      'cacheUrl',
-      'must name the Redis host, e.g. "redis://127.0.0.1:6379".',
-    );
-  }
-  return text;
-}
-
-function userCache(value: unknown): Cache | Keyv | undefined {
-  if (value === undefined || value === null) {
-    return undefined;
-  }
-  const candidate = value as Partial<Record<'get' | 'set' | 'delete' | 'del', unknown>>;
-  const isCacheManager =
-    typeof candidate.get === 'function' &&
-    typeof candidate.set === 'function' &&
-    typeof candidate.del === 'function';
-  const isKeyv =
-    typeof candidate.get === 'function' &&
-    typeof candidate.set === 'function' &&
-    typeof candidate.delete === 'function';
-  if (!isCacheManager && !isKeyv) {
-    throw new IntrospectionConfigurationError(
-      'cache',
-      'must be a cache-manager Cache (createCache()) or a Keyv instance.',
-    );
-  }
-  return value as Cache | Keyv;
-}
-
-/** The value, or `undefined` when it is unset (`undefined`, `null` or `''`), as for every option. */
-function given<T>(value: T | null | undefined | ''): T | undefined {
-  return value === undefined || value === null || value === '' ? undefined : value;
-}
-
 function realm(value: unknown): string | undefined {
   const result = optionalString(value, 'realm');
   // RFC 7235 §2.2: realm is a quoted-string; refuse what we would have to escape.
@@ -552,111 +396,4 @@ function audience(value: unknown, option = 'audience'): string[] {
     );
   }
   return values;
-}
-
-function tlsOptions(value: unknown): IntrospectionTlsOptions | undefined {
-  if (value === undefined || value === null) {
-    return undefined;
-  }
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new IntrospectionConfigurationError('tls', 'must be an object with ca, cert, key and passphrase.');
-  }
-  const tls = value as Record<string, unknown>;
-  const pem = (item: unknown): boolean => typeof item === 'string' || Buffer.isBuffer(item);
-  for (const member of Object.keys(tls)) {
-    const item = tls[member];
-    if (item === undefined) {
-      continue;
-    }
-    const valid =
-      member === 'ca'
-        ? pem(item) || (Array.isArray(item) && item.every((entry) => pem(entry)))
-        : member === 'cert' || member === 'key'
-          ? pem(item)
-          : member === 'passphrase'
-            ? typeof item === 'string'
-            : undefined;
-    if (valid === undefined) {
-      throw new IntrospectionConfigurationError(
-        'tls',
-        `has an unknown member "${member}"; use ca, cert, key and passphrase.`,
-      );
-    }
-    if (!valid) {
-      // Never the value: it may be a key or passphrase.
-      throw new IntrospectionConfigurationError(
-        `tls.${member}`,
-        member === 'passphrase' ? 'must be a string.' : 'must be PEM text or a Buffer.',
-      );
-    }
-  }
-  if ((tls.cert === undefined) !== (tls.key === undefined)) {
-    throw new IntrospectionConfigurationError(
-      'tls',
-      'cert and key go together: set both for mutual TLS, or neither.',
-    );
-  }
-  checkTlsMaterial(tls);
-  return tls;
-}
-
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-
-/**
- * Parses the certificates and key at boot, so that a file path or garbage
- * fails here, naming the setting, instead of every request failing as
- * "could not be reached". Messages never quote the material.
- */
-function checkTlsMaterial(tls: Record<string, unknown>): void {
-  const text = (item: unknown): string => (Buffer.isBuffer(item) ? item.toString('utf8') : (item as string));
-  const certificates = (member: 'ca' | 'cert', item: unknown): void => {
-    const pem = text(item);
-    const blocks = pem.match(PEM_CERTIFICATE) ?? [];
-    if (blocks.length === 0) {
-      throw new IntrospectionConfigurationError(
-        `tls.${member}`,
-        looksLikePath(pem)
-          ? 'looks like a file path; pass the PEM text itself (e.g. "$(cat ca.pem)" in a shell, or readFileSync()).'
-          : 'holds no PEM certificate (-----BEGIN CERTIFICATE-----).',
-      );
-    }
-    for (const block of blocks) {
-      try {
-        new X509Certificate(block);
-      } catch {
-        throw new IntrospectionConfigurationError(
-          `tls.${member}`,
-          'holds a certificate that cannot be parsed.',
-        );
-      }
-    }
-  };
-  if (tls.ca !== undefined) {
-    for (const item of Array.isArray(tls.ca) ? (tls.ca as unknown[]) : [tls.ca]) {
-      certificates('ca', item);
-    }
-  }
-  if (tls.cert !== undefined) {
-    certificates('cert', tls.cert);
-  }
-  if (tls.key !== undefined) {
-    const pem = text(tls.key);
-    try {
-      createPrivateKey({ key: pem, format: 'pem', passphrase: tls.passphrase as string | undefined });
-    } catch {
-      throw new IntrospectionConfigurationError(
-        'tls.key',
-        looksLikePath(pem)
-          ? 'looks like a file path; pass the PEM text itself.'
-          : 'is not a PEM private key that can be read (with tls.passphrase, if it is encrypted).',
-      );
-    }
-  }
-}
-
-function looksLikePath(value: string): boolean {
-  return (
-    !value.includes('-----BEGIN') &&
-    /^(?:[A-Za-z]:)?[./~\\]?[\w./\\ -]+\.(?:pem|crt|cer|key)$/i.test(value.trim())
-  );
 }

@@ -1,6 +1,7 @@
+import { readAcrValues, readMaxAge } from '../config/step-up-values';
 import type { TokenRequirements } from '../interfaces/token-requirements.interface';
 
-const KNOWN = new Set<keyof TokenRequirements>(['scopes', 'audience', 'server']);
+const KNOWN = new Set<keyof TokenRequirements>(['scopes', 'audience', 'server', 'acrValues', 'maxAge']);
 // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
@@ -20,10 +21,10 @@ export function validateTokenRequirements(requirements: unknown): TokenRequireme
   const unknown = Object.keys(given).filter((key) => !KNOWN.has(key as keyof TokenRequirements));
   if (unknown.length > 0) {
     throw new TypeError(
-      `@RequireActiveToken() has unknown requirement(s) ${unknown.map((key) => `"${key}"`).join(', ')}; use scopes, audience and server.`,
+      `@RequireActiveToken() has unknown requirement(s) ${unknown.map((key) => `"${key}"`).join(', ')}; use scopes, audience, server, acrValues and maxAge.`,
     );
   }
-  const { scopes, audience, server } = given;
+  const { scopes, audience, server, acrValues, maxAge } = given;
   if (
     scopes !== undefined &&
     (!Array.isArray(scopes) || !scopes.every((scope) => typeof scope === 'string' && SCOPE_TOKEN.test(scope)))
@@ -44,6 +45,14 @@ export function validateTokenRequirements(requirements: unknown): TokenRequireme
   }
   if (server !== undefined && (typeof server !== 'string' || server.length === 0)) {
     throw new TypeError('@RequireActiveToken({ server }) must be the name of a registration.');
+  }
+  const acr = acrValues === undefined ? undefined : readAcrValues(acrValues);
+  if (acr && 'problem' in acr) {
+    throw new TypeError(`@RequireActiveToken({ acrValues }) ${acr.problem}`);
+  }
+  const age = maxAge === undefined ? undefined : readMaxAge(maxAge);
+  if (age && 'problem' in age) {
+    throw new TypeError(`@RequireActiveToken({ maxAge }) ${age.problem}`);
   }
   return given;
 }

@@ -199,7 +199,7 @@ describe('discovery from the issuer', () => {
 
   it('stops the boot for a document larger than maxResponseBytes', async () => {
     serve(() => metadata({ padding: 'x'.repeat(5000) }));
-    const error = await rejectionOf(boot({ maxResponseBytes: 4096 }));
+    const error = await rejectionOf(boot({ transport: { maxResponseBytes: 4096 } }));
     expect(error).toBeInstanceOf(IntrospectionConfigurationError);
     expect(error.message).toMatch(/exceeds 4096 bytes/);
   });

@@ -1,8 +1,13 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import type { BearerChallenge } from './www-authenticate';
 
-/** Error codes of RFC 6750 §3.1. */
-export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+/** Error codes of RFC 6750 §3.1, and RFC 9470's step-up code. */
+export type BearerErrorCode =
+  | 'invalid_request'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  /** RFC 9470 §3. */
+  | 'insufficient_user_authentication';
 
 /**
  * Base of the HTTP exceptions that answer a request with a Bearer challenge
@@ -69,6 +74,49 @@ export class InsufficientScopeException extends BearerTokenException {
       'The access token lacks a required scope.',
       requiredScopes.join(' '),
     );
+  }
+}
+
+/**
+ * 401 `insufficient_user_authentication` (RFC 9470 §3): the user behind the
+ * token authenticated in a way, or at a time, the route does not accept.
+ * The challenge tells the client what to ask the authorization server for
+ * (`acr_values`, `max_age`); `scope` is set too when the token also lacks a
+ * required scope, so that one new token can satisfy both.
+ */
+export class InsufficientUserAuthenticationException extends BearerTokenException {
+  constructor(
+    description: string,
+    /** The accepted `acr` values, when the route requires some. */
+    readonly acrValues: readonly string[] = [],
+    /** The longest accepted authentication age in seconds, when the route sets one. */
+    readonly maxAge?: number,
+    requiredScopes: readonly string[] = [],
+  ) {
+    super(
+      HttpStatus.UNAUTHORIZED,
+      'insufficient_user_authentication',
+      description,
+      requiredScopes.length > 0 ? requiredScopes.join(' ') : undefined,
+    );
+  }
+
+  /** The body: the base members plus `acr_values` and `max_age`, as in the challenge. */
+  override getResponse(): Record<string, unknown> {
+    const { acrValues, maxAge } = this.challenge();
+    return {
+      ...(super.getResponse() as Record<string, unknown>),
+      ...(acrValues === undefined ? {} : { acr_values: acrValues }),
+      ...(maxAge === undefined ? {} : { max_age: maxAge }),
+    };
+  }
+
+  override challenge(): BearerChallenge {
+    return {
+      ...super.challenge(),
+      ...(this.acrValues.length > 0 ? { acrValues: this.acrValues.join(' ') } : {}),
+      ...(this.maxAge === undefined ? {} : { maxAge: this.maxAge }),
+    };
   }
 }
 

@@ -24,6 +24,24 @@ describe('formatWwwAuthenticate', () => {
       },
       'Bearer realm="orders", error="insufficient_scope", error_description="The access token lacks a required scope.", scope="read:orders write:orders"',
     ],
+    [
+      'a step-up challenge (RFC 9470 §3) naming the metadata document (RFC 9728 §5.1)',
+      {
+        realm: 'orders',
+        error: 'insufficient_user_authentication',
+        errorDescription: 'A stronger authentication is required.',
+        acrValues: 'urn:example:mfa urn:example:hwk',
+        maxAge: 300,
+        resourceMetadata: 'https://api.example.com/.well-known/oauth-protected-resource',
+      },
+      'Bearer realm="orders", error="insufficient_user_authentication", error_description="A stronger authentication is required.", acr_values="urn:example:mfa urn:example:hwk", max_age="300", resource_metadata="https://api.example.com/.well-known/oauth-protected-resource"',
+    ],
+    [
+      'resource_metadata alone, for a request without a token',
+      { resourceMetadata: 'https://api.example.com/.well-known/oauth-protected-resource' },
+      'Bearer resource_metadata="https://api.example.com/.well-known/oauth-protected-resource"',
+    ],
+    ['a max_age of 0', { maxAge: 0 }, 'Bearer max_age="0"'],
     ['undefined parameters', { realm: undefined, error: undefined, scope: undefined }, 'Bearer'],
   ])('%s', (_kind, challenge, expected) => {
     expect(formatWwwAuthenticate(challenge)).toBe(expected);

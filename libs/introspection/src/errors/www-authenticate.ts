@@ -4,6 +4,12 @@ export interface BearerChallenge {
   error?: string;
   errorDescription?: string;
   scope?: string;
+  /** Space-separated `acr` values the route accepts (RFC 9470 §3). */
+  acrValues?: string;
+  /** Longest authentication age the route accepts, in seconds (RFC 9470 §3). */
+  maxAge?: number;
+  /** URL of the protected resource metadata document (RFC 9728 §5.1). */
+  resourceMetadata?: string;
 }
 
 // RFC 6750 §3: error, error_description and scope values are limited to
@@ -26,5 +32,8 @@ export function formatWwwAuthenticate(challenge: BearerChallenge): string {
   add('error', challenge.error);
   add('error_description', challenge.errorDescription);
   add('scope', challenge.scope);
+  add('acr_values', challenge.acrValues);
+  add('max_age', challenge.maxAge?.toString());
+  add('resource_metadata', challenge.resourceMetadata);
   return params.length > 0 ? `Bearer ${params.join(', ')}` : 'Bearer';
 }

@@ -1,6 +1,12 @@
+import { rfc7662ExampleAnswer } from '../../test-support/rfc7662-example';
 import { thrown } from '../../test-support/thrown';
-import { InsufficientScopeException, InvalidTokenException } from '../errors/bearer-token.exceptions';
+import {
+  InsufficientScopeException,
+  InsufficientUserAuthenticationException,
+  InvalidTokenException,
+} from '../errors/bearer-token.exceptions';
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
+import { parseIntrospectionClaims } from '../result/introspection-response.parser';
 import { checkTokenRequirements, type ResolvedTokenRequirements } from './check-token-requirements';
 
 /** The fixed "current time" of every test, in milliseconds (2023-11-14T22:13:20Z). */
@@ -18,6 +24,7 @@ function requirements(overrides: Partial<ResolvedTokenRequirements> = {}): Resol
     audience: [],
     clockToleranceMs: TOLERANCE_MS,
     allowMissingTokenType: false,
+    acrValues: [],
     ...overrides,
   };
 }
@@ -110,10 +117,51 @@ describe('checkTokenRequirements', () => {
   });
 
   describe('token_type', () => {
-    it('refuses a missing token type by default', () => {
+    it('refuses an answer with neither token_type nor aud by default (what oidc-provider answers for refresh tokens)', () => {
       expect(invalidToken(activeResult({ tokenType: undefined })).errorDescription).toBe(
         'The token is not an access token.',
       );
+    });
+
+    it('accepts an answer without token_type that names an audience (RFC 7662 §2.2 makes token_type optional)', () => {
+      const result = activeResult({ tokenType: undefined, aud: ['https://protected.example.net/resource'] });
+      expect(checkTokenRequirements(result, requirements(), NOW_MS)).toBeUndefined();
+    });
+
+    it("accepts RFC 7662 §2.2's own example answer, dates moved to now, with default options", () => {
+      const result = parseIntrospectionClaims(rfc7662ExampleAnswer(NOW_S));
+      const required = requirements({
+        scopes: ['read'],
+        audience: ['https://protected.example.net/resource'],
+      });
+      expect(checkTokenRequirements(result, required, NOW_MS)).toBeUndefined();
+      expect(checkTokenRequirements(result, requirements(), NOW_MS)).toBeUndefined();
+    });
+
+    it.each([
+      ['Ory Hydra: token_use refresh_token, token_type Bearer', { token_use: 'refresh_token' }, 'Bearer'],
+      ['Ory Hydra: token_use refresh_token, no token_type', { token_use: 'refresh_token' }, undefined],
+      ['Keycloak: typ Refresh', { typ: 'Refresh' }, 'Bearer'],
+      ['Keycloak: typ Offline', { typ: 'Offline' }, undefined],
+      ['Keycloak: typ ID', { typ: 'ID' }, 'Bearer'],
+    ])(
+      'refuses a token the answer says is no access token (%s), whatever allowMissingTokenType says',
+      (_server, claims, tokenType) => {
+        for (const allowMissingTokenType of [false, true]) {
+          const result = activeResult({ tokenType, aud: ['api'], claims: { active: true, ...claims } });
+          const error = invalidToken(result, requirements({ allowMissingTokenType }));
+          expect(error.errorDescription).toBe('The token is not an access token.');
+        }
+      },
+    );
+
+    it.each([
+      ['token_use access_token', { token_use: 'access_token' }],
+      ['typ Bearer', { typ: 'Bearer' }],
+      ['typ at+jwt', { typ: 'at+jwt' }],
+    ])('accepts an access token the answer labels as one (%s)', (_label, claims) => {
+      const result = activeResult({ claims: { active: true, ...claims } });
+      expect(checkTokenRequirements(result, requirements(), NOW_MS)).toBeUndefined();
     });
 
     it('accepts a missing token type when allowMissingTokenType is set', () => {
@@ -253,6 +301,116 @@ describe('checkTokenRequirements', () => {
       const required = requirements({ scopes: ['admin'], audience: ['orders-api'] });
       const result = activeResult({ aud: ['orders-api'], ...overrides });
       expect(invalidToken(result, required).errorDescription).toBe(description);
+    });
+  });
+
+  describe('step-up (RFC 9470): acr and auth_time', () => {
+    const MFA = 'urn:example:mfa';
+    const FIVE_MINUTES_MS = 300_000;
+    const withClaims = (claims: Record<string, unknown>) =>
+      activeResult({ claims: { active: true, ...claims } });
+    const stepUp = (result: IntrospectionResult, required: ResolvedTokenRequirements) => {
+      const error = thrown(InsufficientUserAuthenticationException, () =>
+        checkTokenRequirements(result, required, NOW_MS),
+      );
+      expect(error.getStatus()).toBe(401);
+      expect(error.error).toBe('insufficient_user_authentication');
+      return error;
+    };
+
+    it.each<[string, Record<string, unknown>]>([
+      ['missing', {}],
+      ['wrong', { acr: 'urn:example:password' }],
+      ['not a string', { acr: [MFA] }],
+    ])('refuses an acr that is %s, naming the accepted values', (_label, claims) => {
+      const error = stepUp(withClaims(claims), requirements({ acrValues: [MFA, 'urn:example:hwk'] }));
+      expect(error.challenge()).toStrictEqual({
+        error: 'insufficient_user_authentication',
+        errorDescription: expect.stringContaining('authenticat') as unknown,
+        scope: undefined,
+        acrValues: `${MFA} urn:example:hwk`,
+      });
+    });
+
+    it('accepts an acr that is one of the values', () => {
+      expect(
+        checkTokenRequirements(withClaims({ acr: MFA }), requirements({ acrValues: ['x', MFA] }), NOW_MS),
+      ).toBeUndefined();
+    });
+
+    it('ignores acr when the route requires none', () => {
+      expect(checkTokenRequirements(withClaims({}), requirements(), NOW_MS)).toBeUndefined();
+    });
+
+    it.each<[string, Record<string, unknown>]>([
+      ['missing', {}],
+      ['not a number', { auth_time: String(NOW_S) }],
+      ['too old', { auth_time: NOW_S - 300 - 5 - 1 }],
+      ['ahead of the clock beyond the tolerance', { auth_time: NOW_S + 6 }],
+      ['in milliseconds', { auth_time: NOW_MS }],
+    ])('refuses an auth_time that is %s, naming max_age in seconds', (_label, claims) => {
+      const error = stepUp(withClaims(claims), requirements({ maxAgeMs: FIVE_MINUTES_MS }));
+      expect(error.challenge()).toMatchObject({ maxAge: 300 });
+      expect(error.challenge().acrValues).toBeUndefined();
+    });
+
+    it.each([
+      ['fresh', NOW_S - 10],
+      ['exactly max age old plus the tolerance', NOW_S - 300 - 5],
+      ['slightly ahead, within the tolerance', NOW_S + 5],
+    ])('accepts an auth_time that is %s', (_label, authTime) => {
+      expect(
+        checkTokenRequirements(
+          withClaims({ auth_time: authTime }),
+          requirements({ maxAgeMs: FIVE_MINUTES_MS }),
+          NOW_MS,
+        ),
+      ).toBeUndefined();
+    });
+
+    it('moves with the clock it is given: a fresh authentication grows old', () => {
+      const result = withClaims({ auth_time: NOW_S });
+      const required = requirements({ maxAgeMs: FIVE_MINUTES_MS });
+      expect(checkTokenRequirements(result, required, NOW_MS + FIVE_MINUTES_MS)).toBeUndefined();
+      expect(() => checkTokenRequirements(result, required, NOW_MS + FIVE_MINUTES_MS + 6_000)).toThrow(
+        InsufficientUserAuthenticationException,
+      );
+    });
+
+    it('names both requirements when the route has both', () => {
+      const error = stepUp(withClaims({ acr: MFA }), requirements({ acrValues: [MFA], maxAgeMs: 60_000 }));
+      expect(error.challenge()).toMatchObject({ acrValues: MFA, maxAge: 60 });
+      expect(error.getResponse()).toMatchObject({ acr_values: MFA, max_age: 60 });
+    });
+
+    it('is a 401 before a missing scope is a 403, and lists the missing scopes in the challenge', () => {
+      const error = stepUp(
+        activeResult({ scopes: ['read'], claims: { active: true } }),
+        requirements({ scopes: ['read', 'approve'], acrValues: [MFA] }),
+      );
+      expect(error.challenge().scope).toBe('read approve');
+    });
+
+    it('leaves the scope out of the challenge when the token has every scope', () => {
+      const error = stepUp(
+        activeResult({ scopes: ['approve'], claims: { active: true } }),
+        requirements({ scopes: ['approve'], acrValues: [MFA] }),
+      );
+      expect(error.challenge().scope).toBeUndefined();
+    });
+
+    it('leaves a missing scope a 403 when the authentication is good enough', () => {
+      expect(() =>
+        checkTokenRequirements(
+          activeResult({ claims: { active: true, acr: MFA } }),
+          requirements({ scopes: ['approve'], acrValues: [MFA] }),
+          NOW_MS,
+        ),
+      ).toThrow(InsufficientScopeException);
+    });
+
+    it('comes after invalid_token: an inactive token is not stepped up', () => {
+      invalidToken({ ...withClaims({}), active: false }, requirements({ acrValues: [MFA] }));
     });
   });
 });

@@ -51,7 +51,8 @@ export function toGuardException(error: unknown, logger: Logger): HttpException 
 /**
  * The response headers that go with `exception`: the RFC 6750
  * `WWW-Authenticate` challenge (with the registration's `realm`) for bearer
- * token errors, a bounded `Retry-After` for 503s.
+ * token errors, naming the protected resource metadata document when it is
+ * served (RFC 9728 §5.1), a bounded `Retry-After` for 503s.
  */
 export function failureHeaders(
   exception: HttpException,
@@ -62,6 +63,8 @@ export function failureHeaders(
     headers['WWW-Authenticate'] = formatWwwAuthenticate({
       realm: options.realm,
       ...exception.challenge(),
+      // RFC 9728 §5.1: where the client learns how to get a token for this API.
+      resourceMetadata: options.resourceMetadata?.url,
     });
   } else if (exception instanceof AuthorizationServerUnavailableException) {
     // Whatever set it (a custom strategy's error included): whole seconds, bounded.

@@ -30,7 +30,7 @@ const options = { endpoint: 'https://as.invalid/introspect', clientId: 'c', clie
 describe('a registration without audience', () => {
   it('is warned about once at boot, naming the setting', async () => {
     expect(await warningsAtBoot([IntrospectionModule.forRoot(options)])).toEqual([
-      "The introspection module has no audience: tokens its authorization server issued for other APIs are accepted too, unless a route sets its own. Set audience (INTROSPECTION_AUDIENCE) to this API's identifier.",
+      "The introspection module has no audience: tokens its authorization server issued for other APIs are accepted too, unless a route sets its own. Set audience (INTROSPECTION_AUDIENCE) or resource (INTROSPECTION_RESOURCE) to this API's identifier.",
     ]);
   });
 
@@ -41,6 +41,14 @@ describe('a registration without audience', () => {
     ]);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^The "partners" registration has no audience/);
+  });
+
+  it('is not warned about when resource stands in for the audience (RFC 8707)', async () => {
+    expect(
+      await warningsAtBoot([
+        IntrospectionModule.forRoot({ ...options, resource: 'https://api.example.com' }),
+      ]),
+    ).toEqual([]);
   });
 
   it('is not warned about in the testing kit', async () => {

@@ -17,9 +17,10 @@ export class MissingAudienceCheck implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     for (const { options, name } of registrationsOf(this.modules)) {
-      if (options.audience.length === 0) {
+      // With resource, routes require it as the audience (RFC 8707).
+      if (options.audience.length === 0 && options.resource === undefined) {
         this.logger.warn(
-          `The ${name ? `"${name}" registration` : 'introspection module'} has no audience: tokens its authorization server issued for other APIs are accepted too, unless a route sets its own. Set audience (INTROSPECTION_AUDIENCE) to this API's identifier.`,
+          `The ${name ? `"${name}" registration` : 'introspection module'} has no audience: tokens its authorization server issued for other APIs are accepted too, unless a route sets its own. Set audience (INTROSPECTION_AUDIENCE) or resource (INTROSPECTION_RESOURCE) to this API's identifier.`,
         );
       }
     }

@@ -1,5 +1,6 @@
 import type { Reflector } from '@nestjs/core';
 import type { ModuleRef, ModulesContainer } from '@nestjs/core';
+import { parseDuration } from '../config/duration';
 import { TokenRequirementsMetadata } from '../decorators/token-requirements.metadata';
 import { InvalidTokenException } from '../errors/bearer-token.exceptions';
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
@@ -105,9 +106,12 @@ export class RouteResolver {
       options,
       requirements: {
         scopes: merged.scopes ?? [],
-        audience: merged.audience === undefined ? options.audience : [merged.audience].flat(),
+        audience: routeAudience(merged, options),
         clockToleranceMs: options.clockToleranceMs,
         allowMissingTokenType: options.allowMissingTokenType,
+        acrValues: merged.acrValues ?? options.acrValues,
+        // Checked when the decorator was applied: a duration of whole seconds.
+        maxAgeMs: merged.maxAge === undefined ? options.maxAgeMs : parseDuration(merged.maxAge),
       },
     };
   }
@@ -128,6 +132,20 @@ export class RouteResolver {
       );
     }
   }
+}
+
+/**
+ * The route's audience, else the registration's, else its `resource`: a
+ * token for this API names this API's resource identifier (RFC 8707 §2).
+ */
+function routeAudience(merged: TokenRequirements, options: ResolvedIntrospectionOptions): readonly string[] {
+  if (merged.audience !== undefined) {
+    return [merged.audience].flat();
+  }
+  if (options.audience.length > 0 || options.resource === undefined) {
+    return options.audience;
+  }
+  return [options.resource];
 }
 
 function definedOnly(requirements: TokenRequirements): TokenRequirements {

@@ -1,4 +1,5 @@
 import { Test, TestingModule } from '@nestjs/testing';
+import { mergeOptions } from '../../test-support/option-at';
 import { Keyv } from 'keyv';
 import type { IntrospectionModuleOptions } from '../interfaces/introspection-options.interface';
 import { IntrospectionModule } from '../introspection.module';
@@ -35,13 +36,12 @@ describe('IntrospectionHealth', () => {
     clock = new FakeClock();
     moduleRef = await Test.createTestingModule({
       imports: [
-        IntrospectionModule.forRoot({
-          endpoint: as.endpoint,
-          clientId: 'api',
-          clientSecret: SECRET,
-          retries: 0,
-          ...options,
-        }),
+        IntrospectionModule.forRoot(
+          mergeOptions(
+            { endpoint: as.endpoint, clientId: 'api', clientSecret: SECRET, transport: { retries: 0 } },
+            options,
+          ),
+        ),
       ],
     })
       .overrideProvider(INTROSPECTION_CLOCK)
@@ -67,7 +67,7 @@ describe('IntrospectionHealth', () => {
   });
 
   it('reports an open breaker down without calling the endpoint', async () => {
-    const probe = await health({ circuitBreakerThreshold: 1 });
+    const probe = await health({ breaker: { threshold: 1 } });
     as.answerJson(500, {});
     await probe.check();
     as.reset();
@@ -78,7 +78,7 @@ describe('IntrospectionHealth', () => {
 
   it('checks the cache store when caching is on', async () => {
     as.answerJson(200, { active: false });
-    expect(await (await health({ ttl: '10s' })).check()).toEqual({
+    expect(await (await health({ cache: { ttl: '10s' } })).check()).toEqual({
       endpoint: { up: true },
       cache: { up: true },
     });
@@ -96,7 +96,7 @@ describe('IntrospectionHealth', () => {
       throwOnErrors: true,
     });
     const report = await (
-      await health({ ttl: '10s', cache: failing, cacheSecret: 'a-cache-secret-of-at-least-32-bytes' })
+      await health({ cache: { ttl: '10s', store: failing, secret: 'a-cache-secret-of-at-least-32-bytes' } })
     ).check();
     expect(report.cache).toEqual({
       up: false,

@@ -103,7 +103,7 @@ describe('IntrospectionHttpClient compatibility options', () => {
         res.writeHead(introspections === 1 ? 503 : 200, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify(introspections === 1 ? {} : { active: false }));
       });
-      await introspect({ method: 'GET', retries: 1, retryBackoff: 0 });
+      await introspect({ method: 'GET', transport: { retries: 1, retryBackoff: 0 } });
       expect(as.requests).toHaveLength(2);
       expect(
         as.requests.map((request) => new URL(request.path, as.origin).searchParams.get('token')),
@@ -121,8 +121,7 @@ describe('IntrospectionHttpClient compatibility options', () => {
           issuer: as.origin,
           jwksUri: `${as.origin}/jwks`,
           responseFormat: 'jwt',
-          retries: 3,
-          retryBackoff: 0,
+          transport: { retries: 3, retryBackoff: 0 },
         }),
       ).rejects.toBeInstanceOf(IntrospectionResponseError);
       expect(as.requests.filter((request) => request.path === '/introspect')).toHaveLength(1);
@@ -142,8 +141,8 @@ describe('IntrospectionHttpClient compatibility options', () => {
         issuer: as.origin,
         clientId: 'api',
         clientSecret: 's3cret',
-        retries: 0,
-        circuitBreakerThreshold: 1,
+        transport: { retries: 0 },
+        breaker: { threshold: 1 },
       });
       await expect(service.introspect(TOKEN)).rejects.not.toBeInstanceOf(IntrospectionCircuitOpenError);
       await expect(service.introspect(TOKEN)).rejects.toBeInstanceOf(IntrospectionCircuitOpenError);

@@ -1,4 +1,5 @@
 import { Test, TestingModule } from '@nestjs/testing';
+import { mergeOptions } from '../../test-support/option-at';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -61,13 +62,17 @@ describe('IntrospectionHttpClient over TLS', () => {
   async function service(options: Partial<IntrospectionModuleOptions>): Promise<IntrospectionService> {
     moduleRef = await Test.createTestingModule({
       imports: [
-        IntrospectionModule.forRoot({
-          endpoint,
-          clientId: 'orders-api',
-          clientSecret: 'secret',
-          circuitBreakerThreshold: 0,
-          ...options,
-        }),
+        IntrospectionModule.forRoot(
+          mergeOptions(
+            {
+              endpoint,
+              clientId: 'orders-api',
+              clientSecret: 'secret',
+              breaker: { threshold: 0 },
+            },
+            options,
+          ),
+        ),
       ],
     }).compile();
     await moduleRef.init();
@@ -75,13 +80,15 @@ describe('IntrospectionHttpClient over TLS', () => {
   }
 
   it('trusts the private CA and presents the client certificate (mTLS)', async () => {
-    const introspection = await service({ tls: { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey } });
+    const introspection = await service({
+      transport: { tls: { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey } },
+    });
     expect((await introspection.introspect(TOKEN)).active).toBe(true);
     expect(clientNames).toEqual(['orders-api']);
   });
 
   it('refuses a server whose CA is not trusted, without retrying', async () => {
-    const introspection = await service({ tls: { cert: pki.clientCert, key: pki.clientKey } });
+    const introspection = await service({ transport: { tls: { cert: pki.clientCert, key: pki.clientKey } } });
     const error = await rejectionOf(introspection.introspect(TOKEN));
     expect(error).toBeInstanceOf(IntrospectionUnavailableError);
     expect(error.message).toMatch(
@@ -91,7 +98,7 @@ describe('IntrospectionHttpClient over TLS', () => {
   });
 
   it('is refused by the server without a client certificate', async () => {
-    const introspection = await service({ tls: { ca: pki.ca } });
+    const introspection = await service({ transport: { tls: { ca: pki.ca } } });
     expect(await rejectionOf(introspection.introspect(TOKEN))).toBeInstanceOf(IntrospectionUnavailableError);
     expect(clientNames).toEqual([]);
   });

@@ -1,8 +1,15 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
+import type { IntrospectionBreakerOptions } from './breaker-options.interface';
+import type { IntrospectionCacheOptions } from './cache-options.interface';
+import type { IntrospectionTransportOptions } from './transport-options.interface';
 import type { Keyv } from 'keyv';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
 import type { IntrospectionTelemetryOptions, ResolvedTelemetryOptions } from './telemetry-options.interface';
+import type {
+  IntrospectionResourceOptions,
+  ResolvedIntrospectionResourceOptions,
+} from './resource-options.interface';
 
 /**
  * A duration: a number of seconds, or a Go-style duration string such as
@@ -199,10 +206,10 @@ export interface JwtSigningProfile {
  *   endpoint: 'https://as.example.com/token/introspection',
  *   clientId: 'orders-api',
  *   clientSecret: process.env.INTROSPECTION_CLIENT_SECRET,
- *   ttl: '30s',
+ *   cache: { ttl: '30s' },
  * })
  */
-export interface IntrospectionModuleOptions {
+export interface IntrospectionModuleOptions extends IntrospectionResourceOptions {
   /**
    * URL of the introspection endpoint (RFC 7662 §2). Must be `https:` unless
    * the host is loopback or `allowInsecureHttp` is set.
@@ -375,69 +382,30 @@ export interface IntrospectionModuleOptions {
   tokenScope?: string;
 
   /**
-   * How long an introspection answer may be reused. Absent or non-positive:
-   * the endpoint is asked every time a token is validated (Couper's `ttl`).
-   * An active answer is never kept past the token's `exp`.
-   * Env: `INTROSPECTION_TTL`.
-   * @default 0
+   * Reuse of introspection answers: `ttl` (Couper's semantics: absent or 0
+   * asks the server every time), the store (in memory by default, Redis with
+   * `url`, or a `store` of your own), its `secret`, stale-if-error.
+   * Env: `INTROSPECTION_TTL`, `INTROSPECTION_CACHE_*`, `INTROSPECTION_NEGATIVE_TTL`,
+   * `INTROSPECTION_STALE_IF_ERROR`.
    */
-  ttl?: Duration;
+  cache?: IntrospectionCacheOptions;
 
   /**
-   * How long an *inactive* answer may be reused, within `ttl`: a flood of
-   * garbage tokens then costs one introspection per distinct token. 0 keeps
-   * no inactive answers. Env: `INTROSPECTION_NEGATIVE_TTL`.
-   * @default '10s'
+   * How the authorization server is called: total deadline, retries, body
+   * cap, TLS. Env: `INTROSPECTION_TIMEOUT`, `INTROSPECTION_RETRIES`,
+   * `INTROSPECTION_RETRY_BACKOFF`, `INTROSPECTION_MAX_RESPONSE_BYTES`,
+   * `INTROSPECTION_ALLOW_INSECURE_HTTP`, `INTROSPECTION_TLS_*`.
    */
-  negativeTtl?: Duration;
+  transport?: IntrospectionTransportOptions;
 
   /**
-   * Bound of the default in-memory cache, in entries; the least recently used
-   * entry is evicted beyond it. Env: `INTROSPECTION_CACHE_MAX_ENTRIES`.
-   * @default 10000
+   * The per-endpoint circuit breaker. Env: `INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD`,
+   * `INTROSPECTION_CIRCUIT_BREAKER_COOLDOWN`.
    */
-  cacheMaxEntries?: number;
+  breaker?: IntrospectionBreakerOptions;
 
-  /**
-   * Redis URL (`redis://` or `rediss://`) of a cache shared by several
-   * instances, through `@keyv/redis`. Env: `INTROSPECTION_CACHE_URL`.
-   */
-  cacheUrl?: string;
-
-  /**
-   * A cache of your own instead of the in-memory default or `cacheUrl`: a
-   * `cache-manager` instance or a Keyv instance. The module does not close it.
-   */
-  cache?: Cache | Keyv;
-
-  /**
-   * Secret that authenticates the cache: keys are HMAC-SHA256 of the token
-   * under it, and every entry carries a MAC under it, so that whoever can
-   * write to the store cannot make up, alter or move answers. At least 32
-   * bytes, the same on every instance sharing the store, e.g. the output of
-   * `openssl rand -base64 32`. Required with `cacheUrl` or `cache` when `ttl`
-   * is set; for the in-memory default, a random secret is made per process.
-   * Never logged. Env: `INTROSPECTION_CACHE_SECRET`.
-   * @default a random 32-byte secret (in-memory store only)
-   */
-  cacheSecret?: string;
-
-  /**
-   * Former `cacheSecret` values, for rotating it without an outage: entries
-   * they made are still read (each checked with the secret that made it),
-   * new entries are written with `cacheSecret` only. Each at least 32 bytes.
-   * Env: `INTROSPECTION_CACHE_PREVIOUS_SECRET` (comma-separated).
-   * @default []
-   */
-  cachePreviousSecrets?: string | readonly string[];
-
-  /**
-   * Deadline of one cache read or write. A store that is slower, or failing,
-   * is bypassed (requests are introspected) until it answers again.
-   * Env: `INTROSPECTION_CACHE_TIMEOUT`.
-   * @default '100ms'
-   */
-  cacheTimeout?: Duration;
+  /** What the OpenTelemetry spans and metrics may carry; see {@link IntrospectionTelemetryOptions}. */
+  telemetry?: IntrospectionTelemetryOptions;
 
   /**
    * `token_type_hint` sent with every request (RFC 7662 §2.1).
@@ -445,13 +413,6 @@ export interface IntrospectionModuleOptions {
    * @default 'access_token'
    */
   tokenTypeHint?: string;
-
-  /**
-   * Total deadline of one introspection request, connection to last byte.
-   * Env: `INTROSPECTION_TIMEOUT`.
-   * @default '5s'
-   */
-  timeout?: Duration;
 
   /**
    * Leeway when checking `exp` and `nbf` against the local clock.
@@ -474,8 +435,12 @@ export interface IntrospectionModuleOptions {
   audience?: string | string[];
 
   /**
-   * Accept an active answer that has no `token_type`. Off by default because
-   * some servers (oidc-provider among them) answer refresh tokens that way.
+   * Accept an active answer that has neither `token_type` nor `aud`. An
+   * answer without `token_type` that names an audience is accepted anyway
+   * (RFC 7662 §2.2 makes `token_type` optional); one with neither is refused
+   * by default because that is how oidc-provider answers refresh tokens.
+   * Answers that say the token is no access token (`token_use` other than
+   * `access_token`, Keycloak's `typ: Refresh`) are refused whatever this says.
    * Env: `INTROSPECTION_ALLOW_MISSING_TOKEN_TYPE`.
    * @default false
    */
@@ -488,71 +453,6 @@ export interface IntrospectionModuleOptions {
    * @default 4096
    */
   maxTokenLength?: number;
-
-  /**
-   * Largest introspection response body read, in bytes; a larger one is a
-   * malformed answer (502). Env: `INTROSPECTION_MAX_RESPONSE_BYTES`.
-   * @default 65536
-   */
-  maxResponseBytes?: number;
-
-  /**
-   * Allow `http:` endpoints on hosts other than loopback. The request carries
-   * the token and the client credentials in clear text: only for a network
-   * you trust end to end. Env: `INTROSPECTION_ALLOW_INSECURE_HTTP`.
-   * @default false
-   */
-  allowInsecureHttp?: boolean;
-
-  /** TLS settings (CA bundle, client certificate for mTLS) for `https:` endpoints. */
-  tls?: IntrospectionTlsOptions;
-
-  /**
-   * How many times one introspection is retried after a connection error or
-   * HTTP 502/503/504, with jittered exponential backoff, within the same
-   * `timeout`. Never for 4xx, 429 or 500. 0 disables retries.
-   * Env: `INTROSPECTION_RETRIES`.
-   * @default 1
-   */
-  retries?: number;
-
-  /**
-   * Base delay of the retry backoff: attempt n waits a random time between
-   * 0 and `retryBackoff * 2^(n-1)` ("full jitter"). Env: `INTROSPECTION_RETRY_BACKOFF`.
-   * @default '100ms'
-   */
-  retryBackoff?: Duration;
-
-  /**
-   * Consecutive failures of the endpoint (transport errors, timeouts, 5xx,
-   * 429, unusable answers; never an answer about the token) after which the
-   * circuit breaker opens: the endpoint is not called for
-   * `circuitBreakerCooldown`, requests are answered 503 with `Retry-After`
-   * at once. 0 disables the breaker. Env: `INTROSPECTION_CIRCUIT_BREAKER_THRESHOLD`.
-   * @default 5
-   */
-  circuitBreakerThreshold?: number;
-
-  /**
-   * How long an open circuit breaker stays open before it lets one probe
-   * request through; the probe's success closes it, its failure opens it
-   * again. Env: `INTROSPECTION_CIRCUIT_BREAKER_COOLDOWN`.
-   * @default '10s'
-   */
-  circuitBreakerCooldown?: Duration;
-
-  /**
-   * Stale-if-error window: when the endpoint cannot answer, a cached
-   * *active* answer may be used up to this long past its `ttl`, never past
-   * the token's `exp`. Inactive answers and unknown tokens are still refused.
-   * Trade-off: a token revoked during an outage may pass for this window.
-   * Needs `ttl`. 0 (the default) disables it. Env: `INTROSPECTION_STALE_IF_ERROR`.
-   * @default 0
-   */
-  staleIfError?: Duration;
-
-  /** What the OpenTelemetry spans and metrics may carry; see {@link IntrospectionTelemetryOptions}. */
-  telemetry?: IntrospectionTelemetryOptions;
 
   /**
    * On WebSocket gateways: the member of the socket.io handshake `auth`
@@ -582,7 +482,7 @@ export type RpcAuthorizationExtractor = (context: ExecutionContext) => string | 
  * Module options after validation, with defaults applied and durations in
  * milliseconds. Injectable with {@link InjectIntrospectionOptions}.
  */
-export interface ResolvedIntrospectionOptions {
+export interface ResolvedIntrospectionOptions extends ResolvedIntrospectionResourceOptions {
   /** The configured endpoint; absent when it is discovered from `issuer`. */
   readonly endpoint?: string;
   readonly issuer?: string;

@@ -1,3 +1,5 @@
+import type { Duration } from './introspection-options.interface';
+
 /**
  * What a route requires of an active token, given to `@RequireActiveToken()`.
  *
@@ -22,4 +24,21 @@ export interface TokenRequirements {
    * `maxTokenLength` apply.
    */
   server?: string;
+  /**
+   * Authentication context classes accepted (RFC 9470): the introspected
+   * `acr` must be one of them; a token without `acr` fails. Overrides the
+   * module's `acrValues`. Failure: 401 `insufficient_user_authentication`
+   * with `acr_values`.
+   * @example ['urn:example:mfa']
+   */
+  acrValues?: string[];
+  /**
+   * Longest time since the user authenticated (RFC 9470): `now - auth_time`
+   * must not exceed it (with `clockTolerance`); a token without `auth_time`
+   * fails. A whole number of seconds, or a duration string. Overrides the
+   * module's `maxAge`. Failure: 401 `insufficient_user_authentication` with
+   * `max_age`.
+   * @example '5m'
+   */
+  maxAge?: Duration;
 }
