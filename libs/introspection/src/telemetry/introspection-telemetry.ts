@@ -10,11 +10,7 @@ import type {
 } from '@opentelemetry/api';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
 import { BearerTokenException } from '../errors/bearer-token.exceptions';
-import {
-  IntrospectionCircuitOpenError,
-  IntrospectionResponseError,
-  IntrospectionUnavailableError,
-} from '../errors/introspection.errors';
+import { failureOutcome } from '../events/failure-outcome';
 import {
   IntrospectionEventListener,
   IntrospectionEventName,
@@ -320,18 +316,4 @@ export class IntrospectionTelemetry implements OnModuleDestroy {
     const cache = call.cache ?? (this.options.ttlMs > 0 ? undefined : 'off');
     return cache === undefined ? { [A.outcome]: outcome } : { [A.outcome]: outcome, [A.cache]: cache };
   }
-}
-
-/** The outcome of an introspection that rejected without a failure event (a shared lookup's error). */
-function failureOutcome(error: unknown): string {
-  if (error instanceof IntrospectionCircuitOpenError) {
-    return 'circuit_open';
-  }
-  if (error instanceof IntrospectionUnavailableError) {
-    return 'unavailable';
-  }
-  if (error instanceof IntrospectionResponseError) {
-    return error.reason;
-  }
-  return 'error';
 }
