@@ -6,10 +6,12 @@ import { DemoController } from './demo.controller';
 import { IntrospectionHealthIndicator } from './introspection.health-indicator';
 import { IntrospectionMetrics } from './introspection-metrics';
 import { OperationsController } from './operations.controller';
+import { TelemetryShutdown } from './telemetry';
 
 /**
  * The demo API, configured from `INTROSPECTION_*` environment variables, with
- * `GET /health` (terminus) and `GET /metrics` (Prometheus).
+ * `GET /health` (terminus) and `GET /metrics` (Prometheus), and OpenTelemetry
+ * over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (see `telemetry.ts`).
  */
 @Module({
   imports: [
@@ -18,6 +20,6 @@ import { OperationsController } from './operations.controller';
     TerminusModule,
   ],
   controllers: [DemoController, OperationsController],
-  providers: [IntrospectionMetrics, IntrospectionHealthIndicator],
+  providers: [IntrospectionMetrics, IntrospectionHealthIndicator, TelemetryShutdown],
 })
 export class AppModule {}

@@ -3,6 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createDemoApp, DemoAdapter } from './create-demo-app';
 import { developmentSigningKey } from './development-signing-key';
+import { startTelemetry } from './telemetry';
 import {
   authorizationServerDir,
   demoClients,
@@ -12,6 +13,8 @@ import {
 const logger = new Logger('Demo');
 
 async function bootstrap(): Promise<void> {
+  // First: the SDK must be registered before the module is created.
+  startTelemetry();
   const embedded = !process.env.INTROSPECTION_ENDPOINT && !process.env.INTROSPECTION_ISSUER;
   const host = process.env.HOST ?? '127.0.0.1';
   // 4000, not 3000: a tutorial app made with `nest new` listens on 3000 beside it.

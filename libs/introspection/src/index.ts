@@ -84,6 +84,10 @@ export type {
 export type { IntrospectionBreakerOptions } from './interfaces/breaker-options.interface';
 export type { IntrospectionCacheOptions } from './interfaces/cache-options.interface';
 export type { IntrospectionTransportOptions } from './interfaces/transport-options.interface';
+export type {
+  IntrospectionTelemetryOptions,
+  ResolvedTelemetryOptions,
+} from './interfaces/telemetry-options.interface';
 export type { IntrospectionResult, IntrospectOptions } from './interfaces/introspection-result.interface';
 export type {
   IntrospectionResourceOptions,

@@ -25,6 +25,7 @@ import {
   INTROSPECTION_RESOLVED_OPTIONS,
 } from './introspection.constants';
 import { IntrospectionService } from './introspection.service';
+import { IntrospectionTelemetry } from './telemetry/introspection-telemetry';
 import { ProtectedResourceMetadataRoute } from './resource-metadata/protected-resource-metadata.route';
 import {
   getIntrospectionEventsToken,
@@ -113,6 +114,7 @@ export const {
           AuthorizationServerMetadataService,
           IntrospectionEvents,
           IntrospectionHealth,
+          IntrospectionTelemetry,
         ],
       };
     },

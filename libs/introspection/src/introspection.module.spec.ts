@@ -273,6 +273,7 @@ describe('IntrospectionModule', () => {
         circuitBreakerThreshold: 5,
         circuitBreakerCooldownMs: 10_000,
         staleIfErrorMs: 0,
+        telemetry: { recordSubject: false },
         discovery: false,
         discoveryRetry: false,
         discoveryRefreshIntervalMs: 3_600_000,

@@ -24,6 +24,7 @@ import {
 import { ConfigurableModuleClass, INTROSPECTION_MODULE_OPTIONS } from './introspection.module-definition';
 import { IntrospectionService } from './introspection.service';
 import { CircuitBreakers } from './resilience/circuit-breakers';
+import { IntrospectionTelemetry } from './telemetry/introspection-telemetry';
 
 /**
  * OAuth 2.0 Token Introspection (RFC 7662) for a resource server: provides
@@ -77,6 +78,7 @@ import { CircuitBreakers } from './resilience/circuit-breakers';
     IntrospectionService,
     IntrospectionHealth,
     TokenBindingVerifier,
+    IntrospectionTelemetry,
     ActiveTokenGuard,
   ],
   // Exports depend on the registration (default or named): see the module definition.

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { IntrospectionResultCache } from './cache/introspection-result.cache';
 import { InjectIntrospectionOptions } from './decorators/inject-introspection-options.decorator';
 import { IntrospectionUnavailableError } from './errors/introspection.errors';
@@ -8,6 +8,7 @@ import type { ResolvedIntrospectionOptions } from './interfaces/introspection-op
 import type { IntrospectionResult, IntrospectOptions } from './interfaces/introspection-result.interface';
 import { JwtAccessTokenVerifier } from './jwt-access-token/jwt-access-token.verifier';
 import { deepFreeze } from './result/freeze-result';
+import { IntrospectionTelemetry } from './telemetry/introspection-telemetry';
 
 /** The answer for a token refused by local JWT validation: inactive, nothing else known. */
 const LOCALLY_REJECTED: IntrospectionResult = deepFreeze({
@@ -35,6 +36,8 @@ interface Flight {
 @Injectable()
 export class IntrospectionService {
   private readonly flights = new Map<string, Flight>();
+  // A property, not a constructor parameter: the service's signature stays as it is.
+  @Optional() @Inject(IntrospectionTelemetry) private readonly telemetry?: IntrospectionTelemetry;
 
   constructor(
     private readonly client: IntrospectionHttpClient,
@@ -62,6 +65,13 @@ export class IntrospectionService {
    */
   async introspect(token: string, options: IntrospectOptions = {}): Promise<IntrospectionResult> {
     assertArguments(token, options);
+    // A span only when an OpenTelemetry SDK is registered; otherwise one branch.
+    return this.telemetry?.tracing
+      ? this.telemetry.trace(() => this.introspectChecked(token, options))
+      : this.introspectChecked(token, options);
+  }
+
+  private async introspectChecked(token: string, options: IntrospectOptions): Promise<IntrospectionResult> {
     if (!this.localJwt.enabled) {
       return this.introspectRemotely(token, options);
     }
@@ -94,6 +104,8 @@ export class IntrospectionService {
       };
       // Errors are not kept: the next call after a failure tries again.
       flight.result.then(land, land);
+    } else {
+      this.events.emit('cache.joined', {});
     }
     return flight.result;
   }

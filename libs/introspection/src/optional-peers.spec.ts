@@ -1,18 +1,22 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-// @nestjs/graphql, @nestjs/websockets and @nestjs/microservices are optional
-// peers: an application without them must be able to load the library and
-// protect REST routes. A child process where requiring them fails proves it.
+// @nestjs/graphql, @nestjs/websockets, @nestjs/microservices and
+// @opentelemetry/api are optional peers: an application without them must be
+// able to load the library and protect REST routes. A child process where
+// requiring them fails proves it.
+
+/** The Nest integrations' optional peers. */
+const NEST_PEERS = String.raw`^@nestjs\/(graphql|websockets|microservices|apollo|platform-socket\.io)(\/|$)`;
 
 /** Runs `script` in a Node.js process where the optional peers cannot be found; `lib` is the library. */
-function withoutOptionalPeers(script: string) {
+function withoutOptionalPeers(script: string, peers = NEST_PEERS) {
   const prelude = `
     const NodeModule = require('node:module');
     const load = NodeModule._load;
     const missed = new Set();
     NodeModule._load = function (request, ...rest) {
-      if (/^@nestjs\\/(graphql|websockets|microservices|apollo|platform-socket\\.io)(\\/|$)/.test(request)) {
+      if (new RegExp(${JSON.stringify(peers)}).test(request)) {
         missed.add(request);
         throw new Error('Cannot find module ' + request);
       }
@@ -62,5 +66,31 @@ describe('optional peer dependencies', () => {
     const child = withoutOptionalPeers(script);
     expect(child.stderr).toBe('');
     expect(child.stdout).toBe('booted; looked for @nestjs/graphql');
+  });
+
+  it('boots and guards a route without @opentelemetry/api', () => {
+    const script = `
+      const { Controller, Get, Module } = require('@nestjs/common');
+      const { NestFactory } = require('@nestjs/core');
+      class C { get() { return 'ok'; } }
+      lib.RequireActiveToken()(C.prototype, 'get', Object.getOwnPropertyDescriptor(C.prototype, 'get'));
+      Get()(C.prototype, 'get', Object.getOwnPropertyDescriptor(C.prototype, 'get'));
+      Controller('c')(C);
+      class App {}
+      Module({
+        imports: [lib.IntrospectionModule.forRoot({ endpoint: 'https://as.invalid/', clientId: 'c', clientSecret: 's' })],
+        controllers: [C],
+      })(App);
+      NestFactory.create(App, { logger: false })
+        .then(async (app) => {
+          await app.listen(0, '127.0.0.1');
+          const answer = await fetch((await app.getUrl()).replace('[::1]', '127.0.0.1') + '/c');
+          await app.close();
+          process.stdout.write(answer.status + '; looked for ' + [...missed].join(', '));
+        });
+    `;
+    const child = withoutOptionalPeers(script, String.raw`^@opentelemetry\/`);
+    expect(child.stderr).toBe('');
+    expect(child.stdout).toBe('401; looked for @opentelemetry/api');
   });
 });

@@ -73,3 +73,6 @@ export const BINDING_DEFAULTS = {
   publicUrl: undefined,
   trustProxy: [],
 } as const;
+
+/** The resolved defaults of the `telemetry` group, for specs that compare whole resolved option objects. */
+export const TELEMETRY_DEFAULTS = { telemetry: { recordSubject: false } } as const;

@@ -38,7 +38,7 @@ function setUp(options: Partial<IntrospectionModuleOptions> = {}, clock = new Fa
   const rejections: string[] = [];
   events.on('cache.rejected', ({ reason }) => rejections.push(reason));
   const cache = new IntrospectionResultCache(store, resolved, clock, events);
-  return { cache, store, clock, resolved, rejections };
+  return { cache, store, clock, resolved, rejections, events };
 }
 
 /** Two instances sharing one store, as through Redis: each with its own options, one clock. */
@@ -238,13 +238,18 @@ describe('IntrospectionResultCache', () => {
       delete: (key: string) => Promise.resolve(map.delete(key)),
       clear: () => Promise.resolve(map.clear()),
     };
-    const { cache, clock } = setUp({ cache: { store: new Keyv({ store, throwOnErrors: true }) } });
+    const { cache, clock, events } = setUp({ cache: { store: new Keyv({ store, throwOnErrors: true }) } });
+    const seen: unknown[] = [];
+    events.on('cache.store_bypassed', (payload) => seen.push(payload));
+    events.on('cache.store_restored', () => seen.push('restored'));
     expect(await cache.read('k')).toBeUndefined();
+    expect(seen).toEqual([{ reason: 'error', retryInMs: 5_000 }]);
     failing = false;
     clock.advance(5_000);
     await cache.write('k', answer({ active: true }));
     expect(await cache.read('k')).toMatchObject({ active: true });
     expect(log).toHaveBeenCalledWith(expect.stringContaining('answers again'));
+    expect(seen).toEqual([{ reason: 'error', retryInMs: 5_000 }, 'restored']);
   });
 });
 

@@ -228,6 +228,7 @@ export class IntrospectionResultCache implements OnModuleDestroy {
       if (this.degraded && this.clock.now() >= this.bypassUntil) {
         this.degraded = false;
         this.logger.log('The introspection cache store answers again; using it.');
+        this.events.emit('cache.store_restored', {});
       }
       return outcome;
     } catch {
@@ -320,6 +321,7 @@ export class IntrospectionResultCache implements OnModuleDestroy {
     }
     this.bypassUntil = now + STORE_RETRY_INTERVAL_MS;
     this.degraded = true;
+    this.events.emit('cache.store_bypassed', { reason, retryInMs: STORE_RETRY_INTERVAL_MS });
     // The error itself is not logged: store errors may echo keys or values.
     this.logger.warn(
       `The introspection cache store ${reason === 'timeout' ? `did not answer within ${this.options.cacheTimeoutMs} ms` : 'failed'}; introspecting without it for ${STORE_RETRY_INTERVAL_MS / 1000}s.`,

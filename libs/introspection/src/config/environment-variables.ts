@@ -8,6 +8,7 @@ import type {
   JwtAccessTokenOptions,
   JwtSigningProfile,
 } from '../interfaces/introspection-options.interface';
+import type { IntrospectionTelemetryOptions } from '../interfaces/telemetry-options.interface';
 
 /** Signing profile settings that have an environment variable (claims and headers do not). */
 type EnvSigningSetting = keyof Pick<
@@ -27,6 +28,7 @@ type EnvOption =
       | 'breaker'
       | 'dpop'
       | 'mtls'
+      | 'telemetry'
     >
   | `jwtSigningProfile.${EnvSigningSetting}`
   | `jwt.${keyof JwtAccessTokenOptions}`
@@ -34,7 +36,8 @@ type EnvOption =
   | `transport.${Exclude<keyof IntrospectionTransportOptions, 'tls'>}`
   | `breaker.${keyof IntrospectionBreakerOptions}`
   | `dpop.${keyof DpopOptions}`
-  | `mtls.${keyof MtlsOptions}`;
+  | `mtls.${keyof MtlsOptions}`
+  | `telemetry.${keyof IntrospectionTelemetryOptions}`;
 
 /**
  * The environment variable that sets each module option, as read by
@@ -109,6 +112,7 @@ export const INTROSPECTION_ENV_VARIABLES = {
   'mtls.certificateHeaderFormat': 'INTROSPECTION_MTLS_CERTIFICATE_HEADER_FORMAT',
   publicUrl: 'INTROSPECTION_PUBLIC_URL',
   trustProxy: 'INTROSPECTION_TRUST_PROXY',
+  'telemetry.recordSubject': 'INTROSPECTION_TELEMETRY_RECORD_SUBJECT',
 } as const satisfies Record<Exclude<EnvOption, 'rpcAuthorizationExtractor'>, string>;
 
 /** The environment variables of the `transport.tls` option's members, as read by {@link parseIntrospectionEnv}. */

@@ -4,6 +4,7 @@ import {
   CACHE_SECRET_DEFAULTS,
   DISCOVERY_AND_JWT_DEFAULTS,
   RESOURCE_DEFAULTS,
+  TELEMETRY_DEFAULTS,
   TRANSPORT_AND_RESILIENCE_DEFAULTS,
   BINDING_DEFAULTS,
 } from '../../test-support/resolved-defaults';
@@ -98,6 +99,20 @@ describe('parseIntrospectionEnv', () => {
     'jwt.types': 'INTROSPECTION_JWT_TYPES',
     'jwt.jwksUri': 'INTROSPECTION_JWT_JWKS_URI',
   };
+  /** The `telemetry` group's variables. */
+  const telemetryVariables = { 'telemetry.recordSubject': 'INTROSPECTION_TELEMETRY_RECORD_SUBJECT' };
+
+  it('reads the telemetry group from INTROSPECTION_TELEMETRY_*', () => {
+    expect(parseIntrospectionEnv({ INTROSPECTION_TELEMETRY_RECORD_SUBJECT: 'yes' })).toStrictEqual({
+      telemetry: { recordSubject: true },
+    });
+    expect(parseIntrospectionEnv({ INTROSPECTION_TELEMETRY_RECORD_SUBJECT: 'false' })).toStrictEqual({
+      telemetry: { recordSubject: false },
+    });
+    expect(() => parseIntrospectionEnv({ INTROSPECTION_TELEMETRY_RECORD_SUBJECT: 'maybe' })).toThrow(
+      'telemetry.recordSubject',
+    );
+  });
 
   /** The variables of the sender-constrained token options, read into their groups. */
   const bindingVariables = {
@@ -161,6 +176,7 @@ describe('parseIntrospectionEnv', () => {
       ...Object.fromEntries(mappings.map(([option, variable]) => [option, variable])),
       ...jwtVariables,
       ...bindingVariables,
+      ...telemetryVariables,
     }).toStrictEqual(
       Object.fromEntries(
         Object.entries(INTROSPECTION_ENV_VARIABLES).filter(([option]) => !clientAuth.test(option)),
@@ -421,6 +437,7 @@ describe('parseIntrospectionEnv', () => {
       ...DISCOVERY_AND_JWT_DEFAULTS,
       ...BINDING_DEFAULTS,
       ...RESOURCE_DEFAULTS,
+      ...TELEMETRY_DEFAULTS,
       // Follows INTROSPECTION_TIMEOUT when unset.
       responseMaxAgeMs: 2_000,
       wsAuthPayloadField: undefined,

@@ -109,6 +109,9 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
     }),
     publicUrl: text(ENV.publicUrl),
     trustProxy: list('trustProxy'),
+    telemetry: group({
+      recordSubject: booleanVariable('telemetry.recordSubject', text(ENV['telemetry.recordSubject'])),
+    }),
   };
   return Object.fromEntries(
     Object.entries(options).filter(([, value]) => value !== undefined),

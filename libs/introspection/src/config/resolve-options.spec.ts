@@ -5,6 +5,7 @@ import {
   CACHE_SECRET_DEFAULTS,
   DISCOVERY_AND_JWT_DEFAULTS,
   RESOURCE_DEFAULTS,
+  TELEMETRY_DEFAULTS,
   TRANSPORT_AND_RESILIENCE_DEFAULTS,
   BINDING_DEFAULTS,
 } from '../../test-support/resolved-defaults';
@@ -68,6 +69,7 @@ describe('resolveIntrospectionOptions', () => {
       ...DISCOVERY_AND_JWT_DEFAULTS,
       ...BINDING_DEFAULTS,
       ...RESOURCE_DEFAULTS,
+      ...TELEMETRY_DEFAULTS,
       wsAuthPayloadField: undefined,
       rpcAuthorizationExtractor: undefined,
     });
@@ -141,6 +143,7 @@ describe('resolveIntrospectionOptions', () => {
         sendResource: true,
         acrValues: ['urn:example:mfa'],
         maxAge: '5m',
+        telemetry: { recordSubject: true },
       }),
     ).toStrictEqual({
       endpoint: ENDPOINT,
@@ -216,6 +219,7 @@ describe('resolveIntrospectionOptions', () => {
       sendResource: true,
       acrValues: ['urn:example:mfa'],
       maxAgeMs: 300_000,
+      telemetry: { recordSubject: true },
     });
   });
 

@@ -38,6 +38,7 @@ import { resolveMtlsOptions } from './resolve-mtls-options';
 import { resolvePublicUrl, resolveTrustProxy } from './resolve-request-origin-options';
 import { resolveJwtSigningProfile } from './resolve-jwt-signing-profile';
 import { resolveResourceOptions } from './resolve-resource-options';
+import { resolveTelemetryOptions } from './resolve-telemetry-options';
 
 const DEFAULT_CLOCK_TOLERANCE = '5s';
 const DEFAULT_DISCOVERY_REFRESH_INTERVAL = '1h';
@@ -197,6 +198,7 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     ...transport,
     ...cache,
     ...breaker,
+    telemetry: resolveTelemetryOptions(o.telemetry),
     // requestParams too: with sendResource, `resource` joins them.
     ...resolveResourceOptions(o, { issuer, requestParams }),
     dpop,

@@ -50,6 +50,19 @@ export interface IntrospectionEventMap {
   /** No usable answer in the cache. */
   'cache.miss': Record<string, never>;
   /**
+   * A lookup of the same token is already under way: this call shares its
+   * answer (or its error) instead of looking up and introspecting again
+   * (single flight). No `cache.hit` nor `cache.miss` follows for this call.
+   */
+  'cache.joined': Record<string, never>;
+  /**
+   * The cache store failed (`error`) or did not answer within `cacheTimeout`
+   * (`timeout`): it is bypassed for `retryInMs`, then tried again.
+   */
+  'cache.store_bypassed': { reason: 'error' | 'timeout'; retryInMs: number };
+  /** The store answers again after a bypass: it is used again. */
+  'cache.store_restored': Record<string, never>;
+  /**
    * The cache returned an entry that was not used (a miss follows):
    * `unauthenticated` when its MAC does not check out under the cache secret
    * that would have made it (an entry written by hand or altered, or by an

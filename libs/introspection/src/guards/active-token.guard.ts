@@ -32,6 +32,7 @@ import {
 import { countAuthorizationHeaders, extractAccessToken } from './extract-bearer-token';
 import { failureHeaders, toGuardException } from './guard-failure';
 import { RouteResolver, RouteSettings } from './route-resolver';
+import { IntrospectionTelemetry } from '../telemetry/introspection-telemetry';
 
 /** The request shape the guard reads, on Express and Fastify alike. */
 export interface GuardedRequest {
@@ -74,6 +75,7 @@ export class ActiveTokenGuard implements CanActivate {
   @Inject(ModuleRef) private readonly moduleRef?: ModuleRef;
   @Inject(ModulesContainer) private readonly modules?: ModulesContainer;
   @Optional() @Inject(TokenBindingVerifier) private readonly binding?: TokenBindingVerifier;
+  @Optional() @Inject(IntrospectionTelemetry) private readonly telemetry?: IntrospectionTelemetry;
   private resolver?: RouteResolver;
   // Binding verifiers of the registrations other than this guard's, by their options.
   private readonly verifiers = new WeakMap<ResolvedIntrospectionOptions, TokenBindingVerifier>();
@@ -104,14 +106,17 @@ export class ActiveTokenGuard implements CanActivate {
       await this.verifyBindingOnce(request, route, result);
       checkTokenRequirements(result, route.requirements, this.clock.now());
       await this.onSuccess(request, result, context);
+      this.telemetry?.decided(options, undefined, result);
       return true;
     } catch (error) {
+      const exception = toGuardException(error, this.logger);
+      this.telemetry?.decided(options, exception);
       const dpop: DpopChallengeContext = {
         mode: route?.requirements.dpop ?? options.dpop.mode,
         scheme: request && schemeOf(request),
         algorithms: options.dpop.algorithms,
       };
-      return this.throwException(context, toGuardException(error, this.logger), options, dpop);
+      return this.throwException(context, exception, options, dpop);
     }
   }
 

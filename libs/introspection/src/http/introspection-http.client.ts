@@ -5,12 +5,9 @@ import { ClientAuthStrategyRegistry } from '../client-auth/client-auth-strategy.
 import { withRejectionHint } from '../client-auth/rejection-hint';
 import { AuthorizationServerMetadataService } from '../discovery/authorization-server-metadata.service';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
-import {
-  IntrospectionCircuitOpenError,
-  IntrospectionResponseError,
-  IntrospectionUnavailableError,
-} from '../errors/introspection.errors';
-import { IntrospectionEvents, IntrospectionFailureOutcome } from '../events/introspection-events';
+import { IntrospectionUnavailableError } from '../errors/introspection.errors';
+import { failureOutcome } from '../events/failure-outcome';
+import { IntrospectionEvents } from '../events/introspection-events';
 import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface';
 import { CircuitBreakers } from '../resilience/circuit-breakers';
@@ -213,17 +210,4 @@ function withQuery(url: string, params: URLSearchParams): string {
     target.searchParams.append(name, value);
   }
   return target.href;
-}
-
-function failureOutcome(error: unknown): IntrospectionFailureOutcome {
-  if (error instanceof IntrospectionCircuitOpenError) {
-    return 'circuit_open';
-  }
-  if (error instanceof IntrospectionUnavailableError) {
-    return 'unavailable';
-  }
-  if (error instanceof IntrospectionResponseError) {
-    return error.reason;
-  }
-  return 'error';
 }

@@ -7,6 +7,7 @@ import type { Keyv } from 'keyv';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
 import type { DpopOptions, ResolvedDpopOptions } from './dpop-options.interface';
 import type { MtlsOptions, ResolvedMtlsOptions } from './mtls-options.interface';
+import type { IntrospectionTelemetryOptions, ResolvedTelemetryOptions } from './telemetry-options.interface';
 import type {
   IntrospectionResourceOptions,
   ResolvedIntrospectionResourceOptions,
@@ -405,6 +406,9 @@ export interface IntrospectionModuleOptions extends IntrospectionResourceOptions
    */
   breaker?: IntrospectionBreakerOptions;
 
+  /** What the OpenTelemetry spans and metrics may carry; see {@link IntrospectionTelemetryOptions}. */
+  telemetry?: IntrospectionTelemetryOptions;
+
   /**
    * `token_type_hint` sent with every request (RFC 7662 §2.1).
    * Env: `INTROSPECTION_TOKEN_TYPE_HINT`.
@@ -561,6 +565,7 @@ export interface ResolvedIntrospectionOptions extends ResolvedIntrospectionResou
   readonly circuitBreakerCooldownMs: number;
   /** Stale-if-error window in milliseconds; 0 when disabled. */
   readonly staleIfErrorMs: number;
+  readonly telemetry: ResolvedTelemetryOptions;
   readonly wsAuthPayloadField?: string;
   readonly rpcAuthorizationExtractor?: RpcAuthorizationExtractor;
   readonly dpop: ResolvedDpopOptions;
