@@ -140,7 +140,11 @@ describe.each(ADAPTERS)('demo API on %s with a misbehaving authorization server'
     ['an expired exp', activeAnswer({ exp: nowSeconds() - 60 }), 'The access token has expired.'],
     ['an nbf in the future', activeAnswer({ nbf: nowSeconds() + 600 }), 'The access token is not valid yet.'],
     ['no token_type', activeAnswer({ token_type: undefined }), 'The token is not an access token.'],
-    ['token_type DPoP', activeAnswer({ token_type: 'DPoP' }), 'The access token is not a bearer token.'],
+    [
+      'token_type DPoP without cnf.jkt',
+      activeAnswer({ token_type: 'DPoP' }),
+      'The access token is of type DPoP but bound to no key (cnf.jkt).',
+    ],
   ])('answers 401 invalid_token for an "active" answer with %s', async (_case, body, description) => {
     fault.answerJson(200, body);
     const answer = await callMe();
