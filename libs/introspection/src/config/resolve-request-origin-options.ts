@@ -1,6 +1,6 @@
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
 import { LOOPBACK_RANGES, trustProxyEntryProblem } from '../binding/trusted-proxies';
-import { optionalString } from './option-values';
+import { optionalString, parseUrl } from './option-values';
 
 /**
  * `publicUrl`: an http(s) origin, returned without a trailing slash.
@@ -12,15 +12,7 @@ export function resolvePublicUrl(value: unknown): string | undefined {
   if (text === undefined) {
     return undefined;
   }
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new IntrospectionConfigurationError(
-      'publicUrl',
-      'is not a valid absolute URL, e.g. "https://api.example.com".',
-    );
-  }
+  const url = parseUrl(text, 'publicUrl', 'is not a valid absolute URL, e.g. "https://api.example.com".');
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new IntrospectionConfigurationError('publicUrl', `must be an http(s) URL, not "${url.protocol}".`);
   }

@@ -5,7 +5,13 @@ import type {
   ResolvedProtectedResourceMetadata,
 } from '../interfaces/resource-options.interface';
 import { protectedResourceMetadataUrl } from '../resource-metadata/metadata-url';
-import { assertNoCredentialsNorFragment, boolean, isLoopbackUrl, optionalString } from './option-values';
+import {
+  assertNoCredentialsNorFragment,
+  boolean,
+  isLoopbackUrl,
+  optionalString,
+  parseUrl,
+} from './option-values';
 import { readAcrValues, readMaxAge } from './step-up-values';
 
 /** What the resource options depend on among the other options, resolved. */
@@ -68,12 +74,7 @@ function resourceIdentifier(value: unknown): string | undefined {
   if (text === undefined) {
     return undefined;
   }
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new IntrospectionConfigurationError('resource', 'is not a valid absolute URL.');
-  }
+  const url = parseUrl(text, 'resource', 'is not a valid absolute URL.');
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackUrl(url))) {
     throw new IntrospectionConfigurationError(
       'resource',
