@@ -89,6 +89,7 @@ export type {
   ResolvedTelemetryOptions,
 } from './interfaces/telemetry-options.interface';
 export type { IntrospectionResult, IntrospectOptions } from './interfaces/introspection-result.interface';
+export type { InvalidateWhereOptions, RevocationFilter } from './interfaces/revocation.interface';
 export type {
   IntrospectionResourceOptions,
   ProtectedResourceMetadataMembers,
