@@ -1,3 +1,4 @@
+import { IntrospectionService } from '@app/introspection';
 import { TestAuthorizationServer } from './support/authorization-server';
 import { ADAPTERS, authorizationServerEnv, ManualClock, RunningDemo, startDemo } from './support/demo-app';
 import { bearer, send } from './support/http';
@@ -150,15 +151,54 @@ describe.each(ADAPTERS)('response cache on %s', (adapter) => {
     }
   });
 
+  it("sees another instance's invalidate() within cache.localTtl, serving from memory until then", async () => {
+    const shared = env({
+      INTROSPECTION_TTL: '60s',
+      INTROSPECTION_CACHE_URL: REDIS_URL,
+      INTROSPECTION_CACHE_SECRET: CACHE_SECRET,
+      INTROSPECTION_CACHE_TIMEOUT: '2s',
+      INTROSPECTION_CACHE_LOCAL_TTL: '10s',
+    });
+    // Real time plus an offset: the steps below leave seconds of margin either side.
+    const clock = new ManualClock();
+    const reader = await startDemo(adapter, shared, { clock });
+    const writer = await startDemo(adapter, shared);
+    try {
+      const token = await as.mintToken('read:payments');
+      expect((await send(`${reader.url}/me`, { headers: bearer(token) })).status).toBe(200);
+      await as.revoke(token);
+      await writer.app.get(IntrospectionService).invalidate(token);
+
+      // Still in the reader's memory: no store read, no introspection.
+      clock.advance(8_000);
+      let answer = await send(`${reader.url}/me`, { headers: bearer(token) });
+      expect(answer.status).toBe(200);
+      // Past cache.localTtl the reader finds Redis without the entry, and asks the server.
+      clock.advance(2_000);
+      expect(
+        await introspectionsDuring(
+          async () => (answer = await send(`${reader.url}/me`, { headers: bearer(token) })),
+        ),
+      ).toBe(1);
+      expect(answer.status).toBe(401);
+    } finally {
+      await reader.close();
+      await writer.close();
+    }
+  });
+
   it('answers correctly, by introspection, when Redis stops mid-test', async () => {
     const redis = await RedisProcess.start();
+    const clock = new ManualClock();
     const demo = await startDemo(
       adapter,
       env({
         INTROSPECTION_TTL: '60s',
         INTROSPECTION_CACHE_URL: redis.url,
         INTROSPECTION_CACHE_SECRET: CACHE_SECRET,
+        INTROSPECTION_CACHE_LOCAL_TTL: '1s',
       }),
+      { clock },
     );
     try {
       const token = await as.mintToken('read:payments');
@@ -169,8 +209,11 @@ describe.each(ADAPTERS)('response cache on %s', (adapter) => {
       await redis.stop();
       await as.revoke(revoked);
 
+      // Within cache.localTtl the answer is still in this instance's memory…
       let answer = await send(`${demo.url}/me`, { headers: bearer(token) });
       expect(answer.status).toBe(200);
+      // …past it, and with Redis gone, the server is asked.
+      clock.advance(1_000);
       expect(
         await introspectionsDuring(
           async () => (answer = await send(`${demo.url}/me`, { headers: bearer(token) })),

@@ -8,9 +8,20 @@ const run = promisify(execFile);
 export async function throughput(
   url: string,
   headers: Record<string, string>,
-  { connections = 20, seconds = 3 } = {},
+  {
+    connections = 20,
+    seconds = 3,
+    method,
+    body,
+  }: { connections?: number; seconds?: number; method?: string; body?: string } = {},
 ): Promise<number> {
   const args = ['-c', String(connections), '-d', String(seconds), '-j'];
+  if (method) {
+    args.push('-m', method);
+  }
+  if (body !== undefined) {
+    args.push('-b', body);
+  }
   for (const [name, value] of Object.entries(headers)) {
     args.push('-H', `${name}=${value}`);
   }

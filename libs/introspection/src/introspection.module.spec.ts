@@ -257,6 +257,7 @@ describe('IntrospectionModule', () => {
         ttlMs: 0,
         negativeTtlMs: 0,
         cacheMaxEntries: 10_000,
+        cacheLocalTtlMs: 1_000,
         cacheSecret: expect.any(KeyObject),
         cachePreviousSecrets: [],
         cacheTimeoutMs: 100,

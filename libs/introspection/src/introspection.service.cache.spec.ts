@@ -273,13 +273,20 @@ describe('IntrospectionService with a cache', () => {
     });
   });
 
-  it('introspects every time, without failing, when the store fails', async () => {
+  it('introspects every time past the in-process tier, without failing, when the store fails', async () => {
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const failing = () => Promise.reject(new Error('store down'));
     const store = { get: failing, set: failing, delete: failing, clear: failing };
     const introspection = await service({
-      cache: { store: new Keyv({ store, throwOnErrors: true }), secret: CACHE_SECRET },
+      cache: { store: new Keyv({ store, throwOnErrors: true }), secret: CACHE_SECRET, localTtl: '1s' },
     });
+    expect((await introspection.introspect(TOKEN)).active).toBe(true);
+    // Within cache.localTtl the answer comes from memory, store or not…
+    clock.time += 999;
+    expect((await introspection.introspect(TOKEN)).active).toBe(true);
+    expect(as.requests).toHaveLength(1);
+    // …past it, the server is asked again (and its answer kept in memory again).
+    clock.time += 1;
     expect((await introspection.introspect(TOKEN)).active).toBe(true);
     expect((await introspection.introspect(TOKEN)).active).toBe(true);
     expect(as.requests).toHaveLength(2);

@@ -18,6 +18,12 @@ const LOCALLY_REJECTED: IntrospectionResult = deepFreeze({
   claims: {},
 });
 
+/** The options of a call that gives none: one object, so the argument check has nothing to look at. */
+const NO_OPTIONS: IntrospectOptions = Object.freeze({});
+
+/** The payload of every fresh cache hit: one object, not one per hit. */
+const FRESH_HIT = Object.freeze({ stale: false });
+
 /** One lookup of one cache key under way, shared by every concurrent caller. */
 interface Flight {
   readonly result: Promise<IntrospectionResult>;
@@ -63,7 +69,7 @@ export class IntrospectionService {
    * @throws IntrospectionUnavailableError no answer (network error, timeout, 5xx, 429, breaker open)
    * @throws IntrospectionResponseError malformed answer, or our client credentials rejected
    */
-  async introspect(token: string, options: IntrospectOptions = {}): Promise<IntrospectionResult> {
+  async introspect(token: string, options: IntrospectOptions = NO_OPTIONS): Promise<IntrospectionResult> {
     assertArguments(token, options);
     // A span only when an OpenTelemetry SDK is registered; otherwise one branch.
     return this.telemetry?.tracing
@@ -92,14 +98,20 @@ export class IntrospectionService {
     if (!this.cache.enabled) {
       return deepFreeze(await this.client.introspect(token, tokenTypeHint));
     }
-    const key = this.cache.key(token, tokenTypeHint);
-    let flight = this.flights.get(key);
+    // The hit path: one hash and one map lookup, nothing else.
+    const localKey = this.cache.localKey(token, tokenTypeHint);
+    const local = this.cache.readLocal(localKey);
+    if (local !== undefined) {
+      this.events.emit('cache.hit', FRESH_HIT);
+      return local;
+    }
+    let flight = this.flights.get(localKey);
     if (!flight) {
-      flight = this.lookUp(key, token, tokenTypeHint);
-      this.flights.set(key, flight);
+      flight = this.lookUp(localKey, token, tokenTypeHint);
+      this.flights.set(localKey, flight);
       const land = () => {
-        if (this.flights.get(key) === flight) {
-          this.flights.delete(key);
+        if (this.flights.get(localKey) === flight) {
+          this.flights.delete(localKey);
         }
       };
       // Errors are not kept: the next call after a failure tries again.
@@ -119,33 +131,35 @@ export class IntrospectionService {
    * this instance no longer serves the entry, but others sharing the store
    * may until it expires; retry, or accept that window.
    */
-  async invalidate(token: string, options: IntrospectOptions = {}): Promise<void> {
+  async invalidate(token: string, options: IntrospectOptions = NO_OPTIONS): Promise<void> {
     assertArguments(token, options);
     if (!this.cache.enabled) {
       return;
     }
     const tokenTypeHint = options.tokenTypeHint ?? this.options.tokenTypeHint;
-    const key = this.cache.key(token, tokenTypeHint);
-    const flight = this.flights.get(key);
+    const localKey = this.cache.localKey(token, tokenTypeHint);
+    const flight = this.flights.get(localKey);
     if (flight) {
       flight.invalidated = true;
-      this.flights.delete(key);
+      this.flights.delete(localKey);
     }
-    await this.cache.delete(key, token, tokenTypeHint);
+    await this.cache.delete(this.cache.key(token, tokenTypeHint), token, tokenTypeHint);
   }
 
-  private lookUp(key: string, token: string, tokenTypeHint: string): Flight {
+  private lookUp(localKey: string, token: string, tokenTypeHint: string): Flight {
     const state = { invalidated: false };
+    const key = this.cache.key(token, tokenTypeHint);
     const result = (async () => {
-      const cached = await this.cache.read(key, token, tokenTypeHint);
+      const cached = await this.cache.read(key, token, tokenTypeHint, localKey);
       if (cached) {
-        this.events.emit('cache.hit', { stale: false });
+        this.events.emit('cache.hit', FRESH_HIT);
         return cached;
       }
       this.events.emit('cache.miss', {});
       let answer: IntrospectionResult;
       try {
-        answer = await this.client.introspect(token, tokenTypeHint);
+        // Frozen before it is cached: the tier hands out this very object.
+        answer = deepFreeze(await this.client.introspect(token, tokenTypeHint));
       } catch (error) {
         // Stale-if-error: only when there is no answer at all, never for an
         // unusable one, and only an active answer within its window.
@@ -160,10 +174,10 @@ export class IntrospectionService {
         return stale;
       }
       if (!state.invalidated) {
-        await this.cache.write(key, answer);
+        await this.cache.write(key, answer, localKey);
       }
       return answer;
-    })().then(deepFreeze);
+    })();
     return Object.assign(state, { result });
   }
 }
@@ -176,6 +190,9 @@ export class IntrospectionService {
 function assertArguments(token: unknown, options: unknown): asserts token is string {
   if (typeof token !== 'string' || token.length === 0) {
     throw new TypeError('A non-empty token string is required.');
+  }
+  if (options === NO_OPTIONS) {
+    return;
   }
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError(

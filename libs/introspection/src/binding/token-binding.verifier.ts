@@ -92,6 +92,24 @@ export class TokenBindingVerifier implements OnModuleInit, OnModuleDestroy {
    * @param routeMode the route's `dpop` requirement, overriding `dpop.mode`
    * @throws InvalidTokenException, DpopRequiredException, InvalidDpopProofException, UseDpopNonceException
    */
+  /**
+   * Whether `verify` has anything to check: not for an inactive answer, nor
+   * for a token bound to nothing, sent with the Bearer scheme, where DPoP is
+   * not required. Lets the guard skip gathering the request's details on
+   * the common path.
+   */
+  needsCheck(result: IntrospectionResult, scheme: BindingRequest['scheme'], routeMode?: DpopMode): boolean {
+    return (
+      result.active &&
+      (scheme === 'dpop' ||
+        (routeMode ?? this.options.dpop.mode) === 'required' ||
+        result.cnf !== undefined ||
+        result.claims.cnf !== undefined ||
+        result.accessTokenClaims?.cnf !== undefined ||
+        result.tokenType?.toLowerCase() === 'dpop')
+    );
+  }
+
   async verify(result: IntrospectionResult, request: BindingRequest, routeMode?: DpopMode): Promise<void> {
     if (!result.active) {
       return;

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
+import { hash } from 'node:crypto';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
 import { IntrospectionCacheError } from '../errors/introspection.errors';
 import { IntrospectionEvents } from '../events/introspection-events';
@@ -15,6 +16,7 @@ import { deepFreeze } from '../result/freeze-result';
 import { parseIntrospectionClaims } from '../result/introspection-response.parser';
 import { CacheKeyring } from './cache-keyring';
 import { cacheLifetimeMs } from './cache-lifetime';
+import { LocalResultTier } from './local-result-tier';
 
 /** How long a failing store is bypassed before it is tried again. */
 const STORE_RETRY_INTERVAL_MS = 5_000;
@@ -30,6 +32,13 @@ function staleWindowMs(result: IntrospectionResult, staleIfErrorMs: number, fres
   const window =
     result.exp === undefined ? staleIfErrorMs : Math.min(staleIfErrorMs, result.exp * 1000 - freshUntil);
   return window > 0 ? Math.floor(window) : 0;
+}
+
+/** A usable entry, decoded: the answer and until when it is fresh, by the writer's clock. */
+interface Decoded {
+  readonly result: IntrospectionResult;
+  readonly freshUntil: number;
+  readonly storedAt: number;
 }
 
 /** What the store holds per token: the server's answer, never a token or secret. */
@@ -62,6 +71,8 @@ interface CacheEntry {
 export class IntrospectionResultCache implements OnModuleDestroy {
   private readonly logger = new Logger('Introspection');
   private readonly keyring: CacheKeyring;
+  /** Validated answers in memory, in front of the store (see `LocalResultTier`). */
+  private readonly tier: LocalResultTier;
   /**
    * Keys whose deletion the store did not confirm, with the time until which
    * this instance must not read them: the longest an entry written before
@@ -90,6 +101,13 @@ export class IntrospectionResultCache implements OnModuleDestroy {
       requestParams: options.requestParams,
       namespace,
     });
+    // In front of a shared store, memory may lag behind deletions by other
+    // instances: bounded by cache.localTtl. The memory store is ours alone.
+    const shared = options.cacheUrl !== undefined || options.cache !== undefined;
+    this.tier = new LocalResultTier(
+      cache ? options.cacheMaxEntries : 0,
+      shared ? options.cacheLocalTtlMs : Number.POSITIVE_INFINITY,
+    );
     if (!cache && (options.cacheUrl || options.cache)) {
       this.logger.warn(
         'A cache store is configured but ttl is 0, so no answer is cached; set ttl to use it.',
@@ -121,13 +139,36 @@ export class IntrospectionResultCache implements OnModuleDestroy {
   }
 
   /**
+   * The key of a token in the in-process tier: a one-shot SHA-256 of the
+   * hint and the token, computed once per request on the hit path. It never
+   * leaves the process; the store's keys are keyed with the cache secret.
+   */
+  localKey(token: string, tokenTypeHint: string): string {
+    // The hint is a token type name ([A-Za-z0-9_.:-]+): it cannot hold the separator.
+    return hash('sha256', `${tokenTypeHint}\n${token}`, 'base64url');
+  }
+
+  /**
+   * The answer held in memory under `localKey` while it is fresh: already
+   * validated and frozen, no store call. `undefined` when there is none.
+   */
+  readLocal(localKey: string): IntrospectionResult | undefined {
+    return this.tier.get(localKey, this.clock.now())?.result;
+  }
+
+  /**
    * The cached answer under `key`, or `undefined` on a miss, an expired or
    * rejected entry, or any store fault. Given the `token` whose current key
    * `key` is, it then looks under the keys of the previous cache secrets,
    * each entry checked with the secret that made it.
    */
-  read(key: string, token?: string, tokenTypeHint?: string): Promise<IntrospectionResult | undefined> {
-    return this.find(key, token, tokenTypeHint, false);
+  read(
+    key: string,
+    token?: string,
+    tokenTypeHint?: string,
+    localKey?: string,
+  ): Promise<IntrospectionResult | undefined> {
+    return this.find(key, token, tokenTypeHint, false, localKey);
   }
 
   /**
@@ -144,11 +185,14 @@ export class IntrospectionResultCache implements OnModuleDestroy {
   }
 
   /** Keeps `result` for its lifetime (see `cacheLifetimeMs`), if it has one, plus its stale-if-error window. */
-  async write(key: string, result: IntrospectionResult): Promise<void> {
+  async write(key: string, result: IntrospectionResult, localKey?: string): Promise<void> {
     const now = this.clock.now();
     const lifetime = cacheLifetimeMs(result, this.options, now);
     if (lifetime <= 0) {
       return;
+    }
+    if (localKey !== undefined) {
+      this.tier.set(localKey, key, result, { now, freshUntil: now + lifetime, requestedAt: now });
     }
     const staleFor = result.active ? staleWindowMs(result, this.options.staleIfErrorMs, now + lifetime) : 0;
     const content = {
@@ -182,6 +226,10 @@ export class IntrospectionResultCache implements OnModuleDestroy {
     if (!this.cache) {
       return;
     }
+    this.tier.evictStoreKey(key);
+    if (token !== undefined) {
+      this.tier.evict(this.localKey(token, tokenTypeHint));
+    }
     const keys = [key];
     for (let generation = 1; token !== undefined && generation < this.keyring.generations; generation++) {
       keys.push(this.keyring.key(token, tokenTypeHint, generation));
@@ -198,6 +246,7 @@ export class IntrospectionResultCache implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.tier.clear();
     // A user-supplied cache belongs to the user; ours is closed with the module.
     if (this.cache && !this.options.cache) {
       await this.cache.disconnect().catch(() => undefined);
@@ -245,6 +294,7 @@ export class IntrospectionResultCache implements OnModuleDestroy {
     token: string | undefined,
     tokenTypeHint = this.options.tokenTypeHint,
     stale: boolean,
+    localKey?: string,
   ): Promise<IntrospectionResult | undefined> {
     if (this.tombstones.size > 0 && this.buried(key)) {
       return undefined;
@@ -256,12 +306,19 @@ export class IntrospectionResultCache implements OnModuleDestroy {
       if (entry === undefined || entry === null) {
         continue;
       }
-      const result = this.decode(generationKey, generation, entry, stale);
-      if (typeof result !== 'string') {
-        return result;
+      const decoded = this.decode(generationKey, generation, entry, stale);
+      if (typeof decoded !== 'string') {
+        if (!stale && localKey !== undefined) {
+          this.tier.set(localKey, key, decoded.result, {
+            now: this.clock.now(),
+            freshUntil: decoded.freshUntil,
+            requestedAt: decoded.storedAt,
+          });
+        }
+        return decoded.result;
       }
-      if (result !== 'expired') {
-        this.rejected(result);
+      if (decoded !== 'expired') {
+        this.rejected(decoded);
       }
     }
     return undefined;
@@ -333,7 +390,7 @@ export class IntrospectionResultCache implements OnModuleDestroy {
     generation: number,
     value: unknown,
     stale: boolean,
-  ): IntrospectionResult | 'expired' | 'unreadable' | 'unauthenticated' {
+  ): Decoded | 'expired' | 'unreadable' | 'unauthenticated' {
     if (typeof value !== 'object' || value === null) {
       return 'unreadable';
     }
@@ -372,11 +429,11 @@ export class IntrospectionResultCache implements OnModuleDestroy {
     // instance with a longer ttl cannot extend it.
     const freshUntil = storedAt + cacheLifetimeMs(result, this.options, storedAt);
     if (!stale) {
-      return freshUntil > now ? result : 'expired';
+      return freshUntil > now ? { result, freshUntil: Math.min(freshUntil, expiresAt), storedAt } : 'expired';
     }
     // Stale answers: active only, within this instance's window, never past exp.
     return result.active && staleWindowMs(result, this.options.staleIfErrorMs, freshUntil) + freshUntil > now
-      ? result
+      ? { result, freshUntil, storedAt }
       : 'expired';
   }
 }

@@ -79,6 +79,7 @@ export const INTROSPECTION_ENV_VARIABLES = {
   'cache.ttl': 'INTROSPECTION_TTL',
   'cache.negativeTtl': 'INTROSPECTION_NEGATIVE_TTL',
   'cache.maxEntries': 'INTROSPECTION_CACHE_MAX_ENTRIES',
+  'cache.localTtl': 'INTROSPECTION_CACHE_LOCAL_TTL',
   'cache.url': 'INTROSPECTION_CACHE_URL',
   'cache.secret': 'INTROSPECTION_CACHE_SECRET',
   'cache.previousSecrets': 'INTROSPECTION_CACHE_PREVIOUS_SECRET',

@@ -31,6 +31,7 @@ describe('parseIntrospectionEnv', () => {
     ['cache.ttl', 'INTROSPECTION_TTL', '30s', '30s'],
     ['cache.negativeTtl', 'INTROSPECTION_NEGATIVE_TTL', '5s', '5s'],
     ['cache.maxEntries', 'INTROSPECTION_CACHE_MAX_ENTRIES', '500', 500],
+    ['cache.localTtl', 'INTROSPECTION_CACHE_LOCAL_TTL', '250ms', '250ms'],
     ['cache.url', 'INTROSPECTION_CACHE_URL', 'redis://127.0.0.1:6379', 'redis://127.0.0.1:6379'],
     ['cache.secret', 'INTROSPECTION_CACHE_SECRET', 'c'.repeat(32), 'c'.repeat(32)],
     [
@@ -421,6 +422,7 @@ describe('parseIntrospectionEnv', () => {
       tokenScope: undefined,
       negativeTtlMs: 10_000,
       cacheMaxEntries: 10_000,
+      cacheLocalTtlMs: 1_000,
       cacheUrl: undefined,
       cache: undefined,
       ...CACHE_SECRET_DEFAULTS,

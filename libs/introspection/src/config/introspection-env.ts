@@ -59,6 +59,7 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
       ttl: text(ENV['cache.ttl']),
       negativeTtl: text(ENV['cache.negativeTtl']),
       maxEntries: integerVariable('cache.maxEntries', text(ENV['cache.maxEntries'])),
+      localTtl: text(ENV['cache.localTtl']),
       url: text(ENV['cache.url']),
       secret: env[ENV['cache.secret']] || undefined,
       previousSecrets: secretList(env[ENV['cache.previousSecrets']]),

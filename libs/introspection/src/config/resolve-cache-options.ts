@@ -10,6 +10,7 @@ import { MAX_TIMER_MS } from './resolve-transport-options';
 
 const DEFAULT_NEGATIVE_TTL = '10s';
 const DEFAULT_CACHE_TIMEOUT = '100ms';
+const DEFAULT_CACHE_LOCAL_TTL = '1s';
 /**
  * The memory store's bound: @cacheable/memory turns a larger `lruSize`
  * into 0, which removes the bound altogether.
@@ -22,6 +23,7 @@ export type ResolvedCacheSettings = Pick<
   | 'ttlMs'
   | 'negativeTtlMs'
   | 'cacheMaxEntries'
+  | 'cacheLocalTtlMs'
   | 'cacheUrl'
   | 'cache'
   | 'cacheSecret'
@@ -56,6 +58,13 @@ export function resolveCacheOptions(value: unknown): ResolvedCacheSettings {
       'needs the cache: set cache.ttl too (stale answers are cached answers kept past ttl).',
     );
   }
+  const cacheLocalTtlMs = duration(given(c.localTtl) ?? DEFAULT_CACHE_LOCAL_TTL, 'cache.localTtl');
+  if (cacheLocalTtlMs < 0 || cacheLocalTtlMs > MAX_TIMER_MS) {
+    throw new IntrospectionConfigurationError(
+      'cache.localTtl',
+      'must be a duration of at least 0, e.g. "1s" (0 keeps nothing in memory in front of a shared store).',
+    );
+  }
   const cacheUrl = redisUrl(c.url);
   const cache = userCache(c.store);
   const { cacheSecret, cachePreviousSecrets } = resolveCacheSecrets(c.secret, c.previousSecrets, {
@@ -70,6 +79,7 @@ export function resolveCacheOptions(value: unknown): ResolvedCacheSettings {
       Math.max(0, duration(given(c.negativeTtl) ?? DEFAULT_NEGATIVE_TTL, 'cache.negativeTtl')),
     ),
     cacheMaxEntries: cacheMaxEntries(c.maxEntries),
+    cacheLocalTtlMs,
     cacheUrl,
     cache,
     cacheSecret,

@@ -53,6 +53,7 @@ describe('resolveIntrospectionOptions', () => {
       tokenScope: undefined,
       negativeTtlMs: 0,
       cacheMaxEntries: 10_000,
+      cacheLocalTtlMs: 1_000,
       cacheUrl: undefined,
       cache: undefined,
       ...CACHE_SECRET_DEFAULTS,
@@ -86,6 +87,7 @@ describe('resolveIntrospectionOptions', () => {
           ttl: '1m30s',
           negativeTtl: '2s',
           maxEntries: 50,
+          localTtl: '250ms',
           url: 'redis://127.0.0.1:6379',
           secret: CACHE_SECRET,
           previousSecrets: [PREVIOUS_CACHE_SECRET],
@@ -159,6 +161,7 @@ describe('resolveIntrospectionOptions', () => {
       tokenScope: undefined,
       negativeTtlMs: 2_000,
       cacheMaxEntries: 50,
+      cacheLocalTtlMs: 250,
       cacheUrl: 'redis://127.0.0.1:6379',
       cache: undefined,
       cacheSecret: expect.any(KeyObject),
@@ -364,10 +367,16 @@ describe('resolveIntrospectionOptions', () => {
       ['breaker.cooldown', 0, 'positive'],
       ['breaker.cooldown', 'later', 'not a duration'],
       ['cache.staleIfError', -5, 'at least 0'],
+      ['cache.localTtl', -1, 'at least 0'],
+      ['cache.localTtl', 'briefly', 'not a duration'],
     ])('refuses %s = %p', (option, value, message) => {
       const error = configurationError(() => resolve(optionAt(option, value, { cache: { ttl: '10s' } })));
       expect(error.option).toBe(option);
       expect(error.message).toContain(message);
+    });
+
+    it('takes cache.localTtl 0, which turns the in-process tier off', () => {
+      expect(resolve({ cache: { ttl: '10s', localTtl: 0 } }).cacheLocalTtlMs).toBe(0);
     });
 
     it('refuses staleIfError without a cache', () => {

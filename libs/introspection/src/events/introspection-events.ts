@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { EventEmitter } from 'node:events';
 
 /** How often a failing listener is reported in the log, at most. */
 const LISTENER_REPORT_INTERVAL_MS = 60_000;
@@ -105,23 +104,33 @@ export type IntrospectionEventListener<E extends IntrospectionEventName> = (
 @Injectable()
 export class IntrospectionEvents {
   private readonly logger = new Logger('Introspection');
-  private readonly emitter = new EventEmitter();
+  /**
+   * Listeners by event, each list replaced (never changed) when one is added
+   * or removed: `emit`, which runs on every request, walks a list without
+   * copying it, and a listener added while an event is emitted is not
+   * called for that event.
+   */
+  private readonly listeners = new Map<string, readonly ((payload: never) => unknown)[]>();
   private readonly failures = new WeakMap<object, ListenerFailures>();
 
-  constructor() {
-    // Metrics, tracing and logging listeners add up; not a leak.
-    this.emitter.setMaxListeners(0);
-  }
-
-  /** Calls `listener` for every `event` from now on. */
+  /** Calls `listener` for every `event` from now on (again, if it is added twice). */
   on<E extends IntrospectionEventName>(event: E, listener: IntrospectionEventListener<E>): this {
-    this.emitter.on(event, listener);
+    this.listeners.set(event, [...(this.listeners.get(event) ?? []), listener]);
     return this;
   }
 
-  /** Stops calling `listener` for `event`. */
+  /** Stops calling `listener` for `event` (once, if it was added twice). */
   off<E extends IntrospectionEventName>(event: E, listener: IntrospectionEventListener<E>): this {
-    this.emitter.off(event, listener);
+    const current = this.listeners.get(event) ?? [];
+    const index = current.lastIndexOf(listener);
+    if (index >= 0) {
+      const rest = current.filter((_, position) => position !== index);
+      if (rest.length > 0) {
+        this.listeners.set(event, rest);
+      } else {
+        this.listeners.delete(event);
+      }
+    }
     return this;
   }
 
@@ -131,10 +140,11 @@ export class IntrospectionEvents {
    * @internal
    */
   emit<E extends IntrospectionEventName>(event: E, payload: IntrospectionEventMap[E]): void {
-    if (this.emitter.listenerCount(event) === 0) {
+    const listeners = this.listeners.get(event);
+    if (listeners === undefined) {
       return;
     }
-    for (const listener of this.emitter.listeners(event)) {
+    for (const listener of listeners) {
       try {
         const returned: unknown = (listener as IntrospectionEventListener<E>)(payload);
         if (isThenable(returned)) {

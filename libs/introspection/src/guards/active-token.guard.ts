@@ -102,8 +102,12 @@ export class ActiveTokenGuard implements CanActivate {
         route = this.routeResolver().forToken(route.merged, this.extractToken(request, route.options));
       }
       options = route.options;
-      const result = await this.introspectOnce(request, route);
-      await this.verifyBindingOnce(request, route, result);
+      const token = this.extractToken(request, options);
+      const result = await this.introspectOnce(request, route, token);
+      const binding = this.verifyBindingOnce(request, route, result, token);
+      if (binding !== undefined) {
+        await binding;
+      }
       checkTokenRequirements(result, route.requirements, this.clock.now());
       await this.onSuccess(request, result, context);
       this.telemetry?.decided(options, undefined, result);
@@ -235,20 +239,26 @@ export class ActiveTokenGuard implements CanActivate {
     request: GuardedRequest,
     route: RouteSettings,
     result: IntrospectionResult,
-  ): Promise<void> {
+    token: string,
+  ): Promise<void> | undefined {
+    const verifier = this.bindingVerifier(route.options);
+    const scheme = schemeOf(request) ?? 'bearer';
+    if (!verifier.needsCheck(result, scheme, route.requirements.dpop)) {
+      return undefined;
+    }
     let verified = this.bindings.get(request);
     if (!verified) {
       const rawHeaders = request.rawHeaders ?? request.raw?.rawHeaders;
       const binding: BindingRequest = {
-        scheme: schemeOf(request) ?? 'bearer',
-        token: this.extractToken(request, route.options),
+        scheme,
+        token,
         method: request.method,
         target: request.originalUrl ?? request.raw?.url ?? request.url,
         headers: request.headers,
         dpopCount: countAuthorizationHeaders(rawHeaders, 'dpop'),
         socket: request.socket ?? request.raw?.socket,
       };
-      verified = this.bindingVerifier(route.options).verify(result, binding, route.requirements.dpop);
+      verified = verifier.verify(result, binding, route.requirements.dpop);
       this.bindings.set(request, verified);
     }
     return verified;
@@ -277,7 +287,11 @@ export class ActiveTokenGuard implements CanActivate {
     return verifier;
   }
 
-  private introspectOnce(request: GuardedRequest, route: RouteSettings): Promise<IntrospectionResult> {
+  private introspectOnce(
+    request: GuardedRequest,
+    route: RouteSettings,
+    token: string,
+  ): Promise<IntrospectionResult> {
     let byServer = this.results.get(request);
     if (!byServer) {
       byServer = new Map();
@@ -285,18 +299,26 @@ export class ActiveTokenGuard implements CanActivate {
     }
     let result = byServer.get(route.introspection);
     if (!result) {
-      result = Promise.resolve().then(() =>
-        route.introspection.introspect(this.extractToken(request, route.options)),
-      );
+      result = route.introspection.introspect(token);
       byServer.set(route.introspection, result);
     }
     return result;
   }
 }
 
+const DPOP_SCHEME = /^dpop(?: |$)/i;
+const BEARER_SCHEME = /^bearer(?: |$)/i;
+
 /** The scheme of the request's `Authorization` header, when it is one the guard reads. */
 function schemeOf(request: GuardedRequest): BindingRequest['scheme'] | undefined {
   const header = request.headers.authorization;
-  const scheme = (Array.isArray(header) ? header[0] : header)?.split(' ')[0].toLowerCase();
-  return scheme === 'dpop' ? 'dpop' : scheme === 'bearer' ? 'bearer' : undefined;
+  const value = Array.isArray(header) ? header[0] : header;
+  // Tested in place: this runs on every request, and a split would allocate.
+  return value === undefined
+    ? undefined
+    : DPOP_SCHEME.test(value)
+      ? 'dpop'
+      : BEARER_SCHEME.test(value)
+        ? 'bearer'
+        : undefined;
 }

@@ -35,6 +35,19 @@ export interface IntrospectionCacheOptions {
   maxEntries?: number;
 
   /**
+   * How long an answer read from, or written to, a shared store (`url` or
+   * `store`) is also kept in this instance's memory, already validated, in
+   * front of the store: a hit then costs a map lookup, not a store round
+   * trip. It bounds how late this instance sees a deletion made by another
+   * instance (`invalidate()` there). Never longer than the entry's own
+   * lifetime; `0` turns the in-process tier off. With the default memory
+   * store the tier always keeps entries for their whole lifetime.
+   * Env: `INTROSPECTION_CACHE_LOCAL_TTL`.
+   * @default '1s'
+   */
+  localTtl?: Duration;
+
+  /**
    * Redis URL (`redis://` or `rediss://`) of a cache shared by several
    * instances, through `@keyv/redis`. Env: `INTROSPECTION_CACHE_URL`.
    */

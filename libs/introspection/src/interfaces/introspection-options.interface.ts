@@ -541,6 +541,8 @@ export interface ResolvedIntrospectionOptions extends ResolvedIntrospectionResou
   /** Time-to-live of inactive answers in milliseconds (at most `ttlMs`). */
   readonly negativeTtlMs: number;
   readonly cacheMaxEntries: number;
+  /** How long answers of a shared store are also kept in memory, in milliseconds (`cache.localTtl`). */
+  readonly cacheLocalTtlMs: number;
   readonly cacheUrl?: string;
   readonly cache?: Cache | Keyv;
   /** The cache secret, configured or generated for the in-memory store. */
