@@ -32,6 +32,32 @@ function tutorialFiles(): Record<string, string> {
 }
 
 /**
+ * The tutorial's edits of generated files, applied as a user would: its
+ * `import` lines go first in the file, the lines after `imports: [` go first
+ * in the generated module's `imports`, and everything the generator wrote
+ * stays (e.g. the `@nestjs/observe` set-up of `nest new`).
+ */
+function tutorialEdits(): Record<string, (generated: string) => string> {
+  const edits: Record<string, (generated: string) => string> = {};
+  for (const match of README.matchAll(/<!-- tutorial-edit: (\S+) -->\n```ts\n([\s\S]*?)\n```/g)) {
+    const lines = match[2].split('\n');
+    const imports = lines.filter((line) => line.startsWith('import '));
+    const opening = lines.findIndex((line) => line.trim() === 'imports: [');
+    const entries = lines.slice(opening + 1).filter((line) => line.trim() !== '');
+    edits[match[1]] = (generated) => {
+      if (!/imports: \[/.test(generated)) {
+        throw new Error(`${match[1]} as generated has no "imports: [": the tutorial's edit no longer applies`);
+      }
+      return `${imports.join('\n')}\n${generated.replace(/imports: \[/, `imports: [\n${entries.join('\n')}`)}`;
+    };
+  }
+  if (Object.keys(edits).length === 0) {
+    throw new Error('README.md has no tutorial-edit block: the tutorial changed shape');
+  }
+  return edits;
+}
+
+/**
  * The tutorial's `npm install` for a Nest major: its package list. Nest 11
  * apps install the Nest 11 lines of @nestjs/axios and @nestjs/config (`@4`).
  */
@@ -90,6 +116,9 @@ async function generate(
   const commonJs = packageJson.type !== 'module';
   for (const [path, source] of Object.entries(tutorialFiles())) {
     await writeFile(join(dir, path), commonJs ? forCommonJs(source) : source);
+  }
+  for (const [path, edit] of Object.entries(tutorialEdits())) {
+    await writeFile(join(dir, path), edit(await readFile(join(dir, path), 'utf8')));
   }
   const packages = tutorialInstall(major).map((name) => (name === 'nestjs-introspection' ? tarball : name));
   await sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], dir, node20);
@@ -279,9 +308,11 @@ describe('the README tutorial in applications made by the Nest generators', () =
           "import { NestFactory } from '@nestjs/core';",
           "import { NestFactory } from '@nestjs/core';\nimport { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';",
         )
+        // The adapter goes second; NestFactory options the generator passed (e.g. nest new's
+        // `{ instrument: ObserveInstrument }`) move to third.
         .replace(
-          'NestFactory.create(AppModule)',
-          'NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter())',
+          'NestFactory.create(AppModule',
+          'NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter()',
         )
         .replace('app.listen(process.env.PORT ?? 3000)', "app.listen(process.env.PORT ?? 3000, '127.0.0.1')");
       expect(fastify).toContain('new FastifyAdapter()');
