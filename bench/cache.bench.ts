@@ -22,6 +22,7 @@ import { createIntrospectionCache } from '../libs/introspection/src/cache/create
 import { IntrospectionResultCache } from '../libs/introspection/src/cache/introspection-result.cache';
 import { TestAuthorizationServer } from '../test/support/authorization-server';
 import { bearer, send } from '../test/support/http';
+import { medianLatencyUs } from './support/latency';
 
 const run = promisify(execFile);
 const clients = demoClients();
@@ -71,25 +72,6 @@ async function throughput(url: string, headers: Record<string, string>): Promise
     throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
   }
   return result.requests.average;
-}
-
-/** Median latency in microseconds of sequential keep-alive requests, from a process of its own. */
-async function medianLatencyUs(request: {
-  url: string;
-  count: number;
-  method?: string;
-  headers?: Record<string, string>;
-  body?: string;
-}): Promise<number> {
-  const { stdout } = await run(process.execPath, [
-    join(__dirname, 'latency-client.mjs'),
-    JSON.stringify(request),
-  ]);
-  const result = JSON.parse(stdout) as { p50Us: number; statuses: Record<string, number> };
-  if (Object.keys(result.statuses).some((status) => status !== '200')) {
-    throw new Error(`${request.url}: unexpected statuses ${JSON.stringify(result.statuses)}`);
-  }
-  return result.p50Us;
 }
 
 const ratio = (value: number) => value.toFixed(3);

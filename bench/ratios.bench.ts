@@ -7,22 +7,33 @@
 // latency-client.mjs) so that they do not share the app's event loop.
 // Never part of `npm test`: tests do not assert timings.
 import { cpus } from 'node:os';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { IntrospectionService } from '@app/introspection';
+import {
+  INTROSPECTION_RESOLVED_OPTIONS,
+  IntrospectionEvents,
+  IntrospectionModule,
+  IntrospectionService,
+  parseIntrospectionClaims,
+  ResolvedIntrospectionOptions,
+  systemClock,
+} from '@app/introspection';
+import { NestFactory } from '@nestjs/core';
+import { createIntrospectionCache } from '../libs/introspection/src/cache/create-introspection-cache';
+import { IntrospectionResultCache } from '../libs/introspection/src/cache/introspection-result.cache';
 import { demoClients } from '../apps/demo/src/embedded-authorization-server';
 import { TestAuthorizationServer } from '../test/support/authorization-server';
 import { ADAPTERS, authorizationServerEnv, RunningDemo, startDemo } from '../test/support/demo-app';
 import { bearer, send } from '../test/support/http';
 import { REDIS_URL } from '../test/support/redis';
 import { median, throughput } from './support/autocannon';
+import { medianLatencyUs } from './support/latency';
 
-const run = promisify(execFile);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const CONNECTIONS = 10;
 const LATENCY_REQUESTS = Number(process.env.BENCH_LATENCY_REQUESTS ?? 1500);
+/** `BENCH_ONLY=hit,redis,miss,load,flight,heap` runs some of the sections (all by default). */
+const ONLY = process.env.BENCH_ONLY?.split(',');
+const wanted = (section: string) => ONLY === undefined || ONLY.includes(section);
 
 interface Row {
   readonly label: string;
@@ -33,25 +44,6 @@ interface Row {
 }
 
 const rows: Row[] = [];
-
-/** Median latency in microseconds of sequential keep-alive requests, from a process of its own. */
-async function medianLatencyUs(request: {
-  url: string;
-  count: number;
-  method?: string;
-  headers?: Record<string, string>;
-  body?: string;
-}): Promise<number> {
-  const { stdout } = await run(process.execPath, [
-    join(__dirname, 'latency-client.mjs'),
-    JSON.stringify(request),
-  ]);
-  const result = JSON.parse(stdout) as { p50Us: number; statuses: Record<string, number> };
-  if (Object.keys(result.statuses).some((status) => status !== '200')) {
-    throw new Error(`${request.url}: unexpected statuses ${JSON.stringify(result.statuses)}`);
-  }
-  return result.p50Us;
-}
 
 /** Runs `measure` for `ROUNDS` rounds, the two sides in alternating order; returns each round's a ÷ b. */
 async function interleaved(a: () => Promise<number>, b: () => Promise<number>) {
@@ -225,6 +217,61 @@ async function singleFlight(as: TestAuthorizationServer) {
   });
 }
 
+/**
+ * Heap after GC while 1,000,000 distinct tokens go through the cache, with
+ * the memory store and with Redis, the in-process tier in front of each.
+ */
+async function heapUnderDistinctTokens(label: string, cacheOptions: Record<string, unknown>) {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run with node --expose-gc (npm run bench:ratios does)');
+  const { clientId, clientSecret } = demoClients().introspectionClients.client_secret_basic;
+  const context = await NestFactory.createApplicationContext(
+    IntrospectionModule.forRoot({
+      endpoint: 'http://127.0.0.1:1/introspect',
+      clientId,
+      clientSecret,
+      cache: cacheOptions,
+    }),
+    { logger: ['error'] },
+  );
+  const options = context.get<ResolvedIntrospectionOptions>(INTROSPECTION_RESOLVED_OPTIONS);
+  const cache = new IntrospectionResultCache(
+    createIntrospectionCache(options),
+    options,
+    systemClock,
+    new IntrospectionEvents(),
+  );
+  const result = parseIntrospectionClaims({
+    active: true,
+    token_type: 'Bearer',
+    scope: 'read:payments',
+    exp: Math.floor(Date.now() / 1000) + 600,
+    aud: demoClients().audience,
+  });
+  const heapMiB = () => {
+    gc();
+    return process.memoryUsage().heapUsed / 1024 / 1024;
+  };
+  const marks: number[] = [];
+  const total = 1_000_000;
+  const batch = 500;
+  for (let written = 0; written < total; written += batch) {
+    await Promise.all(
+      Array.from({ length: batch }, (_, index) => {
+        const token = `token-${written + index}`;
+        const localKey = cache.localKey(token, 'access_token');
+        return cache.write(cache.key(token, 'access_token'), result, localKey);
+      }),
+    );
+    if ([100_000, 500_000, 1_000_000].includes(written + batch)) marks.push(heapMiB());
+  }
+  console.log(
+    `${`heap MiB, 1,000,000 distinct tokens (${label})`.padEnd(52)} ${marks.map((mark) => mark.toFixed(1)).join(' / ')} after 100k / 500k / 1M   ratio 1M ÷ 100k ${(marks[2] / marks[0]).toFixed(3)}   target flat ${marks[2] / marks[0] < 1.1 ? 'met' : 'NOT MET'}`,
+  );
+  await cache.onModuleDestroy();
+  await context.close();
+}
+
 async function main(): Promise<void> {
   const as = await TestAuthorizationServer.start();
   try {
@@ -233,24 +280,34 @@ async function main(): Promise<void> {
     );
     console.log(`${'measure'.padEnd(52)} ${'median'.padStart(7)}  (min–max)\n`);
     for (const adapter of ADAPTERS) {
-      await hitPath(as, adapter, 'hit (memory)', {}, 0.97);
-      await hitPath(
-        as,
-        adapter,
-        'hit (Redis)',
-        {
-          INTROSPECTION_CACHE_URL: REDIS_URL,
-          INTROSPECTION_CACHE_SECRET: 'bench-cache-secret-of-this-run-0123456789',
-        },
-        0.95,
-      );
-      await missLatency(as, adapter);
-      await missLoad(as, adapter);
+      if (wanted('hit')) await hitPath(as, adapter, 'hit (memory)', {}, 0.97);
+      if (wanted('redis'))
+        await hitPath(
+          as,
+          adapter,
+          'hit (Redis)',
+          {
+            INTROSPECTION_CACHE_URL: REDIS_URL,
+            INTROSPECTION_CACHE_SECRET: 'bench-cache-secret-of-this-run-0123456789',
+          },
+          0.95,
+        );
+      if (wanted('miss')) await missLatency(as, adapter);
+      if (wanted('load')) await missLoad(as, adapter);
     }
-    await singleFlight(as);
+    if (wanted('flight')) await singleFlight(as);
   } finally {
     await as.stop();
   }
+  if (wanted('heap')) await heapUnderDistinctTokens('memory store', { ttl: '10m' });
+  // A short ttl: Redis lets the million entries go soon after.
+  if (wanted('heap'))
+    await heapUnderDistinctTokens('Redis', {
+      ttl: '5s',
+      url: REDIS_URL,
+      secret: 'bench-cache-secret-of-this-run-0123456789',
+      timeout: '5s',
+    });
   const missed = rows.filter((row) => !row.meets(median(row.ratios)));
   console.log(`\n${rows.length - missed.length} of ${rows.length} ratios meet their targets.`);
 }

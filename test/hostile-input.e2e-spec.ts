@@ -903,8 +903,9 @@ describe.each(ADAPTERS)('hostile environment on %s', (adapter) => {
       expect(inactiveAnswer.status).toBe(401);
       expect(inactiveAnswer.headers['www-authenticate']).toBe(invalidToken());
       as.answerJson(500, {});
+      // Another token: the first one's inactive answer is in this instance's memory (cache.localTtl).
       const outageAnswer = await send(`${demo.url}/payments`, {
-        headers: { authorization: `Bearer ${TOKEN}` },
+        headers: { authorization: `Bearer ${TOKEN}-2` },
       });
       expect(outageAnswer.status).toBe(503);
       expectNothingGranted(outageAnswer.status, outageAnswer.body);

@@ -34,6 +34,20 @@ import { failureHeaders, toGuardException } from './guard-failure';
 import { RouteResolver, RouteSettings } from './route-resolver';
 import { IntrospectionTelemetry } from '../telemetry/introspection-telemetry';
 
+/**
+ * The introspections of one request, by introspector: one per request even
+ * when the guard runs twice (decorator on both the controller and the
+ * method). Kept on the request itself, a short list rather than a map: it
+ * is read on every request and almost always holds one entry.
+ */
+const INTROSPECTIONS = Symbol('introspections of this request');
+
+interface RequestIntrospection {
+  readonly introspection: IntrospectionService;
+  readonly result: Promise<IntrospectionResult>;
+  readonly next?: RequestIntrospection;
+}
+
 /** The request shape the guard reads, on Express and Fastify alike. */
 export interface GuardedRequest {
   headers: Record<string, string | string[] | undefined>;
@@ -49,6 +63,7 @@ export interface GuardedRequest {
   /** The connection, for its TLS client certificate (RFC 8705) and peer address. */
   socket?: PeerCertificateSocket;
   [INTROSPECTION_REQUEST_PROPERTY]?: IntrospectionResult;
+  [INTROSPECTIONS]?: RequestIntrospection;
 }
 
 /**
@@ -68,9 +83,6 @@ export interface GuardedRequest {
 @Injectable()
 export class ActiveTokenGuard implements CanActivate {
   protected readonly logger = new Logger('Introspection');
-  // One introspection per request even when the guard runs twice (decorator
-  // on both the controller and the method).
-  private readonly results = new WeakMap<object, Map<IntrospectionService, Promise<IntrospectionResult>>>();
   // A property, not a constructor parameter, so subclasses' constructors stay as they are.
   @Inject(ModuleRef) private readonly moduleRef?: ModuleRef;
   @Inject(ModulesContainer) private readonly modules?: ModulesContainer;
@@ -292,16 +304,14 @@ export class ActiveTokenGuard implements CanActivate {
     route: RouteSettings,
     token: string,
   ): Promise<IntrospectionResult> {
-    let byServer = this.results.get(request);
-    if (!byServer) {
-      byServer = new Map();
-      this.results.set(request, byServer);
+    const first = request[INTROSPECTIONS];
+    for (let known = first; known !== undefined; known = known.next) {
+      if (known.introspection === route.introspection) {
+        return known.result;
+      }
     }
-    let result = byServer.get(route.introspection);
-    if (!result) {
-      result = route.introspection.introspect(token);
-      byServer.set(route.introspection, result);
-    }
+    const result = route.introspection.introspect(token);
+    request[INTROSPECTIONS] = { introspection: route.introspection, result, next: first };
     return result;
   }
 }
