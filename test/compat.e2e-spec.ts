@@ -46,7 +46,9 @@ function tutorialEdits(): Record<string, (generated: string) => string> {
     const entries = lines.slice(opening + 1).filter((line) => line.trim() !== '');
     edits[match[1]] = (generated) => {
       if (!/imports: \[/.test(generated)) {
-        throw new Error(`${match[1]} as generated has no "imports: [": the tutorial's edit no longer applies`);
+        throw new Error(
+          `${match[1]} as generated has no "imports: [": the tutorial's edit no longer applies`,
+        );
       }
       return `${imports.join('\n')}\n${generated.replace(/imports: \[/, `imports: [\n${entries.join('\n')}`)}`;
     };
