@@ -244,6 +244,19 @@ describe('RevocationChannel', () => {
       }
     });
 
+    it('never logs the URL, which may hold a password', async () => {
+      // This Redis has no password: AUTH fails, and the channel stays deaf.
+      const url = redis.url.replace('redis://', 'redis://:hunter2-password@');
+      const { channel, heard } = open({ url });
+      await channel.start();
+      expect(channel.hearing).toBe(false);
+      expect(heard.warnings).toHaveLength(1);
+      expect(heard.warnings[0]).not.toContain('hunter2');
+      expect(heard.warnings[0]).not.toContain(redis.url.replace('redis://', ''));
+      const error = await rejectionOf(channel.publishEvict('k'));
+      expect(error.message).not.toContain('hunter2');
+    });
+
     it('starts deaf when Redis is not there, without failing', async () => {
       await redis.stop();
       const { channel, heard } = open({ url: redis.url });
@@ -252,6 +265,18 @@ describe('RevocationChannel', () => {
       expect(heard.hearing).toEqual([]);
       expect(heard.warnings.join()).toContain('Reconnecting');
     });
+  });
+
+  it('keeps delivering when a listener throws, and warns once', async () => {
+    const a = await started();
+    a.channel.onEvict(() => {
+      throw new Error('listener bug');
+    });
+    await a.channel.publishEvict('k1');
+    await a.channel.publishEvict('k2');
+    await waitFor('A to hear both', () => a.heard.evictions.length === 2);
+    expect(a.channel.hearing).toBe(true);
+    expect(a.heard.warnings).toEqual(['A revocation channel listener threw: Error.']);
   });
 
   describe('behind a connection that breaks', () => {
