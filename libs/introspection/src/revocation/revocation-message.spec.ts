@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import { type RevocationMessage, RevocationMessageSeal } from './revocation-message';
 
@@ -78,3 +79,21 @@ function sealPayload(payload: string): string {
     .digest('base64url');
   return JSON.stringify({ v: 1, p: payload, m: mac });
 }
+
+describe('RevocationMessageSeal, altered on the wire', () => {
+  const seal = new RevocationMessageSeal([current], CHANNEL);
+
+  it('opens a message with any character changed as the same message or not at all', () => {
+    const wire = seal.seal(cutoff, 'instance-1');
+    fc.assert(
+      fc.property(fc.nat({ max: wire.length - 1 }), fc.string({ minLength: 1, maxLength: 1 }), (at, char) => {
+        const altered = wire.slice(0, at) + char + wire.slice(at + 1);
+        const opened = seal.open(altered);
+        if (typeof opened !== 'string') {
+          expect(opened).toEqual({ message: cutoff, instance: 'instance-1' });
+        }
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+});
