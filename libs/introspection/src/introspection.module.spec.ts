@@ -257,7 +257,7 @@ describe('IntrospectionModule', () => {
         ttlMs: 0,
         negativeTtlMs: 0,
         cacheMaxEntries: 10_000,
-        cacheLocalTtlMs: 1_000,
+        cacheLocalTtlMs: undefined,
         cacheSecret: expect.any(KeyObject),
         cachePreviousSecrets: [],
         cacheTimeoutMs: 100,

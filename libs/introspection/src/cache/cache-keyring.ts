@@ -21,6 +21,8 @@ export interface CacheEntryContent {
   readonly claims: string;
   readonly storedAt: number;
   readonly expiresAt: number;
+  /** When the introspection that produced the answer started (absent in entries of earlier versions). */
+  readonly requestedAt?: number;
   readonly staleUntil?: number;
   readonly jwt?: string;
 }
@@ -109,6 +111,8 @@ export class CacheKeyring {
           entry.expiresAt,
           entry.staleUntil ?? null,
           entry.jwt ?? null,
+          // Appended only when present: entries written before it existed still verify.
+          ...(entry.requestedAt === undefined ? [] : [entry.requestedAt]),
         ]),
       )
       .digest();

@@ -17,9 +17,33 @@ import { parseIntrospectionClaims } from '../result/introspection-response.parse
 import { CacheKeyring } from './cache-keyring';
 import { cacheLifetimeMs } from './cache-lifetime';
 import { LocalResultTier } from './local-result-tier';
+import { Revocations } from '../revocation/revocations';
 
 /** How long a failing store is bypassed before it is tried again. */
 const STORE_RETRY_INTERVAL_MS = 5_000;
+
+/**
+ * How long the in-process tier may keep an answer (bounded by the answer's
+ * own freshness in any case): as long as it likes in front of the memory
+ * store, or of Redis with the revocation channel (which pushes deletions
+ * made elsewhere), unless `cache.localTtl` says otherwise; `cache.localTtl`
+ * (default 1 s) in front of a store of the user's own.
+ */
+function localTierAge(options: ResolvedIntrospectionOptions, revocations?: Revocations): number {
+  if (options.cacheLocalTtlMs !== undefined) {
+    return options.cacheLocalTtlMs;
+  }
+  if (options.cache !== undefined) {
+    return DEFAULT_LOCAL_TTL_MS;
+  }
+  if (options.cacheUrl !== undefined && !revocations?.distributed) {
+    return DEFAULT_LOCAL_TTL_MS;
+  }
+  return Number.POSITIVE_INFINITY;
+}
+
+/** `cache.localTtl` in front of a shared store that pushes no deletions. */
+export const DEFAULT_LOCAL_TTL_MS = 1_000;
 
 /** What `attempt` returns when the store failed or did not answer in time. */
 const FAILED = Symbol('failed');
@@ -38,7 +62,8 @@ function staleWindowMs(result: IntrospectionResult, staleIfErrorMs: number, fres
 interface Decoded {
   readonly result: IntrospectionResult;
   readonly freshUntil: number;
-  readonly storedAt: number;
+  /** When its introspection started; 0 for entries that do not say (every cut-off then applies). */
+  readonly requestedAt: number;
 }
 
 /** What the store holds per token: the server's answer, never a token or secret. */
@@ -47,6 +72,8 @@ interface CacheEntry {
   readonly claims: string;
   /** When the answer was received, by the writer's clock. */
   readonly storedAt: number;
+  /** When the introspection that produced it started, by the writer's clock (for cut-offs, see `Revocations`). */
+  readonly requestedAt?: number;
   /** When the entry stops being usable, by the writer's clock. */
   readonly expiresAt: number;
   /**
@@ -91,6 +118,7 @@ export class IntrospectionResultCache implements OnModuleDestroy {
     @Inject(INTROSPECTION_CLOCK) private readonly clock: Clock,
     private readonly events: IntrospectionEvents,
     @Optional() @Inject(INTROSPECTION_REGISTRATION_NAME) namespace?: string,
+    @Optional() private readonly revocations?: Revocations,
   ) {
     this.keyring = new CacheKeyring([options.cacheSecret, ...options.cachePreviousSecrets], {
       responseFormat: options.responseFormat,
@@ -103,11 +131,12 @@ export class IntrospectionResultCache implements OnModuleDestroy {
     });
     // In front of a shared store, memory may lag behind deletions by other
     // instances: bounded by cache.localTtl. The memory store is ours alone.
-    const shared = options.cacheUrl !== undefined || options.cache !== undefined;
-    this.tier = new LocalResultTier(
-      cache ? options.cacheMaxEntries : 0,
-      shared ? options.cacheLocalTtlMs : Number.POSITIVE_INFINITY,
-    );
+    // With the revocation channel, deletions elsewhere are pushed here at
+    // once, and memory may keep entries as long as the store (see `localTierAge`).
+    this.tier = new LocalResultTier(cache ? options.cacheMaxEntries : 0, localTierAge(options, revocations));
+    revocations?.onEvict((key) => this.tier.evictStoreKey(key));
+    // Deaf, this instance could miss a revocation: forget what memory holds.
+    revocations?.onDeaf(() => this.tier.clear());
     if (!cache && (options.cacheUrl || options.cache)) {
       this.logger.warn(
         'A cache store is configured but ttl is 0, so no answer is cached; set ttl to use it.',
@@ -126,6 +155,11 @@ export class IntrospectionResultCache implements OnModuleDestroy {
     for (const store of cache?.stores ?? []) {
       store.on('error', () => this.storeFailed('error'));
     }
+  }
+
+  /** Whether the in-process tier may be used now: not while revocations from elsewhere could be missed. */
+  private get tierUsable(): boolean {
+    return this.revocations === undefined || this.revocations.hearing;
   }
 
   /** Whether answers are cached at all (`ttl` > 0). */
@@ -153,7 +187,21 @@ export class IntrospectionResultCache implements OnModuleDestroy {
    * validated and frozen, no store call. `undefined` when there is none.
    */
   readLocal(localKey: string): IntrospectionResult | undefined {
-    return this.tier.get(localKey, this.clock.now())?.result;
+    const entry = this.tier.get(localKey, this.clock.now());
+    if (entry === undefined) {
+      return undefined;
+    }
+    const revocations = this.revocations;
+    if (revocations !== undefined && (!revocations.hearing || revocations.revokes(entry.result, entry.requestedAt))) {
+      this.tier.evict(localKey);
+      return undefined;
+    }
+    return entry.result;
+  }
+
+  /** Whether a cut-off marker (`invalidateWhere`) makes `result`, asked for at `requestedAt`, unusable. */
+  revoked(result: IntrospectionResult, requestedAt: number): boolean {
+    return this.revocations?.revokes(result, requestedAt) ?? false;
   }
 
   /**
@@ -185,19 +233,26 @@ export class IntrospectionResultCache implements OnModuleDestroy {
   }
 
   /** Keeps `result` for its lifetime (see `cacheLifetimeMs`), if it has one, plus its stale-if-error window. */
-  async write(key: string, result: IntrospectionResult, localKey?: string): Promise<void> {
+  async write(
+    key: string,
+    result: IntrospectionResult,
+    localKey?: string,
+    requestedAt = this.clock.now(),
+  ): Promise<void> {
     const now = this.clock.now();
     const lifetime = cacheLifetimeMs(result, this.options, now);
-    if (lifetime <= 0) {
+    // An answer asked for before a cut-off that matches it is not kept, even when it arrives after it.
+    if (lifetime <= 0 || this.revoked(result, requestedAt)) {
       return;
     }
-    if (localKey !== undefined) {
-      this.tier.set(localKey, key, result, { now, freshUntil: now + lifetime, requestedAt: now });
+    if (localKey !== undefined && this.tierUsable) {
+      this.tier.set(localKey, key, result, { now, freshUntil: now + lifetime, requestedAt });
     }
     const staleFor = result.active ? staleWindowMs(result, this.options.staleIfErrorMs, now + lifetime) : 0;
     const content = {
       claims: JSON.stringify(result.claims),
       storedAt: now,
+      requestedAt,
       expiresAt: now + lifetime,
       ...(staleFor > 0 ? { staleUntil: now + lifetime + staleFor } : {}),
       ...(result.jwt === undefined ? {} : { jwt: result.jwt }),
@@ -239,8 +294,18 @@ export class IntrospectionResultCache implements OnModuleDestroy {
     // A store that reports errors as events only (Keyv without throwOnErrors) resolves anyway.
     if (outcome === FAILED || this.failures !== failuresBefore) {
       this.bury(key);
+      // The others bypass their memory while the channel is deaf, so it is worth telling them anyway.
+      await this.revocations?.evicted(key).catch(() => undefined);
       throw new IntrospectionCacheError(
         `The introspection cache store did not confirm deleting the token's entry (it failed or did not answer within ${this.options.cacheTimeoutMs} ms). This instance will not use that entry again; other instances sharing the store may serve it until it expires, for up to ${Math.ceil(this.tombstoneLifetimeMs / 1000)}s. Retry the invalidation once the store answers.`,
+      );
+    }
+    // Deleted from the store: every instance's memory must drop it too.
+    try {
+      await this.revocations?.evicted(key);
+    } catch {
+      throw new IntrospectionCacheError(
+        'The token\'s cache entry was deleted, but the other instances could not be told at once (the revocation channel did not confirm within cache.timeout); they drop it from memory within their reconnection to Redis, or when it expires there. Retry the invalidation.',
       );
     }
   }
@@ -308,11 +373,14 @@ export class IntrospectionResultCache implements OnModuleDestroy {
       }
       const decoded = this.decode(generationKey, generation, entry, stale);
       if (typeof decoded !== 'string') {
-        if (!stale && localKey !== undefined) {
+        if (this.revoked(decoded.result, decoded.requestedAt)) {
+          return undefined;
+        }
+        if (!stale && localKey !== undefined && this.tierUsable) {
           this.tier.set(localKey, key, decoded.result, {
             now: this.clock.now(),
             freshUntil: decoded.freshUntil,
-            requestedAt: decoded.storedAt,
+            requestedAt: decoded.requestedAt,
           });
         }
         return decoded.result;
@@ -395,10 +463,11 @@ export class IntrospectionResultCache implements OnModuleDestroy {
       return 'unreadable';
     }
     const entry = value as Partial<CacheEntry>;
-    const { claims, storedAt, expiresAt, staleUntil, jwt, mac } = entry;
+    const { claims, storedAt, expiresAt, staleUntil, jwt, mac, requestedAt } = entry;
     if (
       typeof claims !== 'string' ||
       typeof storedAt !== 'number' ||
+      (requestedAt !== undefined && typeof requestedAt !== 'number') ||
       typeof expiresAt !== 'number' ||
       (staleUntil !== undefined && typeof staleUntil !== 'number') ||
       (jwt !== undefined && typeof jwt !== 'string')
@@ -429,11 +498,13 @@ export class IntrospectionResultCache implements OnModuleDestroy {
     // instance with a longer ttl cannot extend it.
     const freshUntil = storedAt + cacheLifetimeMs(result, this.options, storedAt);
     if (!stale) {
-      return freshUntil > now ? { result, freshUntil: Math.min(freshUntil, expiresAt), storedAt } : 'expired';
+      return freshUntil > now
+        ? { result, freshUntil: Math.min(freshUntil, expiresAt), requestedAt: requestedAt ?? 0 }
+        : 'expired';
     }
     // Stale answers: active only, within this instance's window, never past exp.
     return result.active && staleWindowMs(result, this.options.staleIfErrorMs, freshUntil) + freshUntil > now
-      ? { result, freshUntil, storedAt }
+      ? { result, freshUntil, requestedAt: requestedAt ?? 0 }
       : 'expired';
   }
 }

@@ -422,7 +422,7 @@ describe('parseIntrospectionEnv', () => {
       tokenScope: undefined,
       negativeTtlMs: 10_000,
       cacheMaxEntries: 10_000,
-      cacheLocalTtlMs: 1_000,
+      cacheLocalTtlMs: undefined,
       cacheUrl: undefined,
       cache: undefined,
       ...CACHE_SECRET_DEFAULTS,

@@ -10,7 +10,6 @@ import { MAX_TIMER_MS } from './resolve-transport-options';
 
 const DEFAULT_NEGATIVE_TTL = '10s';
 const DEFAULT_CACHE_TIMEOUT = '100ms';
-const DEFAULT_CACHE_LOCAL_TTL = '1s';
 /**
  * The memory store's bound: @cacheable/memory turns a larger `lruSize`
  * into 0, which removes the bound altogether.
@@ -58,8 +57,9 @@ export function resolveCacheOptions(value: unknown): ResolvedCacheSettings {
       'needs the cache: set cache.ttl too (stale answers are cached answers kept past ttl).',
     );
   }
-  const cacheLocalTtlMs = duration(given(c.localTtl) ?? DEFAULT_CACHE_LOCAL_TTL, 'cache.localTtl');
-  if (cacheLocalTtlMs < 0 || cacheLocalTtlMs > MAX_TIMER_MS) {
+  const localTtl = given(c.localTtl);
+  const cacheLocalTtlMs = localTtl === undefined ? undefined : duration(localTtl, 'cache.localTtl');
+  if (cacheLocalTtlMs !== undefined && (cacheLocalTtlMs < 0 || cacheLocalTtlMs > MAX_TIMER_MS)) {
     throw new IntrospectionConfigurationError(
       'cache.localTtl',
       'must be a duration of at least 0, e.g. "1s" (0 keeps nothing in memory in front of a shared store).',

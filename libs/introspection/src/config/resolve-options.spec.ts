@@ -53,7 +53,7 @@ describe('resolveIntrospectionOptions', () => {
       tokenScope: undefined,
       negativeTtlMs: 0,
       cacheMaxEntries: 10_000,
-      cacheLocalTtlMs: 1_000,
+      cacheLocalTtlMs: undefined,
       cacheUrl: undefined,
       cache: undefined,
       ...CACHE_SECRET_DEFAULTS,

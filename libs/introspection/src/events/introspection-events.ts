@@ -69,6 +69,20 @@ export interface IntrospectionEventMap {
    * it is not an entry at all.
    */
   'cache.rejected': { reason: 'unauthenticated' | 'unreadable' };
+  /**
+   * A cut-off marker (`invalidateWhere`, a security event) was applied:
+   * made here (`self`), pushed by another instance (`peer`), or loaded from
+   * Redis on (re)connection (`store`).
+   */
+  'revocation.cutoff': { origin: 'self' | 'peer' | 'store' };
+  /** A token's entry was evicted from memory, by this instance (`self`) or another (`peer`). */
+  'revocation.evicted': { origin: 'self' | 'peer' | 'store' };
+  /**
+   * The revocation channel (Redis pub/sub, with `cache.url`) started or
+   * stopped hearing the other instances; while it does not, answers are not
+   * served from memory.
+   */
+  'revocation.channel': { hearing: boolean };
   /** The endpoint's circuit breaker opened after `failures` consecutive failures. */
   'breaker.opened': { endpoint: string; failures: number; cooldownMs: number };
   /** The cool-down is over: one probe request may go through. */

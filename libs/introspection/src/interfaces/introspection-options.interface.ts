@@ -541,8 +541,12 @@ export interface ResolvedIntrospectionOptions extends ResolvedIntrospectionResou
   /** Time-to-live of inactive answers in milliseconds (at most `ttlMs`). */
   readonly negativeTtlMs: number;
   readonly cacheMaxEntries: number;
-  /** How long answers of a shared store are also kept in memory, in milliseconds (`cache.localTtl`). */
-  readonly cacheLocalTtlMs: number;
+  /**
+   * How long answers are also kept in memory in front of the store, in
+   * milliseconds (`cache.localTtl`); unset: as long as the store, or 1 s in
+   * front of a shared store that does not push deletions.
+   */
+  readonly cacheLocalTtlMs?: number;
   readonly cacheUrl?: string;
   readonly cache?: Cache | Keyv;
   /** The cache secret, configured or generated for the in-memory store. */
