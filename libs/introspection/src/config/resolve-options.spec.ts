@@ -57,6 +57,7 @@ describe('resolveIntrospectionOptions', () => {
       cache: undefined,
       ...CACHE_SECRET_DEFAULTS,
       cacheTimeoutMs: 100,
+      cacheCoalescing: 'local',
       tokenTypeHint: 'access_token',
       timeoutMs: 5_000,
       clockToleranceMs: 5_000,
@@ -91,6 +92,7 @@ describe('resolveIntrospectionOptions', () => {
           previousSecrets: [PREVIOUS_CACHE_SECRET],
           timeout: '250ms',
           staleIfError: '5m',
+          coalescing: 'distributed',
         },
         transport: {
           timeout: '500ms',
@@ -164,6 +166,7 @@ describe('resolveIntrospectionOptions', () => {
       cacheSecret: expect.any(KeyObject),
       cachePreviousSecrets: [expect.any(KeyObject)],
       cacheTimeoutMs: 250,
+      cacheCoalescing: 'distributed',
       tokenTypeHint: 'refresh_token',
       timeoutMs: 500,
       clockToleranceMs: 0,
