@@ -289,6 +289,20 @@ describe('DistributedCoalescing', () => {
       expect(await redis.exists(`introspection:coalescing:lock:${key}`)).toBe(0);
     });
 
+    it('connects at module init and closes at module destroy, then runs lookups without a lock', async () => {
+      const made = instance(url);
+      await made.onModuleInit();
+      const locked = await holding(made, 'active');
+      expect(await redis.exists(`introspection:coalescing:lock:${key}`)).toBe(1);
+      locked.release();
+      await locked.done;
+      await made.onModuleDestroy();
+      const unlocked = await holding(made, 'active');
+      expect(await redis.exists(`introspection:coalescing:lock:${key}`)).toBe(0);
+      unlocked.release();
+      await expect(unlocked.done).resolves.toBe('active');
+    });
+
     it('runs the lookup directly once closed', async () => {
       const made = instance(url);
       await made.close();

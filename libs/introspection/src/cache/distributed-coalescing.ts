@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { createClient } from '@redis/client';
 import { randomBytes } from 'node:crypto';
 import type { IntrospectionEvents } from '../events/introspection-events';
@@ -75,7 +75,7 @@ export interface DistributedCoalescingSettings {
  * `introspection:coalescing:`.
  * @internal
  */
-export class DistributedCoalescing {
+export class DistributedCoalescing implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Introspection');
   private readonly clock: Clock;
   private readonly retryIntervalMs: number;
@@ -190,6 +190,15 @@ export class DistributedCoalescing {
    */
   async connect(): Promise<void> {
     await this.connection(Number.POSITIVE_INFINITY);
+  }
+
+  /** Connects at boot (see `connect`), so that the first requests are coalesced too. */
+  onModuleInit(): Promise<void> {
+    return this.connect();
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.close();
   }
 
   /** Closes the connections at once; calls waiting for another instance run their own lookup. */
