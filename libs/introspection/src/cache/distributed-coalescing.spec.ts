@@ -423,5 +423,41 @@ describe('DistributedCoalescing', () => {
         await server.stop();
       }
     });
+
+    it('does not let a late failure on connections torn down before close the new ones', async () => {
+      const first = await RedisProcess.start();
+      const made = instance(first.url);
+      await made.connect();
+      const key = randomUUID();
+      const old = { calls: 0 };
+      const held = gate();
+      // A lookup that holds its lock across the outage: its release fails on the old connection.
+      const stale = made.run(key, 60_000, lookup(old, key, 'old', held.opened), readShared(key));
+      await until(() => old.calls === 1);
+      await first.stop();
+      await until(() => degraded.length === 1);
+      const second = await RedisProcess.start(first.port);
+      try {
+        now += 5_000;
+        await made.connect();
+        held.open();
+        await expect(stale).resolves.toBe('old');
+        // Still connected: the next lookup takes its lock in Redis, and nothing more was reported.
+        const probe = createClient({ url: second.url });
+        await probe.connect();
+        const next = randomUUID();
+        const counter = { calls: 0 };
+        const locked = gate();
+        const call = made.run(next, 60_000, lookup(counter, next, 'new', locked.opened), readShared(next));
+        await until(() => counter.calls === 1);
+        expect(await probe.exists(`introspection:coalescing:lock:${next}`)).toBe(1);
+        locked.open();
+        await expect(call).resolves.toBe('new');
+        await probe.close();
+        expect(degraded).toHaveLength(1);
+      } finally {
+        await second.stop();
+      }
+    });
   });
 });

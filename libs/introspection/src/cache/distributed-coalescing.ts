@@ -169,7 +169,7 @@ export class DistributedCoalescing implements OnModuleInit, OnModuleDestroy {
             expiration: { type: 'PX', value: this.settings.lockTtlMs },
           })) === 'OK';
       } catch (error) {
-        this.failed(error);
+        this.failed(error, redis.commands);
         return work();
       }
       this.answered();
@@ -224,7 +224,7 @@ export class DistributedCoalescing implements OnModuleInit, OnModuleDestroy {
         await redis.commands.eval(RELEASE_SCRIPT, { keys: [lock], arguments: [owner, this.channel, key] });
       } catch (error) {
         // The lock expires on its own; the waiting instances notice it by polling.
-        this.failed(error);
+        this.failed(error, redis.commands);
       }
     }
   }
@@ -249,7 +249,7 @@ export class DistributedCoalescing implements OnModuleInit, OnModuleDestroy {
       try {
         held = (await redis.commands.exists(lock)) === 1;
       } catch (error) {
-        this.failed(error);
+        this.failed(error, redis.commands);
         return work();
       }
       if (!held) {
@@ -307,11 +307,7 @@ export class DistributedCoalescing implements OnModuleInit, OnModuleDestroy {
         commandOptions: { timeout: this.settings.commandTimeoutMs },
       });
       // Errors also surface on the commands; an unhandled 'error' event would crash the process.
-      made.on('error', (error: unknown) => {
-        if (this.clients.includes(made)) {
-          this.failed(error);
-        }
-      });
+      made.on('error', (error: unknown) => this.failed(error, made));
       this.clients.push(made);
       return made;
     };
@@ -380,8 +376,15 @@ export class DistributedCoalescing implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** Tears the connections down and bypasses Redis for the retry interval, reported once per interval. */
-  private failed(error: unknown): void {
+  /**
+   * Tears the connections down and bypasses Redis for the retry interval,
+   * reported once per interval. A failure of `client` when it belongs to
+   * connections torn down before is ignored: it must not close newer ones.
+   */
+  private failed(error: unknown, client?: RedisClient): void {
+    if (client !== undefined && !this.clients.includes(client)) {
+      return;
+    }
     this.disconnect();
     if (this.closed) {
       return;
