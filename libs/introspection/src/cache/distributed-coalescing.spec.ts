@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { createClient } from '@redis/client';
 import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { RedisProcess } from '../../../../test/support/redis';
 import { resolveIntrospectionOptions } from '../config/resolve-options';
 import { IntrospectionEventMap, IntrospectionEvents } from '../events/introspection-events';
@@ -457,6 +458,55 @@ describe('DistributedCoalescing', () => {
         expect(degraded).toHaveLength(1);
       } finally {
         await second.stop();
+      }
+    });
+
+    it('resolves every call with its own lookup when Redis accepts connections but never answers, reported as a timeout', async () => {
+      // Accepts connections and never answers: the connection's own deadline must hold.
+      const sockets: Socket[] = [];
+      const silent = createServer((socket) => sockets.push(socket));
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      try {
+        const made = instance(`redis://127.0.0.1:${(silent.address() as AddressInfo).port}`, {
+          commandTimeoutMs: 20,
+          connectTimeoutMs: 50,
+        });
+        const key = randomUUID();
+        const counter = { calls: 0 };
+        await made.connect();
+        expect(degraded).toStrictEqual([{ reason: 'timeout', retryInMs: 5_000 }]);
+        const results = await Promise.all(
+          Array.from({ length: 5 }, () =>
+            made.run(key, 60_000, lookup(counter, key, 'active'), readShared(key)),
+          ),
+        );
+        expect(results).toStrictEqual(Array.from({ length: 5 }, () => 'active'));
+        expect(counter.calls).toBe(5);
+      } finally {
+        sockets.forEach((socket) => socket.destroy());
+        await new Promise((resolve) => silent.close(resolve));
+      }
+    });
+
+    it('runs the lookup itself when a command is slower than its deadline, reported as a timeout', async () => {
+      const server = await RedisProcess.start();
+      try {
+        const made = instance(server.url, { commandTimeoutMs: 50 });
+        await made.connect();
+        const admin = createClient({ url: server.url });
+        await admin.connect();
+        // Redis stops answering every client for a while: the lock's SET times out.
+        await admin.sendCommand(['CLIENT', 'PAUSE', '2000', 'ALL']);
+        const key = randomUUID();
+        const counter = { calls: 0 };
+        await expect(made.run(key, 60_000, lookup(counter, key, 'active'), readShared(key))).resolves.toBe(
+          'active',
+        );
+        expect(counter.calls).toBe(1);
+        expect(degraded).toStrictEqual([{ reason: 'timeout', retryInMs: 5_000 }]);
+        admin.destroy();
+      } finally {
+        await server.stop();
       }
     });
   });

@@ -9,7 +9,7 @@ import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-o
 const DEFAULT_RETRY_INTERVAL_MS = 5_000;
 /** How often a waiting call looks at the lock itself: the safety net of the notification, the fast path. */
 const DEFAULT_POLL_INTERVAL_MS = 50;
-/** The longest a connection may take to open; requests wait for it at most `commandTimeoutMs`. */
+/** The longest the connections may take to open, at least; requests wait for them at most `commandTimeoutMs`. */
 const MIN_CONNECT_TIMEOUT_MS = 2_000;
 
 /**
@@ -23,6 +23,26 @@ redis.call('publish', ARGV[2], ARGV[3])
 return released`;
 
 type RedisClient = ReturnType<typeof createClient>;
+
+/** Redis did not answer in time: the connections did not open, or a command got no reply. */
+class RedisTimeoutError extends Error {
+  override readonly name = 'TimeoutError';
+}
+
+/** `operation`, rejected with a `RedisTimeoutError` when it takes longer than `ms`. */
+async function within<T>(ms: number, operation: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      operation,
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new RedisTimeoutError()), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** The two connections of one instance: commands, and the subscription to "done" notifications. */
 interface Connection {
@@ -51,6 +71,11 @@ export interface DistributedCoalescingSettings {
    * (it crashed): longer than one lookup (introspection and cache write).
    */
   readonly lockTtlMs: number;
+  /**
+   * The longest the connections may take to open (connect and subscribe);
+   * past it, Redis is bypassed. @default 2000, or `commandTimeoutMs` when longer
+   */
+  readonly connectTimeoutMs?: number;
   /** How long Redis is bypassed after a failure. @default 5000 */
   readonly retryIntervalMs?: number;
   /** How often a waiting call looks at the lock, notified or not. @default 50 */
@@ -164,10 +189,12 @@ export class DistributedCoalescing implements OnModuleInit, OnModuleDestroy {
       let acquired: boolean;
       try {
         acquired =
-          (await redis.commands.set(lock, owner, {
-            condition: 'NX',
-            expiration: { type: 'PX', value: this.settings.lockTtlMs },
-          })) === 'OK';
+          (await this.command(
+            redis.commands.set(lock, owner, {
+              condition: 'NX',
+              expiration: { type: 'PX', value: this.settings.lockTtlMs },
+            }),
+          )) === 'OK';
       } catch (error) {
         this.failed(error, redis.commands);
         return work();
@@ -221,7 +248,9 @@ export class DistributedCoalescing implements OnModuleInit, OnModuleDestroy {
       return (await readShared()) ?? (await work());
     } finally {
       try {
-        await redis.commands.eval(RELEASE_SCRIPT, { keys: [lock], arguments: [owner, this.channel, key] });
+        await this.command(
+          redis.commands.eval(RELEASE_SCRIPT, { keys: [lock], arguments: [owner, this.channel, key] }),
+        );
       } catch (error) {
         // The lock expires on its own; the waiting instances notice it by polling.
         this.failed(error, redis.commands);
@@ -247,7 +276,7 @@ export class DistributedCoalescing implements OnModuleInit, OnModuleDestroy {
       await wake.next(Math.min(this.pollIntervalMs, remaining));
       let held: boolean;
       try {
-        held = (await redis.commands.exists(lock)) === 1;
+        held = (await this.command(redis.commands.exists(lock))) === 1;
       } catch (error) {
         this.failed(error, redis.commands);
         return work();
@@ -294,17 +323,18 @@ export class DistributedCoalescing implements OnModuleInit, OnModuleDestroy {
   }
 
   private async open(): Promise<Connection> {
+    const connectTimeoutMs =
+      this.settings.connectTimeoutMs ?? Math.max(MIN_CONNECT_TIMEOUT_MS, this.settings.commandTimeoutMs);
     const client = (): RedisClient => {
       const made: RedisClient = createClient({
         url: this.settings.url,
         socket: {
-          connectTimeout: Math.max(MIN_CONNECT_TIMEOUT_MS, this.settings.commandTimeoutMs),
+          connectTimeout: connectTimeoutMs,
           // A lost connection is opened again after the retry interval, not in a loop meanwhile.
           reconnectStrategy: false,
         },
         // Commands fail at once while disconnected instead of queueing past their deadline.
         disableOfflineQueue: true,
-        commandOptions: { timeout: this.settings.commandTimeoutMs },
       });
       // Errors also surface on the commands; an unhandled 'error' event would crash the process.
       made.on('error', (error: unknown) => this.failed(error, made));
@@ -313,9 +343,20 @@ export class DistributedCoalescing implements OnModuleInit, OnModuleDestroy {
     };
     const commands = client();
     const subscriber = client();
-    await Promise.all([commands.connect(), subscriber.connect()]);
-    await subscriber.subscribe(this.channel, (key) => this.notify(key));
+    // A Redis that accepts connections but never answers would leave them opening forever.
+    await within(
+      connectTimeoutMs,
+      (async () => {
+        await Promise.all([commands.connect(), subscriber.connect()]);
+        await subscriber.subscribe(this.channel, (key) => this.notify(key));
+      })(),
+    );
     return { commands, subscriber };
+  }
+
+  /** One command within `commandTimeoutMs`: the client's own timeout covers only the wait to be sent, not the reply. */
+  private command<T>(operation: Promise<T>): Promise<T> {
+    return within(this.settings.commandTimeoutMs, operation);
   }
 
   /** Wakes the calls waiting for `key`. */
