@@ -15,8 +15,9 @@ export class RedisProcess {
     readonly url: string,
   ) {}
 
-  static async start(): Promise<RedisProcess> {
-    const port = await freePort();
+  /** Starts one on `port` (e.g. that of a server stopped before, to bring it back), or on a free port. */
+  static async start(port?: number): Promise<RedisProcess> {
+    port ??= await freePort();
     const child = spawn(
       'redis-server',
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
@@ -34,6 +35,11 @@ export class RedisProcess {
       });
     });
     return new RedisProcess(child, `redis://127.0.0.1:${port}`);
+  }
+
+  /** The port it listens on. */
+  get port(): number {
+    return Number(new URL(this.url).port);
   }
 
   /** Kills the server and waits for it to exit. */

@@ -82,7 +82,7 @@ export type {
   RpcAuthorizationExtractor,
 } from './interfaces/introspection-options.interface';
 export type { IntrospectionBreakerOptions } from './interfaces/breaker-options.interface';
-export type { IntrospectionCacheOptions } from './interfaces/cache-options.interface';
+export type { CacheCoalescing, IntrospectionCacheOptions } from './interfaces/cache-options.interface';
 export type { IntrospectionTransportOptions } from './interfaces/transport-options.interface';
 export type {
   IntrospectionTelemetryOptions,

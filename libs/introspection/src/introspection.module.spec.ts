@@ -261,6 +261,7 @@ describe('IntrospectionModule', () => {
         cacheSecret: expect.any(KeyObject),
         cachePreviousSecrets: [],
         cacheTimeoutMs: 100,
+        cacheCoalescing: 'local',
         tokenTypeHint: 'access_token',
         timeoutMs: 5000,
         clockToleranceMs: 5000,

@@ -84,6 +84,7 @@ export const INTROSPECTION_ENV_VARIABLES = {
   'cache.secret': 'INTROSPECTION_CACHE_SECRET',
   'cache.previousSecrets': 'INTROSPECTION_CACHE_PREVIOUS_SECRET',
   'cache.timeout': 'INTROSPECTION_CACHE_TIMEOUT',
+  'cache.coalescing': 'INTROSPECTION_CACHE_COALESCING',
   tokenTypeHint: 'INTROSPECTION_TOKEN_TYPE_HINT',
   'transport.timeout': 'INTROSPECTION_TIMEOUT',
   clockTolerance: 'INTROSPECTION_CLOCK_TOLERANCE',

@@ -1,4 +1,5 @@
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
+import type { CacheCoalescing } from '../interfaces/cache-options.interface';
 import type { DpopMode } from '../interfaces/dpop-options.interface';
 import type { CertificateHeaderFormat } from '../interfaces/mtls-options.interface';
 import type {
@@ -65,6 +66,7 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
       previousSecrets: secretList(env[ENV['cache.previousSecrets']]),
       timeout: text(ENV['cache.timeout']),
       staleIfError: text(ENV['cache.staleIfError']),
+      coalescing: text(ENV['cache.coalescing'])?.toLowerCase() as CacheCoalescing | undefined,
     }),
     transport: group({
       timeout: text(ENV['transport.timeout']),

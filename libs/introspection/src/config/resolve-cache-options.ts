@@ -2,7 +2,7 @@ import type { Cache } from 'cache-manager';
 import type { Keyv } from 'keyv';
 import { DEFAULT_CACHE_MAX_ENTRIES } from '../introspection.constants';
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
-import type { IntrospectionCacheOptions } from '../interfaces/cache-options.interface';
+import type { CacheCoalescing, IntrospectionCacheOptions } from '../interfaces/cache-options.interface';
 import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
 import { duration, given, optionalString, optionGroup, parseUrl, positiveInteger } from './option-values';
 import { resolveCacheSecrets } from './resolve-cache-secrets';
@@ -29,6 +29,7 @@ export type ResolvedCacheSettings = Pick<
   | 'cachePreviousSecrets'
   | 'cacheTimeoutMs'
   | 'staleIfErrorMs'
+  | 'cacheCoalescing'
 >;
 
 /**
@@ -86,7 +87,30 @@ export function resolveCacheOptions(value: unknown): ResolvedCacheSettings {
     cachePreviousSecrets,
     cacheTimeoutMs,
     staleIfErrorMs,
+    cacheCoalescing: cacheCoalescing(c.coalescing, { ttlMs, cacheUrl }),
   };
+}
+
+const COALESCING_MODES: readonly CacheCoalescing[] = ['local', 'distributed'];
+
+function cacheCoalescing(value: unknown, cache: { ttlMs: number; cacheUrl?: string }): CacheCoalescing {
+  const mode = given(value) ?? 'local';
+  if (typeof mode !== 'string' || !COALESCING_MODES.includes(mode as CacheCoalescing)) {
+    throw new IntrospectionConfigurationError('cache.coalescing', 'must be "local" or "distributed".');
+  }
+  if (mode === 'distributed' && cache.cacheUrl === undefined) {
+    throw new IntrospectionConfigurationError(
+      'cache.coalescing',
+      '"distributed" needs the Redis the instances share: set cache.url (a cache.store of your own is not enough; the lock lives at cache.url).',
+    );
+  }
+  if (mode === 'distributed' && cache.ttlMs === 0) {
+    throw new IntrospectionConfigurationError(
+      'cache.coalescing',
+      '"distributed" needs the cache: set cache.ttl too (the other instances read the answer from it).',
+    );
+  }
+  return mode as CacheCoalescing;
 }
 
 function redisUrl(value: unknown): string | undefined {

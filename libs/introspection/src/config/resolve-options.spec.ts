@@ -58,6 +58,7 @@ describe('resolveIntrospectionOptions', () => {
       cache: undefined,
       ...CACHE_SECRET_DEFAULTS,
       cacheTimeoutMs: 100,
+      cacheCoalescing: 'local',
       tokenTypeHint: 'access_token',
       timeoutMs: 5_000,
       clockToleranceMs: 5_000,
@@ -93,6 +94,7 @@ describe('resolveIntrospectionOptions', () => {
           previousSecrets: [PREVIOUS_CACHE_SECRET],
           timeout: '250ms',
           staleIfError: '5m',
+          coalescing: 'distributed',
         },
         transport: {
           timeout: '500ms',
@@ -167,6 +169,7 @@ describe('resolveIntrospectionOptions', () => {
       cacheSecret: expect.any(KeyObject),
       cachePreviousSecrets: [expect.any(KeyObject)],
       cacheTimeoutMs: 250,
+      cacheCoalescing: 'distributed',
       tokenTypeHint: 'refresh_token',
       timeoutMs: 500,
       clockToleranceMs: 0,

@@ -83,6 +83,22 @@ export interface IntrospectionEventMap {
    * served from memory.
    */
   'revocation.channel': { hearing: boolean };
+  /**
+   * With `cache.coalescing: 'distributed'`, a lookup waited for another
+   * instance's: `shared`, its answer was read from the cache; `unanswered`,
+   * the lock was released without one (its lookup failed or the answer is not
+   * cached) and this instance introspects; `deadline`, the wait reached its
+   * deadline and this instance introspects.
+   */
+  'coalescing.waited': { outcome: 'shared' | 'unanswered' | 'deadline' };
+  /**
+   * The Redis of `cache.coalescing: 'distributed'` failed (`error`) or did not
+   * answer within `cache.timeout` (`timeout`): lookups are coalesced per
+   * instance only for `retryInMs`, then Redis is tried again.
+   */
+  'coalescing.degraded': { reason: 'error' | 'timeout'; retryInMs: number };
+  /** That Redis answers again after `coalescing.degraded`: lookups are coalesced across instances again. */
+  'coalescing.restored': Record<string, never>;
   /** The endpoint's circuit breaker opened after `failures` consecutive failures. */
   'breaker.opened': { endpoint: string; failures: number; cooldownMs: number };
   /** The cool-down is over: one probe request may go through. */

@@ -3,6 +3,13 @@ import type { Keyv } from 'keyv';
 import type { Duration } from './introspection-options.interface';
 
 /**
+ * How concurrent first requests for one token are coalesced: `'local'`, one
+ * introspection per instance (single flight); `'distributed'`, one across the
+ * instances sharing `cache.url`, as far as Redis allows.
+ */
+export type CacheCoalescing = 'local' | 'distributed';
+
+/**
  * The `cache` group of {@link IntrospectionModuleOptions}: how long
  * introspection answers are reused, and where they are kept.
  *
@@ -97,4 +104,16 @@ export interface IntrospectionCacheOptions {
    * @default 0
    */
   staleIfError?: Duration;
+
+  /**
+   * Coalescing of concurrent first requests for one token. `'local'`: one
+   * introspection per instance (single flight). `'distributed'`: one across
+   * every instance sharing `url`, through a short Redis lock per token; the
+   * other instances wait for its answer (at most the transport's `timeout`)
+   * and read it from the cache. Best effort: when Redis fails or the wait is
+   * over, each instance introspects on its own, never failing a request.
+   * Needs `url` and `ttl`. Env: `INTROSPECTION_CACHE_COALESCING`.
+   * @default 'local'
+   */
+  coalescing?: CacheCoalescing;
 }

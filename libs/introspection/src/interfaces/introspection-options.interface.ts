@@ -1,7 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
 import type { IntrospectionBreakerOptions } from './breaker-options.interface';
-import type { IntrospectionCacheOptions } from './cache-options.interface';
+import type { CacheCoalescing, IntrospectionCacheOptions } from './cache-options.interface';
 import type { IntrospectionTransportOptions } from './transport-options.interface';
 import type { Keyv } from 'keyv';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
@@ -553,6 +553,8 @@ export interface ResolvedIntrospectionOptions extends ResolvedIntrospectionResou
   readonly cacheSecret: KeyObject;
   readonly cachePreviousSecrets: readonly KeyObject[];
   readonly cacheTimeoutMs: number;
+  /** `cache.coalescing`: `'distributed'` only with `cacheUrl` and `ttlMs` > 0. */
+  readonly cacheCoalescing: CacheCoalescing;
   readonly tokenTypeHint: string;
   readonly timeoutMs: number;
   readonly clockToleranceMs: number;
