@@ -177,6 +177,18 @@ export class TestAuthorizationServer {
   }
 
   /**
+   * Obtains an access token standing for a signed-in user: `sub` and, when
+   * given, the session `sid` in its introspection answers (the demo server's
+   * development stand-in, see `demoClaims`).
+   */
+  mintUserToken(user: { sub: string; sid?: string }, scope = 'read:payments'): Promise<string> {
+    return this.mintToken(scope, undefined, demoClients().tokenClient, {
+      'x-demo-subject': user.sub,
+      ...(user.sid === undefined ? {} : { 'x-demo-session': user.sid }),
+    });
+  }
+
+  /**
    * Obtains an access token bound to `certificate` (base64 DER), as if the
    * {@link CERTIFICATE_BOUND_CLIENT} had presented it in its TLS handshake.
    */

@@ -137,9 +137,10 @@ export async function startAuthorizationServer({
       // Features given in `configuration` are added to these, not put in their place.
       ...configuration.features,
     },
-    extraTokenClaims: stepUpClaims,
+    extraTokenClaims: demoClaims,
     ...withoutFeatures(configuration),
   });
+  provider.use(sessionOfDevelopmentTokens);
   for (const middleware of use) {
     provider.use(middleware);
   }
@@ -161,18 +162,35 @@ export const DEMO_ACR_HEADER = 'x-demo-acr';
 /** Header setting a development token's `auth_time` (seconds since the epoch). */
 export const DEMO_AUTH_TIME_HEADER = 'x-demo-auth-time';
 
+/** Header naming the user (`sub`) a development token stands for. */
+export const DEMO_SUBJECT_HEADER = 'x-demo-subject';
+/** Header naming the session (`sid`) a development token belongs to. */
+export const DEMO_SESSION_HEADER = 'x-demo-session';
+
+/** Where a development token keeps its session id: oidc-provider sets `sid` itself (from a real session). */
+const DEMO_SID_CLAIM = 'demo_sid';
+
 /**
- * Step-up claims (RFC 9470) for client credentials tokens, which have no
- * user and so no `acr` or `auth_time` of their own: a development stand-in
- * for a user who just signed in with a second factor. `X-Demo-Acr` on the
- * token request sets `acr` (and `auth_time` to now); `X-Demo-Auth-Time`
- * sets `auth_time`. oidc-provider stores them with the token and puts them
- * in its introspection answers. Not for production.
+ * User claims for client credentials tokens, which have no user and so no
+ * `sub`, `sid`, `acr` or `auth_time` of their own: a development stand-in
+ * for a signed-in user. `X-Demo-Subject` sets `sub`, `X-Demo-Session` sets
+ * `sid` (revocation by subject or session, e.g. a security event);
+ * `X-Demo-Acr` sets `acr` (and `auth_time` to now), `X-Demo-Auth-Time` sets
+ * `auth_time` (step-up, RFC 9470). oidc-provider stores them with the token
+ * and puts them in its introspection answers. Not for production.
  */
-function stepUpClaims(ctx) {
+function demoClaims(ctx) {
   const acr = ctx?.get(DEMO_ACR_HEADER);
   const authTime = ctx?.get(DEMO_AUTH_TIME_HEADER);
+  const subject = ctx?.get(DEMO_SUBJECT_HEADER);
+  const session = ctx?.get(DEMO_SESSION_HEADER);
   const claims = {};
+  if (subject) {
+    claims.sub = subject;
+  }
+  if (session) {
+    claims[DEMO_SID_CLAIM] = session;
+  }
   if (acr) {
     claims.acr = acr;
     claims.auth_time = Math.floor(Date.now() / 1000);
@@ -181,6 +199,16 @@ function stepUpClaims(ctx) {
     claims.auth_time = Number(authTime);
   }
   return Object.keys(claims).length > 0 ? claims : undefined;
+}
+
+/** Introspection answers give a development token's session as `sid`, where a real session's would be. */
+async function sessionOfDevelopmentTokens(ctx, next) {
+  await next();
+  const body = ctx.path.endsWith('/introspection') ? ctx.body : undefined;
+  if (body && typeof body === 'object' && typeof body[DEMO_SID_CLAIM] === 'string') {
+    body.sid ??= body[DEMO_SID_CLAIM];
+    delete body[DEMO_SID_CLAIM];
+  }
 }
 
 function withoutFeatures(configuration) {

@@ -1,7 +1,9 @@
 import { HttpModule } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
 import { createIntrospectionCache } from './cache/create-introspection-cache';
+import { DistributedCoalescing } from './cache/distributed-coalescing';
 import { IntrospectionResultCache } from './cache/introspection-result.cache';
+import { Revocations } from './revocation/revocations';
 import { ClientAuthStrategyRegistry } from './client-auth/client-auth-strategy.registry';
 import { resolveIntrospectionOptions } from './config/resolve-options';
 import { IntrospectionEvents } from './events/introspection-events';
@@ -19,6 +21,7 @@ import { JwtIntrospectionResponseVerifier } from './result/jwt-introspection-res
 import {
   INTROSPECTION_CACHE,
   INTROSPECTION_CLOCK,
+  INTROSPECTION_REGISTRATION_NAME,
   INTROSPECTION_RESOLVED_OPTIONS,
 } from './introspection.constants';
 import { ConfigurableModuleClass, INTROSPECTION_MODULE_OPTIONS } from './introspection.module-definition';
@@ -69,7 +72,19 @@ import { IntrospectionTelemetry } from './telemetry/introspection-telemetry';
     RemoteKeySetsService,
     JwtIntrospectionResponseVerifier,
     JwtAccessTokenVerifier,
+    Revocations,
     IntrospectionResultCache,
+    {
+      // Only with cache.coalescing 'distributed'.
+      provide: DistributedCoalescing,
+      useFactory: (options: ResolvedIntrospectionOptions, events: IntrospectionEvents, name?: string) =>
+        DistributedCoalescing.fromOptions(options, events, name) ?? null,
+      inject: [
+        INTROSPECTION_RESOLVED_OPTIONS,
+        IntrospectionEvents,
+        { token: INTROSPECTION_REGISTRATION_NAME, optional: true },
+      ],
+    },
     ClientAuthStrategyRegistry,
     IntrospectionEvents,
     CircuitBreakers,

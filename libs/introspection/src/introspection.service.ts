@@ -1,4 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import { DistributedCoalescing } from './cache/distributed-coalescing';
 import { IntrospectionResultCache } from './cache/introspection-result.cache';
 import { InjectIntrospectionOptions } from './decorators/inject-introspection-options.decorator';
 import { IntrospectionUnavailableError } from './errors/introspection.errors';
@@ -6,8 +7,13 @@ import { IntrospectionEvents } from './events/introspection-events';
 import { IntrospectionHttpClient } from './http/introspection-http.client';
 import type { ResolvedIntrospectionOptions } from './interfaces/introspection-options.interface';
 import type { IntrospectionResult, IntrospectOptions } from './interfaces/introspection-result.interface';
+import { systemClock, type Clock } from './interfaces/clock.interface';
+import type { InvalidateWhereOptions, RevocationFilter } from './interfaces/revocation.interface';
+import { INTROSPECTION_CLOCK } from './introspection.constants';
 import { JwtAccessTokenVerifier } from './jwt-access-token/jwt-access-token.verifier';
 import { deepFreeze } from './result/freeze-result';
+import { parseRevocationFilter } from './revocation/revocation-filter';
+import { Revocations } from './revocation/revocations';
 import { IntrospectionTelemetry } from './telemetry/introspection-telemetry';
 
 /** The answer for a token refused by local JWT validation: inactive, nothing else known. */
@@ -44,6 +50,9 @@ export class IntrospectionService {
   private readonly flights = new Map<string, Flight>();
   // A property, not a constructor parameter: the service's signature stays as it is.
   @Optional() @Inject(IntrospectionTelemetry) private readonly telemetry?: IntrospectionTelemetry;
+  @Optional() @Inject(DistributedCoalescing) private readonly coalescing?: DistributedCoalescing | null;
+  @Optional() @Inject(Revocations) private readonly revocations?: Revocations;
+  @Inject(INTROSPECTION_CLOCK) private readonly clock: Clock = systemClock;
 
   constructor(
     private readonly client: IntrospectionHttpClient,
@@ -146,6 +155,45 @@ export class IntrospectionService {
     await this.cache.delete(this.cache.key(token, tokenTypeHint), token, tokenTypeHint);
   }
 
+  /**
+   * Makes every cached answer matching `filter` unusable, on every instance
+   * sharing the Redis cache (`cache.url`), and on this one otherwise: the
+   * answers from introspections started before `before` (default now) whose
+   * response has all of the filter's members (`sub`, `sid`, `client_id`,
+   * `jti`). Later answers, e.g. after a new login, are not affected. No scan
+   * of the store: a cut-off marker, checked on every cache hit, kept as long
+   * as any answer from before it could be used (also for answers written
+   * after it by an introspection that started before it).
+   *
+   * @example
+   * await introspection.invalidateWhere({ sub: 'alice' });          // every session of alice
+   * await introspection.invalidateWhere({ sid }, { before: loggedOutAt });
+   * @throws TypeError a filter with none of the members, or members that are not non-empty strings
+   * @throws IntrospectionCacheError Redis did not confirm the marker: applied on this instance only; retry
+   */
+  async invalidateWhere(filter: RevocationFilter, options: InvalidateWhereOptions = {}): Promise<void> {
+    const parsed = parseRevocationFilter(filter);
+    if (parsed === undefined) {
+      throw new TypeError(
+        'invalidateWhere() needs a filter with at least one of sub, sid, clientId, jti, each a non-empty string of at most 1024 characters.',
+      );
+    }
+    const { before } = (options ?? {}) as { before?: unknown };
+    if (before !== undefined && !(before instanceof Date && Number.isFinite(before.getTime()))) {
+      throw new TypeError('The before option of invalidateWhere() must be a valid Date.');
+    }
+    if (!this.cache.enabled || !this.revocations) {
+      return;
+    }
+    const cutoff = before === undefined ? this.clock.now() : before.getTime();
+    // Lookups under way started before now: none of them may be cached now.
+    for (const flight of this.flights.values()) {
+      flight.invalidated = true;
+    }
+    this.flights.clear();
+    await this.revocations.revokeWhere(parsed, cutoff, this.revocations.keepUntil(cutoff));
+  }
+
   private lookUp(localKey: string, token: string, tokenTypeHint: string): Flight {
     const state = { invalidated: false };
     const key = this.cache.key(token, tokenTypeHint);
@@ -156,29 +204,48 @@ export class IntrospectionService {
         return cached;
       }
       this.events.emit('cache.miss', {});
-      let answer: IntrospectionResult;
-      try {
-        // Frozen before it is cached: the tier hands out this very object.
-        answer = deepFreeze(await this.client.introspect(token, tokenTypeHint));
-      } catch (error) {
-        // Stale-if-error: only when there is no answer at all, never for an
-        // unusable one, and only an active answer within its window.
-        const stale =
-          error instanceof IntrospectionUnavailableError && !state.invalidated
-            ? await this.cache.readStale(key, token, tokenTypeHint)
-            : undefined;
-        if (!stale) {
-          throw error;
-        }
-        this.events.emit('cache.hit', { stale: true });
-        return stale;
-      }
-      if (!state.invalidated) {
-        await this.cache.write(key, answer, localKey);
-      }
-      return answer;
+      const work = () => this.introspectAndKeep(key, localKey, token, tokenTypeHint, state);
+      // With cache.coalescing 'distributed', one instance of the fleet asks; the others read its answer.
+      return this.coalescing
+        ? this.coalescing.run(key, this.options.timeoutMs, work, () =>
+            this.cache.read(key, token, tokenTypeHint, localKey),
+          )
+        : work();
     })();
     return Object.assign(state, { result });
+  }
+
+  /** Asks the server, keeps the answer (unless invalidated meanwhile); stale-if-error when there is no answer. */
+  private async introspectAndKeep(
+    key: string,
+    localKey: string,
+    token: string,
+    tokenTypeHint: string,
+    state: { invalidated: boolean },
+  ): Promise<IntrospectionResult> {
+    // Taken before the request: a cut-off made while it is under way applies to its answer.
+    const requestedAt = this.clock.now();
+    let answer: IntrospectionResult;
+    try {
+      // Frozen before it is cached: the tier hands out this very object.
+      answer = deepFreeze(await this.client.introspect(token, tokenTypeHint));
+    } catch (error) {
+      // Stale-if-error: only when there is no answer at all, never for an
+      // unusable one, and only an active answer within its window.
+      const stale =
+        error instanceof IntrospectionUnavailableError && !state.invalidated
+          ? await this.cache.readStale(key, token, tokenTypeHint)
+          : undefined;
+      if (!stale) {
+        throw error;
+      }
+      this.events.emit('cache.hit', { stale: true });
+      return stale;
+    }
+    if (!state.invalidated) {
+      await this.cache.write(key, answer, localKey, requestedAt);
+    }
+    return answer;
   }
 }
 
