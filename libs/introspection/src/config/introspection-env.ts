@@ -1,6 +1,7 @@
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
 import type { DpopMode } from '../interfaces/dpop-options.interface';
 import type { CertificateHeaderFormat } from '../interfaces/mtls-options.interface';
+import type { IntrospectionTransportClient } from '../interfaces/transport-options.interface';
 import type {
   IntrospectionModuleOptions,
   IntrospectionTlsOptions,
@@ -66,6 +67,7 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
       staleIfError: text(ENV['cache.staleIfError']),
     }),
     transport: group({
+      client: text(ENV['transport.client'])?.toLowerCase() as IntrospectionTransportClient | undefined,
       timeout: text(ENV['transport.timeout']),
       retries: integerVariable('transport.retries', text(ENV['transport.retries'])),
       retryBackoff: text(ENV['transport.retryBackoff']),
