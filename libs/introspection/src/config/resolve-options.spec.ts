@@ -58,6 +58,7 @@ describe('resolveIntrospectionOptions', () => {
       ...CACHE_SECRET_DEFAULTS,
       cacheTimeoutMs: 100,
       tokenTypeHint: 'access_token',
+      transportClient: 'undici',
       timeoutMs: 5_000,
       clockToleranceMs: 5_000,
       realm: undefined,
@@ -93,6 +94,7 @@ describe('resolveIntrospectionOptions', () => {
           staleIfError: '5m',
         },
         transport: {
+          client: 'axios',
           timeout: '500ms',
           maxResponseBytes: 2048,
           allowInsecureHttp: true,
@@ -165,6 +167,7 @@ describe('resolveIntrospectionOptions', () => {
       cachePreviousSecrets: [expect.any(KeyObject)],
       cacheTimeoutMs: 250,
       tokenTypeHint: 'refresh_token',
+      transportClient: 'axios',
       timeoutMs: 500,
       clockToleranceMs: 0,
       realm: 'orders',
