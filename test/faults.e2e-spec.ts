@@ -4,7 +4,7 @@ import {
   FakeAuthorizationServer,
 } from '../libs/introspection/test-support/fake-authorization-server';
 import { rfc7662ExampleAnswer } from '../libs/introspection/test-support/rfc7662-example';
-import { ADAPTERS, demoBehindFakeServer, RunningDemo } from './support/demo-app';
+import { demoBehindFakeServer, EACH_CLIENT, RunningDemo } from './support/demo-app';
 import { bearer, send } from './support/http';
 
 // Faults oidc-provider never produces, from a small local server standing in
@@ -20,11 +20,12 @@ const activeAnswer = (claims: Record<string, unknown> = {}) => ({
   ...claims,
 });
 
-describe.each(ADAPTERS)('demo API on %s with a misbehaving authorization server', (adapter) => {
+describe.each(EACH_CLIENT)('demo API on %s/%s with a misbehaving authorization server', (adapter, client) => {
   let fault: FakeAuthorizationServer;
   let demo: RunningDemo;
 
   const running = demoBehindFakeServer(adapter, {
+    INTROSPECTION_TRANSPORT: client,
     INTROSPECTION_TIMEOUT: '500ms',
     INTROSPECTION_MAX_RESPONSE_BYTES: '4096',
     // Every case here fails on purpose; the breaker has its own suite.
@@ -39,6 +40,9 @@ describe.each(ADAPTERS)('demo API on %s with a misbehaving authorization server'
   it('grants access for a well-formed active answer (the control case)', async () => {
     fault.answerJson(200, activeAnswer());
     expect((await callMe()).status).toBe(200);
+    // INTROSPECTION_TRANSPORT picked the client: axios names itself, undici sends no User-Agent.
+    const userAgent = fault.lastRequest.headers['user-agent'];
+    expect(client === 'axios' ? userAgent?.startsWith('axios/') : userAgent === undefined).toBe(true);
   });
 
   it.each([

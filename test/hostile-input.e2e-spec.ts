@@ -5,7 +5,14 @@ import {
   closedPort,
   FakeAuthorizationServer,
 } from '../libs/introspection/test-support/fake-authorization-server';
-import { ADAPTERS, demoBehindFakeServer, faultServerEnv, RunningDemo, startDemo } from './support/demo-app';
+import {
+  ADAPTERS,
+  demoBehindFakeServer,
+  EACH_CLIENT,
+  faultServerEnv,
+  RunningDemo,
+  startDemo,
+} from './support/demo-app';
 import { send } from './support/http';
 import { rawRequest } from './support/raw-http';
 
@@ -582,11 +589,12 @@ function expectNothingGranted(status: number, body: string): void {
   expect(body).not.toContain('amount');
 }
 
-describe.each(ADAPTERS)('hostile input on %s', (adapter) => {
+describe.each(EACH_CLIENT)('hostile input on %s/%s', (adapter, client) => {
   let as: FakeAuthorizationServer;
   let demo: RunningDemo;
 
   const running = demoBehindFakeServer(adapter, {
+    INTROSPECTION_TRANSPORT: client,
     INTROSPECTION_TIMEOUT: '300ms',
     INTROSPECTION_MAX_RESPONSE_BYTES: '8192',
     // Every case fails on purpose; the breaker has its own suite.
@@ -723,7 +731,7 @@ const JWT_RESPONSE_CASES: JwtAnswerCase[] = [
   },
 ];
 
-describe.each(ADAPTERS)('hostile JWT introspection responses on %s', (adapter) => {
+describe.each(EACH_CLIENT)('hostile JWT introspection responses on %s/%s', (adapter, client) => {
   let as: FakeAuthorizationServer;
   let demo: RunningDemo;
   let key: CryptoKey;
@@ -738,6 +746,7 @@ describe.each(ADAPTERS)('hostile JWT introspection responses on %s', (adapter) =
     demo = await startDemo(
       adapter,
       faultServerEnv(as.endpoint, {
+        INTROSPECTION_TRANSPORT: client,
         INTROSPECTION_ISSUER: as.origin,
         INTROSPECTION_JWKS_URI: `${as.origin}/jwks`,
         INTROSPECTION_RESPONSE_FORMAT: 'jwt',
@@ -832,6 +841,7 @@ describe.each(ADAPTERS)('hostile environment on %s', (adapter) => {
       { INTROSPECTION_TLS_CERT: '-----BEGIN CERTIFICATE-----' },
       'transport.tls',
     ],
+    ['an unknown HTTP client', { INTROSPECTION_TRANSPORT: 'fetch' }, 'transport.client'],
     ['a timeout that is not a duration', { INTROSPECTION_TIMEOUT: 'soon' }, 'transport.timeout'],
     ['a realm with a quote', { INTROSPECTION_REALM: 'de"mo' }, 'realm'],
     ['an unknown client auth method', { INTROSPECTION_ENDPOINT_AUTH_METHOD: 'magic' }, 'endpointAuthMethod'],

@@ -1,5 +1,5 @@
 import { FakeAuthorizationServer } from '../libs/introspection/test-support/fake-authorization-server';
-import { ADAPTERS, faultServerEnv, ManualClock, RunningDemo, startDemo } from './support/demo-app';
+import { EACH_CLIENT, faultServerEnv, ManualClock, RunningDemo, startDemo } from './support/demo-app';
 import { bearer, send } from './support/http';
 
 // The circuit breaker and stale-if-error as an API client sees them: status
@@ -8,7 +8,7 @@ import { bearer, send } from './support/http';
 const TOKEN = 'cmVzaWxpZW5jZS1lMmU';
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-describe.each(ADAPTERS)('demo API on %s while the authorization server fails', (adapter) => {
+describe.each(EACH_CLIENT)('demo API on %s/%s while the authorization server fails', (adapter, client) => {
   let fault: FakeAuthorizationServer;
   let demo: RunningDemo;
   let clock: ManualClock;
@@ -27,9 +27,13 @@ describe.each(ADAPTERS)('demo API on %s while the authorization server fails', (
 
   async function boot(env: Record<string, string> = {}): Promise<void> {
     clock = new ManualClock();
-    demo = await startDemo(adapter, faultServerEnv(fault.endpoint, { INTROSPECTION_RETRIES: '0', ...env }), {
-      clock,
-    });
+    demo = await startDemo(
+      adapter,
+      faultServerEnv(fault.endpoint, { INTROSPECTION_RETRIES: '0', INTROSPECTION_TRANSPORT: client, ...env }),
+      {
+        clock,
+      },
+    );
   }
 
   const callMe = (token = TOKEN) => send(`${demo.url}/me`, { headers: bearer(token) });

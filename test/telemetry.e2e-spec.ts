@@ -26,7 +26,11 @@ const activeAnswer = { active: true, token_type: 'Bearer', scope: 'read:payments
 const { audience } = demoClients();
 let as: TestAuthorizationServer;
 let telemetry: TestTelemetry;
-/** The active span id at each HTTP request the process sends (HTTP client instrumentation's view). */
+/**
+ * The active span id at each HTTP request the process sends (HTTP client
+ * instrumentation's view): node:http's channel (the axios transport) and
+ * undici's (the default transport).
+ */
 const transportParents: Array<{ port: string; path?: string; spanId?: string }> = [];
 const onHttpRequest = (message: unknown) => {
   const { request } = message as { request: { path?: string; getHeader?(name: string): string | undefined } };
@@ -37,15 +41,25 @@ const onHttpRequest = (message: unknown) => {
     spanId: trace.getActiveSpan()?.spanContext().spanId,
   });
 };
+const onUndiciRequest = (message: unknown) => {
+  const { request } = message as { request: { origin: string; path: string } };
+  transportParents.push({
+    port: new URL(request.origin).port,
+    path: request.path,
+    spanId: trace.getActiveSpan()?.spanContext().spanId,
+  });
+};
 
 beforeAll(async () => {
   as = await TestAuthorizationServer.start();
   recordSecret(FAULT_TOKEN);
   subscribe('http.client.request.start', onHttpRequest);
+  subscribe('undici:request:create', onUndiciRequest);
 });
 
 afterAll(async () => {
   unsubscribe('http.client.request.start', onHttpRequest);
+  unsubscribe('undici:request:create', onUndiciRequest);
   await as?.stop();
 });
 

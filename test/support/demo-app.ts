@@ -1,11 +1,12 @@
 import type { INestApplication, LoggerService, NestApplicationOptions } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { Clock, INTROSPECTION_CLOCK } from '@app/introspection';
+import { Clock, INTROSPECTION_CLOCK, type IntrospectionTransportClient } from '@app/introspection';
 import { AppModule } from '../../apps/demo/src/app.module';
 import { createDemoApp, DemoAdapter } from '../../apps/demo/src/create-demo-app';
 import { CapturingLogger, recordSecret } from './log-capture';
 import { FakeAuthorizationServer } from '../../libs/introspection/test-support/fake-authorization-server';
+import { TRANSPORT_CLIENTS } from '../../libs/introspection/test-support/transport-clients';
 import { demoClients } from '../../apps/demo/src/embedded-authorization-server';
 import type { TestAuthorizationServer } from './authorization-server';
 
@@ -97,6 +98,15 @@ export class ManualClock implements Clock {
 
 /** Both HTTP platforms, for `describe.each`. */
 export const ADAPTERS: DemoAdapter[] = ['express', 'fastify'];
+
+/**
+ * Both HTTP platforms over both HTTP clients of `transport.client`, for the
+ * suites that exercise the transport: `describe.each` passes `(adapter, transport)`,
+ * and the demo gets `INTROSPECTION_TRANSPORT: transport`.
+ */
+export const EACH_CLIENT: [DemoAdapter, IntrospectionTransportClient][] = ADAPTERS.flatMap((adapter) =>
+  TRANSPORT_CLIENTS.map((transport): [DemoAdapter, IntrospectionTransportClient] => [adapter, transport]),
+);
 
 function introspectionEnv(): Record<string, string> {
   return Object.fromEntries(

@@ -83,7 +83,10 @@ export type {
 } from './interfaces/introspection-options.interface';
 export type { IntrospectionBreakerOptions } from './interfaces/breaker-options.interface';
 export type { CacheCoalescing, IntrospectionCacheOptions } from './interfaces/cache-options.interface';
-export type { IntrospectionTransportOptions } from './interfaces/transport-options.interface';
+export type {
+  IntrospectionTransportClient,
+  IntrospectionTransportOptions,
+} from './interfaces/transport-options.interface';
 export type {
   IntrospectionTelemetryOptions,
   ResolvedTelemetryOptions,

@@ -5,6 +5,13 @@
 export const INTROSPECTION_RESOLVED_OPTIONS = Symbol('INTROSPECTION_RESOLVED_OPTIONS');
 
 /**
+ * The HTTP client the module's requests go through (undici by default, axios
+ * with `transport.client: 'axios'`). Internal: not exported from the barrel.
+ * @internal
+ */
+export const INTROSPECTION_FORM_POST_TRANSPORT = Symbol('INTROSPECTION_FORM_POST_TRANSPORT');
+
+/**
  * Injection token of the array of client authentication strategies the module
  * registers (built-in ones plus `clientAuthStrategies` given to `forRoot*`).
  * @internal

@@ -270,6 +270,7 @@ describe('IntrospectionModule', () => {
         maxTokenLength: 4096,
         maxResponseBytes: 65536,
         allowInsecureHttp: false,
+        transportClient: 'undici',
         retries: 1,
         retryBackoffMs: 100,
         circuitBreakerThreshold: 5,

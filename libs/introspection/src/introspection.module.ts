@@ -1,4 +1,3 @@
-import { HttpModule } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
 import { createIntrospectionCache } from './cache/create-introspection-cache';
 import { DistributedCoalescing } from './cache/distributed-coalescing';
@@ -10,6 +9,7 @@ import { IntrospectionEvents } from './events/introspection-events';
 import { IntrospectionHealth } from './health/introspection-health';
 import { ActiveTokenGuard } from './guards/active-token.guard';
 import { TokenBindingVerifier } from './binding/token-binding.verifier';
+import { createFormPostTransport } from './http/create-form-post-transport';
 import { FormPostClient } from './http/form-post.client';
 import { IntrospectionHttpClient } from './http/introspection-http.client';
 import { AuthorizationServerMetadataService } from './discovery/authorization-server-metadata.service';
@@ -22,6 +22,7 @@ import {
   INTROSPECTION_CACHE,
   INTROSPECTION_CLOCK,
   INTROSPECTION_REGISTRATION_NAME,
+  INTROSPECTION_FORM_POST_TRANSPORT,
   INTROSPECTION_RESOLVED_OPTIONS,
 } from './introspection.constants';
 import { ConfigurableModuleClass, INTROSPECTION_MODULE_OPTIONS } from './introspection.module-definition';
@@ -45,7 +46,6 @@ import { IntrospectionTelemetry } from './telemetry/introspection-telemetry';
  * export class AppModule {}
  */
 @Module({
-  imports: [HttpModule.register({ maxRedirects: 0 })],
   providers: [
     {
       // Validated once at boot, whichever forRoot* form supplied the options.
@@ -88,6 +88,12 @@ import { IntrospectionTelemetry } from './telemetry/introspection-telemetry';
     ClientAuthStrategyRegistry,
     IntrospectionEvents,
     CircuitBreakers,
+    {
+      // undici by default; axios (an optional peer, imported only then) on request.
+      provide: INTROSPECTION_FORM_POST_TRANSPORT,
+      useFactory: createFormPostTransport,
+      inject: [INTROSPECTION_RESOLVED_OPTIONS],
+    },
     FormPostClient,
     IntrospectionHttpClient,
     IntrospectionService,

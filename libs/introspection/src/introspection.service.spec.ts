@@ -1,11 +1,11 @@
 import { Test, TestingModule } from '@nestjs/testing';
-import type { ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
 import { IntrospectionResponseError, IntrospectionUnavailableError } from './errors/introspection.errors';
 import type { IntrospectionModuleOptions } from './interfaces/introspection-options.interface';
 import { IntrospectionModule } from './introspection.module';
 import { IntrospectionService } from './introspection.service';
 import { closedPort, FakeAuthorizationServer } from '../test-support/fake-authorization-server';
+import { drippingAnswer } from '../test-support/fault-answers';
 import { rejectionOf } from '../test-support/rejection-of';
 
 const CLIENT_ID = 'orders-api';
@@ -368,19 +368,12 @@ describe('IntrospectionService.introspect', () => {
     it('gives up on a body dripping in slower than the timeout, although bytes keep coming', async () => {
       // A valid answer, one byte every 20 ms: about 1.3 s in all, so an
       // inactivity timeout would never fire and the call would resolve.
-      const body = JSON.stringify({ active: true, token_type: 'Bearer', sub: 'user-42' }) + ' '.repeat(20);
-      as.answerWith((_request, res: ServerResponse) => {
-        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': String(body.length) });
-        let sent = 0;
-        const drip = setInterval(() => {
-          res.write(body[sent++]);
-          if (sent === body.length) {
-            clearInterval(drip);
-            res.end();
-          }
-        }, 20);
-        res.on('close', () => clearInterval(drip));
-      });
+      as.answerWith(
+        drippingAnswer(
+          JSON.stringify({ active: true, token_type: 'Bearer', sub: 'user-42' }) + ' '.repeat(20),
+          20,
+        ),
+      );
 
       const error = await rejectionOf(
         (await introspector({ transport: { timeout: '200ms' } })).introspect(TOKEN),

@@ -9,19 +9,34 @@ import { join } from 'node:path';
 /** The Nest integrations' optional peers. */
 const NEST_PEERS = String.raw`^@nestjs\/(graphql|websockets|microservices|apollo|platform-socket\.io)(\/|$)`;
 
-/** Runs `script` in a Node.js process where the optional peers cannot be found; `lib` is the library. */
+/** The axios transport's optional peers. */
+const AXIOS_PEERS = String.raw`^(@nestjs\/axios|axios)(\/|$)`;
+
+/**
+ * Runs `script` in a Node.js process where the optional peers cannot be
+ * found, by `require` nor by `import()` (resolve hook); `lib` is the library.
+ */
 function withoutOptionalPeers(script: string, peers = NEST_PEERS) {
   const prelude = `
     const NodeModule = require('node:module');
     const load = NodeModule._load;
     const missed = new Set();
-    NodeModule._load = function (request, ...rest) {
+    const blocked = (request) => {
       if (new RegExp(${JSON.stringify(peers)}).test(request)) {
         missed.add(request);
         throw new Error('Cannot find module ' + request);
       }
+    };
+    NodeModule._load = function (request, ...rest) {
+      blocked(request);
       return load.call(this, request, ...rest);
     };
+    NodeModule.registerHooks?.({
+      resolve(specifier, context, next) {
+        blocked(specifier);
+        return next(specifier, context);
+      },
+    });
     require('reflect-metadata');
     const lib = require(${JSON.stringify(join(__dirname, 'index.ts'))});
   `;
@@ -92,5 +107,44 @@ describe('optional peer dependencies', () => {
     const child = withoutOptionalPeers(script, String.raw`^@opentelemetry\/`);
     expect(child.stderr).toBe('');
     expect(child.stdout).toBe('401; looked for @opentelemetry/api');
+  });
+
+  it('introspects over undici without @nestjs/axios and axios, never importing them', () => {
+    const script = `
+      const { NestFactory } = require('@nestjs/core');
+      const { Module } = require('@nestjs/common');
+      class App {}
+      Module({
+        imports: [lib.IntrospectionModule.forRoot({ endpoint: 'http://127.0.0.1:9/introspect', clientId: 'c', clientSecret: 's', transport: { retries: 0 } })],
+      })(App);
+      NestFactory.createApplicationContext(App, { logger: false }).then(async (app) => {
+        const outcome = await app.get(lib.IntrospectionService).introspect('t').then(() => 'answered', (error) => error.name);
+        await app.close();
+        process.stdout.write(outcome + '; looked for ' + [...missed].join(', '));
+      });
+    `;
+    const child = withoutOptionalPeers(script, AXIOS_PEERS);
+    expect(child.stderr).toBe('');
+    expect(child.stdout).toBe('IntrospectionUnavailableError; looked for ');
+  });
+
+  it("refuses to boot with transport.client 'axios' when its peers are missing, naming the option", () => {
+    const script = `
+      const { NestFactory } = require('@nestjs/core');
+      const { Module } = require('@nestjs/common');
+      class App {}
+      Module({
+        imports: [lib.IntrospectionModule.forRoot({ endpoint: 'http://127.0.0.1:9/introspect', clientId: 'c', clientSecret: 's', transport: { client: 'axios' } })],
+      })(App);
+      NestFactory.createApplicationContext(App, { logger: false, abortOnError: false }).then(
+        () => process.stdout.write('booted'),
+        (error) => process.stdout.write(error.name + ': ' + error.message),
+      );
+    `;
+    const child = withoutOptionalPeers(script, AXIOS_PEERS);
+    expect(child.stderr).toBe('');
+    expect(child.stdout).toMatch(
+      /^IntrospectionConfigurationError: Invalid introspection configuration, option "transport.client" \(env INTROSPECTION_TRANSPORT\): is "axios", but @nestjs\/axios and axios could not be loaded/,
+    );
   });
 });

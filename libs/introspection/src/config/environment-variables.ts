@@ -87,6 +87,7 @@ export const INTROSPECTION_ENV_VARIABLES = {
   'cache.coalescing': 'INTROSPECTION_CACHE_COALESCING',
   tokenTypeHint: 'INTROSPECTION_TOKEN_TYPE_HINT',
   'transport.timeout': 'INTROSPECTION_TIMEOUT',
+  'transport.client': 'INTROSPECTION_TRANSPORT',
   clockTolerance: 'INTROSPECTION_CLOCK_TOLERANCE',
   realm: 'INTROSPECTION_REALM',
   audience: 'INTROSPECTION_AUDIENCE',

@@ -2,6 +2,7 @@ import { IntrospectionConfigurationError } from '../errors/introspection.errors'
 import type { CacheCoalescing } from '../interfaces/cache-options.interface';
 import type { DpopMode } from '../interfaces/dpop-options.interface';
 import type { CertificateHeaderFormat } from '../interfaces/mtls-options.interface';
+import type { IntrospectionTransportClient } from '../interfaces/transport-options.interface';
 import type {
   IntrospectionModuleOptions,
   IntrospectionTlsOptions,
@@ -69,6 +70,7 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
       coalescing: text(ENV['cache.coalescing'])?.toLowerCase() as CacheCoalescing | undefined,
     }),
     transport: group({
+      client: text(ENV['transport.client'])?.toLowerCase() as IntrospectionTransportClient | undefined,
       timeout: text(ENV['transport.timeout']),
       retries: integerVariable('transport.retries', text(ENV['transport.retries'])),
       retryBackoff: text(ENV['transport.retryBackoff']),

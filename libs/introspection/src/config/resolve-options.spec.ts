@@ -60,6 +60,7 @@ describe('resolveIntrospectionOptions', () => {
       cacheTimeoutMs: 100,
       cacheCoalescing: 'local',
       tokenTypeHint: 'access_token',
+      transportClient: 'undici',
       timeoutMs: 5_000,
       clockToleranceMs: 5_000,
       realm: undefined,
@@ -97,6 +98,7 @@ describe('resolveIntrospectionOptions', () => {
           coalescing: 'distributed',
         },
         transport: {
+          client: 'axios',
           timeout: '500ms',
           maxResponseBytes: 2048,
           allowInsecureHttp: true,
@@ -171,6 +173,7 @@ describe('resolveIntrospectionOptions', () => {
       cacheTimeoutMs: 250,
       cacheCoalescing: 'distributed',
       tokenTypeHint: 'refresh_token',
+      transportClient: 'axios',
       timeoutMs: 500,
       clockToleranceMs: 0,
       realm: 'orders',

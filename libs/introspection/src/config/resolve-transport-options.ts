@@ -6,7 +6,10 @@ import type {
   IntrospectionTlsOptions,
   ResolvedIntrospectionOptions,
 } from '../interfaces/introspection-options.interface';
-import type { IntrospectionTransportOptions } from '../interfaces/transport-options.interface';
+import type {
+  IntrospectionTransportClient,
+  IntrospectionTransportOptions,
+} from '../interfaces/transport-options.interface';
 import {
   boolean,
   duration,
@@ -28,8 +31,16 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 /** The resolved settings of the `transport` group. */
 export type ResolvedTransportSettings = Pick<
   ResolvedIntrospectionOptions,
-  'timeoutMs' | 'retries' | 'retryBackoffMs' | 'maxResponseBytes' | 'allowInsecureHttp' | 'tls'
+  | 'timeoutMs'
+  | 'retries'
+  | 'retryBackoffMs'
+  | 'maxResponseBytes'
+  | 'allowInsecureHttp'
+  | 'tls'
+  | 'transportClient'
 >;
+
+const TRANSPORT_CLIENTS: readonly IntrospectionTransportClient[] = ['undici', 'axios'];
 
 /**
  * Validates the `transport` group and applies its defaults.
@@ -70,7 +81,19 @@ export function resolveTransportOptions(value: unknown): ResolvedTransportSettin
     ),
     allowInsecureHttp: boolean(t.allowInsecureHttp, 'transport.allowInsecureHttp', false),
     tls: tlsOptions(t.tls),
+    transportClient: transportClient(t.client),
   };
+}
+
+function transportClient(value: unknown): IntrospectionTransportClient {
+  const client = given(value) ?? 'undici';
+  if (!TRANSPORT_CLIENTS.includes(client as IntrospectionTransportClient)) {
+    throw new IntrospectionConfigurationError(
+      'transport.client',
+      `must be ${TRANSPORT_CLIENTS.map((name) => `"${name}"`).join(' or ')} (the default is "undici").`,
+    );
+  }
+  return client as IntrospectionTransportClient;
 }
 
 function tlsOptions(value: unknown): IntrospectionTlsOptions | undefined {

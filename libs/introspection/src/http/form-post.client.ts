@@ -1,14 +1,13 @@
-import { HttpService } from '@nestjs/axios';
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
-import { isAxiosError } from 'axios';
-import * as http from 'node:http';
-import * as https from 'node:https';
-import { firstValueFrom } from 'rxjs';
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
 import { IntrospectionResponseError, IntrospectionUnavailableError } from '../errors/introspection.errors';
 import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
-import { isRetryableCode } from '../resilience/retry-policy';
+import { INTROSPECTION_FORM_POST_TRANSPORT } from '../introspection.constants';
 import type { IntrospectionHttpResponse } from '../result/introspection-response.parser';
+import { type FormPostTransport, FormPostTransportError } from './form-post.transport';
+
+/** What an error code looks like (ECONNREFUSED, UND_ERR_SOCKET): anything else is not shown. */
+const ERROR_CODE = /^[A-Z][A-Z0-9_]{1,63}$/;
 
 /**
  * One request's outcome: an HTTP answer, or a transport failure already
@@ -21,23 +20,17 @@ export type FormPostOutcome =
 /**
  * Sends the requests of the module (form-encoded POSTs to the introspection
  * and token endpoints, GETs to the introspection endpoint with
- * `method: 'GET'`) over keep-alive connections, within the `timeout`
- * deadline and the `maxResponseBytes` limit, without following redirects,
- * with the `tls` CA bundle and client certificate.
+ * `method: 'GET'`) through the configured transport (`transport.client`),
+ * within the `timeout` deadline and the `maxResponseBytes` limit, and turns
+ * its failures into the module's errors, never quoting the request.
  * @internal
  */
 @Injectable()
 export class FormPostClient implements OnModuleDestroy {
-  private readonly httpAgent = new http.Agent({ keepAlive: true });
-  private readonly httpsAgent: https.Agent;
-
   constructor(
-    private readonly http: HttpService,
+    @Inject(INTROSPECTION_FORM_POST_TRANSPORT) private readonly transport: FormPostTransport,
     @InjectIntrospectionOptions() private readonly options: ResolvedIntrospectionOptions,
-  ) {
-    // CA bundle and client certificate (mTLS) apply to every https request.
-    this.httpsAgent = new https.Agent({ keepAlive: true, ...options.tls });
-  }
+  ) {}
 
   /**
    * POSTs `body` to `url` and returns the answer whatever its status.
@@ -68,7 +61,7 @@ export class FormPostClient implements OnModuleDestroy {
    * Like {@link post} and {@link get}, but reports a transport failure
    * instead of throwing it. Without `deadline`, the request gets its own
    * `timeout` deadline; a caller that retries passes one deadline for all
-   * its attempts.
+   * its attempts. `headers` are sent as given, not copied.
    */
   async send(
     method: 'GET' | 'POST',
@@ -78,55 +71,34 @@ export class FormPostClient implements OnModuleDestroy {
     body?: string,
     deadline?: AbortSignal,
   ): Promise<FormPostOutcome> {
-    // A total deadline, connection to last byte: axios' own `timeout` only
-    // bounds inactivity, which a slow-drip body would keep resetting.
+    // A total deadline, connection to last byte (body read included): the
+    // libraries' own timeouts only bound inactivity, which a slow-drip body
+    // would keep resetting.
     const own = deadline ? undefined : new AbortController();
     const timer = own && setTimeout(() => own.abort(), this.options.timeoutMs);
     const signal = deadline ?? own!.signal;
     try {
-      const response = await firstValueFrom(
-        this.http.request<string>({
+      return {
+        response: await this.transport.send({
           method,
           url,
-          data: body,
           headers,
+          body,
           signal,
-          maxRedirects: 0,
-          responseType: 'text',
-          transformResponse: [(data: string) => data],
-          validateStatus: () => true,
-          // Enforced while the body streams in: the connection is dropped as
-          // soon as the answer grows past the cap.
-          maxContentLength: this.options.maxResponseBytes,
-          // Never through a proxy picked up from HTTP_PROXY behind the
-          // application's back: the request carries the token and credentials.
-          proxy: false,
-          httpAgent: this.httpAgent,
-          httpsAgent: this.httpsAgent,
+          maxResponseBytes: this.options.maxResponseBytes,
         }),
-      );
-      return {
-        response: {
-          status: response.status,
-          headers: Object.fromEntries(
-            Object.entries(response.headers).map(([name, value]) => [
-              name.toLowerCase(),
-              value === undefined ? undefined : String(value),
-            ]),
-          ),
-          body: typeof response.data === 'string' ? response.data : String(response.data ?? ''),
-        },
       };
     } catch (error) {
       return this.transportError(error, signal.aborted, target);
     } finally {
-      clearTimeout(timer);
+      if (timer) {
+        clearTimeout(timer);
+      }
     }
   }
 
-  onModuleDestroy(): void {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+  async onModuleDestroy(): Promise<void> {
+    await this.transport.close();
   }
 
   private async unwrap(pending: Promise<FormPostOutcome>): Promise<IntrospectionHttpResponse> {
@@ -146,12 +118,8 @@ export class FormPostClient implements OnModuleDestroy {
         ),
       };
     }
-    // isAxiosError, not instanceof: @nestjs/axios 12 is ESM and loads axios's
-    // ES build, a CommonJS caller gets its CommonJS build, each with its own
-    // AxiosError class.
-    const axiosError = isAxiosError(error) ? error : undefined;
-    const code = axiosError?.code;
-    if (axiosError && /maxContentLength/.test(axiosError.message)) {
+    const failure = error instanceof FormPostTransportError ? error : undefined;
+    if (failure?.reason === 'too_large') {
       return {
         retryable: false,
         error: new IntrospectionResponseError(
@@ -160,10 +128,11 @@ export class FormPostClient implements OnModuleDestroy {
         ),
       };
     }
-    // Neither the cause nor its message is kept: axios errors carry the
-    // request, whose body holds the token and maybe the client secret.
+    // Only the code: the transports keep nothing of the request, whose body
+    // holds the token and maybe the client secret.
+    const code = failure?.code && ERROR_CODE.test(failure.code) ? failure.code : undefined;
     return {
-      retryable: isRetryableCode(code),
+      retryable: failure?.retryable ?? false,
       error: new IntrospectionUnavailableError(
         `The ${target} could not be reached${code ? ` (${code})` : ''}.`,
       ),

@@ -2,10 +2,12 @@ import { IntrospectionCircuitOpenError, IntrospectionResponseError } from '../er
 import type { IntrospectionModuleOptions } from '../interfaces/introspection-options.interface';
 import { introspectionBooter } from '../../test-support/boot-introspection';
 import { FakeAuthorizationServer } from '../../test-support/fake-authorization-server';
+import { mergeOptions } from '../../test-support/option-at';
+import { TRANSPORT_CLIENTS } from '../../test-support/transport-clients';
 
 const TOKEN = 'ToKeN+/=&x';
 
-describe('IntrospectionHttpClient compatibility options', () => {
+describe.each(TRANSPORT_CLIENTS)('IntrospectionHttpClient compatibility options over %s', (client) => {
   let as: FakeAuthorizationServer;
 
   beforeAll(async () => {
@@ -22,12 +24,12 @@ describe('IntrospectionHttpClient compatibility options', () => {
 
   const boot = introspectionBooter();
   async function introspect(options: Partial<IntrospectionModuleOptions>): Promise<void> {
-    const service = await boot({
-      endpoint: as.endpoint,
-      clientId: 'api',
-      clientSecret: 's3cret',
-      ...options,
-    });
+    const service = await boot(
+      mergeOptions(
+        { endpoint: as.endpoint, clientId: 'api', clientSecret: 's3cret', transport: { client } },
+        options,
+      ),
+    );
     await service.introspect(TOKEN);
   }
 
@@ -141,7 +143,7 @@ describe('IntrospectionHttpClient compatibility options', () => {
         issuer: as.origin,
         clientId: 'api',
         clientSecret: 's3cret',
-        transport: { retries: 0 },
+        transport: { client, retries: 0 },
         breaker: { threshold: 1 },
       });
       await expect(service.introspect(TOKEN)).rejects.not.toBeInstanceOf(IntrospectionCircuitOpenError);

@@ -12,13 +12,14 @@ import { IntrospectionModule } from '../introspection.module';
 import { IntrospectionService } from '../introspection.service';
 import { makePki, type Pki } from '../../test-support/pki';
 import { rejectionOf } from '../../test-support/rejection-of';
+import { TRANSPORT_CLIENTS } from '../../test-support/transport-clients';
 
 // The tls option against a real TLS server with a private CA that requires a
 // client certificate (mutual TLS). Certificates are made with openssl per run.
 
 const TOKEN = 'dGxzLXRva2Vu';
 
-describe('IntrospectionHttpClient over TLS', () => {
+describe.each(TRANSPORT_CLIENTS)('IntrospectionHttpClient over TLS with %s', (client) => {
   let dir: string;
   let pki: Pki;
   let server: Server;
@@ -69,6 +70,7 @@ describe('IntrospectionHttpClient over TLS', () => {
               clientId: 'orders-api',
               clientSecret: 'secret',
               breaker: { threshold: 0 },
+              transport: { client },
             },
             options,
           ),

@@ -31,6 +31,12 @@ const TARGET = 'introspection endpoint';
  */
 @Injectable()
 export class IntrospectionHttpClient {
+  /**
+   * The headers every attempt starts from, built once: each attempt gets a
+   * copy, which its client-auth strategy may add to (Authorization, DPoP).
+   */
+  private readonly baseHeaders: Readonly<Record<string, string>>;
+
   constructor(
     private readonly http: FormPostClient,
     private readonly strategies: ClientAuthStrategyRegistry,
@@ -39,7 +45,15 @@ export class IntrospectionHttpClient {
     @InjectIntrospectionOptions() private readonly options: ResolvedIntrospectionOptions,
     private readonly breakers: CircuitBreakers,
     private readonly events: IntrospectionEvents,
-  ) {}
+  ) {
+    const { method, requestHeaders, responseFormat } = options;
+    this.baseHeaders = {
+      ...requestHeaders,
+      // RFC 9701 §4: ask for a signed answer.
+      Accept: responseFormat === 'jwt' ? JWT_INTROSPECTION_MEDIA_TYPE : 'application/json',
+      ...(method === 'POST' ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {}),
+    };
+  }
 
   /**
    * Asks the introspection endpoint about `token`.
@@ -171,21 +185,13 @@ export class IntrospectionHttpClient {
     tokenTypeHint: string,
     deadline: AbortSignal,
   ): Promise<{ request: ClientAuthRequest; outcome: FormPostOutcome }> {
-    const { method, requestParams, requestHeaders, responseFormat } = this.options;
+    const { method, requestParams } = this.options;
     // RFC 7662 §2.1: a form-encoded POST. URLSearchParams percent-encodes
     // "+", "/" and "=", so the server decodes the token byte for byte.
-    const request: ClientAuthRequest = {
-      endpoint,
-      headers: {
-        ...requestHeaders,
-        // RFC 9701 §4: ask for a signed answer.
-        Accept: responseFormat === 'jwt' ? JWT_INTROSPECTION_MEDIA_TYPE : 'application/json',
-      },
-      body: new URLSearchParams({ ...requestParams, token, token_type_hint: tokenTypeHint }),
-    };
-    if (method === 'POST') {
-      request.headers['Content-Type'] = 'application/x-www-form-urlencoded';
-    }
+    const body = new URLSearchParams(requestParams);
+    body.set('token', token);
+    body.set('token_type_hint', tokenTypeHint);
+    const request: ClientAuthRequest = { endpoint, headers: { ...this.baseHeaders }, body };
     // Per attempt: a strategy may put single-use values (an assertion jti) in.
     await this.strategies.active.authenticate(request, this.options);
     const outcome =

@@ -2,7 +2,10 @@ import type { ExecutionContext } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
 import type { IntrospectionBreakerOptions } from './breaker-options.interface';
 import type { CacheCoalescing, IntrospectionCacheOptions } from './cache-options.interface';
-import type { IntrospectionTransportOptions } from './transport-options.interface';
+import type {
+  IntrospectionTransportClient,
+  IntrospectionTransportOptions,
+} from './transport-options.interface';
 import type { Keyv } from 'keyv';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
 import type { DpopOptions, ResolvedDpopOptions } from './dpop-options.interface';
@@ -565,6 +568,8 @@ export interface ResolvedIntrospectionOptions extends ResolvedIntrospectionResou
   readonly maxResponseBytes: number;
   readonly allowInsecureHttp: boolean;
   readonly tls?: IntrospectionTlsOptions;
+  /** `transport.client`: the HTTP client requests go through. */
+  readonly transportClient: IntrospectionTransportClient;
   readonly retries: number;
   /** Base delay of the retry backoff in milliseconds. */
   readonly retryBackoffMs: number;

@@ -1,5 +1,8 @@
 import type { Duration, IntrospectionTlsOptions } from './introspection-options.interface';
 
+/** The HTTP clients `transport.client` can name. */
+export type IntrospectionTransportClient = 'undici' | 'axios';
+
 /**
  * The `transport` group of {@link IntrospectionModuleOptions}: how the
  * module talks to the authorization server (deadline, retries, body cap, TLS).
@@ -8,6 +11,17 @@ import type { Duration, IntrospectionTlsOptions } from './introspection-options.
  * IntrospectionModule.forRoot({ ..., transport: { timeout: '2s', retries: 1, tls: { ca } } })
  */
 export interface IntrospectionTransportOptions {
+  /**
+   * The HTTP client the module calls the authorization server with: `'undici'`
+   * (a keep-alive undici `Agent` per module instance, the lean path) or
+   * `'axios'` (`@nestjs/axios`'s `HttpService` over the module's own axios
+   * instance; `@nestjs/axios` and `axios` are then needed, as optional peers).
+   * Same guarantees either way: deadline, body cap, no redirects, no proxy
+   * from the environment, `tls`. Env: `INTROSPECTION_TRANSPORT`.
+   * @default 'undici'
+   */
+  client?: IntrospectionTransportClient;
+
   /**
    * Total deadline of one introspection request, connection to last byte.
    * Env: `INTROSPECTION_TIMEOUT`.

@@ -128,9 +128,7 @@ export class Revocations implements OnModuleInit, OnModuleDestroy {
   /** How long a marker made now must be kept: as long as any answer from before it could be used. */
   keepUntil(before: number): number {
     const o = this.options;
-    return (
-      Math.max(before, this.clock.now()) + o.ttlMs + o.staleIfErrorMs + o.clockToleranceMs + o.timeoutMs
-    );
+    return Math.max(before, this.clock.now()) + o.ttlMs + o.staleIfErrorMs + o.clockToleranceMs + o.timeoutMs;
   }
 
   private apply(filter: RevocationFilter, before: number, keepUntil: number): void {
