@@ -6,6 +6,7 @@ import { IntrospectionEvents } from './events/introspection-events';
 import { IntrospectionHttpClient } from './http/introspection-http.client';
 import type { ResolvedIntrospectionOptions } from './interfaces/introspection-options.interface';
 import type { IntrospectionResult, IntrospectOptions } from './interfaces/introspection-result.interface';
+import type { InvalidateWhereOptions, RevocationFilter } from './interfaces/revocation.interface';
 import { JwtAccessTokenVerifier } from './jwt-access-token/jwt-access-token.verifier';
 import { deepFreeze } from './result/freeze-result';
 import { IntrospectionTelemetry } from './telemetry/introspection-telemetry';
@@ -132,6 +133,16 @@ export class IntrospectionService {
       this.flights.delete(key);
     }
     await this.cache.delete(key, token, tokenTypeHint);
+  }
+
+  /**
+   * Makes unusable every cached answer for the subject, session, client or
+   * token id of `filter` from introspections started before `options.before`.
+   */
+  // Replaced by the revocation work (integrator).
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  invalidateWhere(filter: RevocationFilter, options: InvalidateWhereOptions = {}): Promise<void> {
+    throw new Error('invalidateWhere: wired by the revocation branch');
   }
 
   private lookUp(key: string, token: string, tokenTypeHint: string): Flight {
