@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { CompactVerifyGetKey } from 'jose';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
 import type { Clock } from '../interfaces/clock.interface';
 import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
@@ -112,7 +111,7 @@ export class SecurityEventTokenVerifier {
       throw new SecurityEventError('invalid_audience', 'The SET\'s "aud" does not name this receiver.');
     }
     try {
-      await compactVerify(jwt, (await this.keySets.get(config.jwksUri, FEATURE)) as CompactVerifyGetKey, {
+      await compactVerify(jwt, (await this.keySets.get(config.jwksUri, FEATURE)), {
         algorithms: SECURITY_EVENT_ALGORITHMS,
       });
     } catch (error) {
