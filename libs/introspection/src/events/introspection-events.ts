@@ -99,11 +99,7 @@ export interface IntrospectionEventMap {
 
 /** Why a pushed SET was refused, as `security_event.refused` reports it. */
 export type SecurityEventRefusal =
-  | 'invalid_request'
-  | 'invalid_key'
-  | 'invalid_issuer'
-  | 'invalid_audience'
-  | 'unavailable';
+  'invalid_request' | 'invalid_key' | 'invalid_issuer' | 'invalid_audience' | 'unavailable';
 
 /** Why an event of an accepted SET was not applied, as `security_event.ignored` reports it. */
 export type SecurityEventIgnoredReason = 'unknown_event' | 'unsupported_subject' | 'foreign_subject';

@@ -8,7 +8,10 @@ import type { JsonWebKey, KeyObject } from 'node:crypto';
 import type { DpopOptions, ResolvedDpopOptions } from './dpop-options.interface';
 import type { MtlsOptions, ResolvedMtlsOptions } from './mtls-options.interface';
 import type { IntrospectionTelemetryOptions, ResolvedTelemetryOptions } from './telemetry-options.interface';
-import type { ResolvedSecurityEventsOptions, SecurityEventsOptions } from './security-events-options.interface';
+import type {
+  ResolvedSecurityEventsOptions,
+  SecurityEventsOptions,
+} from './security-events-options.interface';
 import type {
   IntrospectionResourceOptions,
   ResolvedIntrospectionResourceOptions,

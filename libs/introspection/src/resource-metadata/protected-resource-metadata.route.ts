@@ -123,6 +123,7 @@ export function servesAlready(instance: unknown, path: string, method: 'GET' | '
   const stack = (routing.router ?? routing._router)?.stack ?? [];
   const verb = method.toLowerCase();
   return stack.some(
-    (layer) => layer.route?.methods?.[verb] === true && typeof layer.match === 'function' && layer.match(path),
+    (layer) =>
+      layer.route?.methods?.[verb] === true && typeof layer.match === 'function' && layer.match(path),
   );
 }

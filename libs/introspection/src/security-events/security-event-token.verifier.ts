@@ -111,7 +111,7 @@ export class SecurityEventTokenVerifier {
       throw new SecurityEventError('invalid_audience', 'The SET\'s "aud" does not name this receiver.');
     }
     try {
-      await compactVerify(jwt, (await this.keySets.get(config.jwksUri, FEATURE)), {
+      await compactVerify(jwt, await this.keySets.get(config.jwksUri, FEATURE), {
         algorithms: SECURITY_EVENT_ALGORITHMS,
       });
     } catch (error) {
