@@ -1,4 +1,5 @@
-import { Controller, Post } from '@nestjs/common';
+import { Controller, Post, type INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { FakeAuthorizationServer } from '../../test-support/fake-authorization-server';
 import { httpRequest } from '../../test-support/http-request';
@@ -48,7 +49,11 @@ describe.each(['express', 'fastify'] as const)('the security event receiver on %
 
   const start = async (
     settings: Partial<SecurityEventsOptions> | null = {},
-    { controllers = [] as Array<new () => unknown>, prefix = '' } = {},
+    {
+      controllers = [] as Array<new () => unknown>,
+      prefix = '',
+      configure = (_app: INestApplication): void => undefined,
+    } = {},
   ) => {
     const actions = new RecordingActions();
     const moduleRef = await Test.createTestingModule({
@@ -71,6 +76,7 @@ describe.each(['express', 'fastify'] as const)('the security event receiver on %
       if (prefix) {
         nest.setGlobalPrefix(prefix);
       }
+      configure(nest);
     });
     running.push(app);
     const events = app.app.get(IntrospectionEvents);
@@ -208,6 +214,21 @@ describe.each(['express', 'fastify'] as const)('the security event receiver on %
     const { push } = await start({ path: '/hooks/set' }, { prefix: 'api' });
     expect((await push(await transmitter.sign(), SET_TYPE, '/hooks/set')).status).toBe(202);
     expect((await push(await transmitter.sign(), SET_TYPE, '/security-events')).status).toBe(404);
+  });
+
+  it("reads a SET that a body parser of the application's own read first", async () => {
+    const { push, actions } = await start(
+      {},
+      {
+        configure: (nest) => {
+          if (adapter === 'express') {
+            (nest as NestExpressApplication).useBodyParser('raw', { type: 'application/secevent+jwt' });
+          }
+        },
+      },
+    );
+    expect((await push(await transmitter.sign())).status).toBe(202);
+    expect(actions.calls).toHaveLength(1);
   });
 
   it('is not mounted without securityEvents', async () => {

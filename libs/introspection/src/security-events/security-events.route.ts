@@ -169,8 +169,7 @@ async function readSet(request: RequestLike): Promise<string> {
       `The request's Content-Type must be ${SECURITY_EVENT_MEDIA_TYPE} (RFC 8935 §2).`,
     );
   }
-  const body =
-    typeof request.body === 'string' ? request.body : await readBody(request as unknown as Readable);
+  const body = typeof request.body === 'string' ? request.body : await bodyOf(request);
   return body.trim();
 }
 
@@ -179,7 +178,17 @@ function header(request: RequestLike, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Express: the body is still in the stream (no parser of the app reads this media type). */
+/** Express: the body in the stream, or what a parser of the app's own (`express.raw()`, `express.text()`) read. */
+function bodyOf(request: RequestLike): Promise<string> {
+  if (Buffer.isBuffer(request.body)) {
+    return Promise.resolve(request.body.toString('utf8'));
+  }
+  const stream = request as unknown as Readable;
+  // Read already by a parser that kept nothing: no SET to find.
+  return stream.readableEnded ? Promise.resolve('') : readBody(stream);
+}
+
+/** The body still in the stream (no parser of the app reads this media type), up to the size cap. */
 function readBody(stream: Readable): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
