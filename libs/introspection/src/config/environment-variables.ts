@@ -121,6 +121,7 @@ export const INTROSPECTION_ENV_VARIABLES = {
   'securityEvents.jwksUri': 'INTROSPECTION_SET_JWKS_URI',
   'securityEvents.audience': 'INTROSPECTION_SET_AUDIENCE',
   'securityEvents.maxAge': 'INTROSPECTION_SET_MAX_AGE',
+  'securityEvents.requireToken': 'INTROSPECTION_SET_REQUIRE_TOKEN',
 } as const satisfies Record<Exclude<EnvOption, 'rpcAuthorizationExtractor'>, string>;
 
 /** The environment variables of the `transport.tls` option's members, as read by {@link parseIntrospectionEnv}. */

@@ -121,6 +121,7 @@ describe('parseIntrospectionEnv', () => {
     'securityEvents.jwksUri': 'INTROSPECTION_SET_JWKS_URI',
     'securityEvents.audience': 'INTROSPECTION_SET_AUDIENCE',
     'securityEvents.maxAge': 'INTROSPECTION_SET_MAX_AGE',
+    'securityEvents.requireToken': 'INTROSPECTION_SET_REQUIRE_TOKEN',
   };
 
   it('reads the securityEvents group from INTROSPECTION_SET_*, only what is set', () => {
@@ -131,6 +132,7 @@ describe('parseIntrospectionEnv', () => {
         INTROSPECTION_SET_JWKS_URI: 'https://as.example.com/jwks',
         INTROSPECTION_SET_AUDIENCE: 'orders-api, urn:orders',
         INTROSPECTION_SET_MAX_AGE: '2m',
+        INTROSPECTION_SET_REQUIRE_TOKEN: 'true',
       }),
     ).toStrictEqual({
       securityEvents: {
@@ -139,6 +141,7 @@ describe('parseIntrospectionEnv', () => {
         jwksUri: 'https://as.example.com/jwks',
         audience: ['orders-api', 'urn:orders'],
         maxAge: '2m',
+        requireToken: true,
       },
     });
     expect(parseIntrospectionEnv({ INTROSPECTION_SET_ISSUER: 'https://as.example.com' })).toStrictEqual({

@@ -119,6 +119,7 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
       jwksUri: text(ENV['securityEvents.jwksUri']),
       audience: list('securityEvents.audience'),
       maxAge: text(ENV['securityEvents.maxAge']),
+      requireToken: booleanVariable('securityEvents.requireToken', text(ENV['securityEvents.requireToken'])),
     }) as IntrospectionModuleOptions['securityEvents'],
   };
   return Object.fromEntries(

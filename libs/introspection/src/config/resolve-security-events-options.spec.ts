@@ -21,6 +21,7 @@ describe('securityEvents option', () => {
       jwksUri: 'https://as.example.com/jwks',
       audience: ['orders-api'],
       maxAgeMs: 300_000,
+      requireToken: false,
     });
   });
 
@@ -29,6 +30,7 @@ describe('securityEvents option', () => {
       resolve({ ...TRANSMITTER, path: '/hooks/set', audience: 'urn:orders', maxAge: '90s' }),
     ).toMatchObject({ path: '/hooks/set', audience: ['urn:orders'], maxAgeMs: 90_000 });
     expect(resolve({ ...TRANSMITTER, audience: ['a', 'b'] })?.audience).toStrictEqual(['a', 'b']);
+    expect(resolve({ ...TRANSMITTER, requireToken: true })?.requireToken).toBe(true);
   });
 
   it.each([
@@ -66,6 +68,7 @@ describe('securityEvents option', () => {
     ['securityEvents.maxAge', { ...TRANSMITTER, maxAge: '25h' }],
     ['securityEvents.jwksUri', { ...TRANSMITTER, jwksUri: 'not a url' }],
     ['securityEvents.issuer', { ...TRANSMITTER, issuer: 42 }],
+    ['securityEvents.requireToken', { ...TRANSMITTER, requireToken: 'yes' }],
   ])('stops the boot naming %s for %p', (option, value) => {
     expect(thrown(IntrospectionConfigurationError, () => resolve(value)).option).toBe(option);
   });

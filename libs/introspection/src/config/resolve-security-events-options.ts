@@ -5,10 +5,10 @@ import type {
   SecurityEventsOptions,
 } from '../interfaces/security-events-options.interface';
 import { DEFAULT_SECURITY_EVENTS_PATH } from '../introspection.constants';
-import { duration, given, httpsUrl, optionGroup, optionalString } from './option-values';
+import { boolean, duration, given, httpsUrl, optionGroup, optionalString } from './option-values';
 
 const GROUP = 'securityEvents';
-const MEMBERS = ['path', 'issuer', 'jwksUri', 'audience', 'maxAge'];
+const MEMBERS = ['path', 'issuer', 'jwksUri', 'audience', 'maxAge', 'requireToken'];
 const DEFAULT_MAX_AGE = '5m';
 /** Past this, the replay memory would hold a day of SETs; transmitters retry within minutes (RFC 8935 §2.3). */
 const MAX_MAX_AGE_MS = 24 * 3_600_000;
@@ -57,7 +57,14 @@ export function resolveSecurityEventsOptions(
   if (maxAgeMs < 1000 || maxAgeMs > MAX_MAX_AGE_MS) {
     throw new IntrospectionConfigurationError(`${GROUP}.maxAge`, 'must be between 1s and 24h, e.g. "5m".');
   }
-  return { path: path(group.path), issuer, jwksUri, audience: audience(group.audience, clientId), maxAgeMs };
+  return {
+    path: path(group.path),
+    issuer,
+    jwksUri,
+    audience: audience(group.audience, clientId),
+    maxAgeMs,
+    requireToken: boolean(group.requireToken, `${GROUP}.requireToken`, false),
+  };
 }
 
 function path(value: unknown): string {

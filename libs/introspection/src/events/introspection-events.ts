@@ -84,7 +84,7 @@ export interface IntrospectionEventMap {
   'security_event.accepted': { events: string[] };
   /**
    * A pushed SET was refused: `reason` is the RFC 8935 §2.4 error code
-   * answered with 400, or `unavailable` when the keys could not be fetched
+   * answered with 400 (401 for `authentication_failed`), or `unavailable` when the keys could not be fetched
    * or an event could not be applied (503, the transmitter retries).
    */
   'security_event.refused': { reason: SecurityEventRefusal };
@@ -99,7 +99,12 @@ export interface IntrospectionEventMap {
 
 /** Why a pushed SET was refused, as `security_event.refused` reports it. */
 export type SecurityEventRefusal =
-  'invalid_request' | 'invalid_key' | 'invalid_issuer' | 'invalid_audience' | 'unavailable';
+  | 'invalid_request'
+  | 'invalid_key'
+  | 'invalid_issuer'
+  | 'invalid_audience'
+  | 'authentication_failed'
+  | 'unavailable';
 
 /** Why an event of an accepted SET was not applied, as `security_event.ignored` reports it. */
 export type SecurityEventIgnoredReason = 'unknown_event' | 'unsupported_subject' | 'foreign_subject';

@@ -45,6 +45,15 @@ export interface SecurityEventsOptions {
    * @default '5m'
    */
   maxAge?: Duration;
+
+  /**
+   * Also require the transmitter to authenticate with a bearer token that
+   * this registration introspects as active (RFC 8935 §2.3): a request
+   * without one is answered 401 `authentication_failed`, with a Bearer
+   * `WWW-Authenticate` challenge. Env: `INTROSPECTION_SET_REQUIRE_TOKEN`.
+   * @default false (the signature protects the endpoint)
+   */
+  requireToken?: boolean;
 }
 
 /** The `securityEvents` options after validation, with defaults applied. */
@@ -54,4 +63,5 @@ export interface ResolvedSecurityEventsOptions {
   readonly jwksUri: string;
   readonly audience: readonly string[];
   readonly maxAgeMs: number;
+  readonly requireToken: boolean;
 }

@@ -19,6 +19,7 @@ import type { SecurityEventActions } from './security-event-actions.interface';
 
 const AUDIENCE = 'orders-api';
 const SET_TYPE = { 'Content-Type': 'application/secevent+jwt' };
+const TRANSMITTER_TOKEN = 'transmitter-token';
 
 /** The security event actions of the registration, recording each call; `fail` makes the next calls throw. */
 class RecordingActions implements SecurityEventActions {
@@ -96,7 +97,17 @@ describe.each(['express', 'fastify'] as const)('the security event receiver on %
   beforeAll(async () => {
     jwks = await FakeAuthorizationServer.start();
     transmitter = await securityEventTransmitter({ issuer: jwks.origin, audience: AUDIENCE });
-    jwks.answerJson(200, { keys: [transmitter.publicJwk] });
+    jwks.answerWith((request, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      // The transmitter's keys; its token, the only active one.
+      res.end(
+        JSON.stringify(
+          request.path === '/jwks'
+            ? { keys: [transmitter.publicJwk] }
+            : { active: request.form.get('token') === TRANSMITTER_TOKEN },
+        ),
+      );
+    });
   });
 
   afterEach(async () => {
@@ -229,6 +240,39 @@ describe.each(['express', 'fastify'] as const)('the security event receiver on %
     );
     expect((await push(await transmitter.sign())).status).toBe(202);
     expect(actions.calls).toHaveLength(1);
+  });
+
+  it('with requireToken, answers 401 authentication_failed without an active bearer token, 202 with one', async () => {
+    const { push, actions, seen } = await start({ requireToken: true });
+    const missing = await push(await transmitter.sign());
+    expect(missing.status).toBe(401);
+    expect(missing.headers['www-authenticate']).toBe('Bearer');
+    expect(missing.json()).toStrictEqual({
+      err: 'authentication_failed',
+      description: 'The transmitter must authenticate with a bearer token.',
+    });
+    const inactive = await push(await transmitter.sign(), { ...SET_TYPE, Authorization: 'Bearer stolen' });
+    expect(inactive.status).toBe(401);
+    expect(inactive.headers['www-authenticate']).toBe(
+      'Bearer error="invalid_token", error_description="The token is not active."',
+    );
+    expect(inactive.json().err).toBe('authentication_failed');
+    expect(actions.calls).toStrictEqual([]);
+    const accepted = await push(await transmitter.sign(), {
+      ...SET_TYPE,
+      Authorization: `Bearer ${TRANSMITTER_TOKEN}`,
+    });
+    expect(accepted.status).toBe(202);
+    expect(actions.calls).toHaveLength(1);
+    expect(seen.slice(0, 2)).toStrictEqual([
+      { name: 'security_event.refused', payload: { reason: 'authentication_failed' } },
+      { name: 'security_event.refused', payload: { reason: 'authentication_failed' } },
+    ]);
+  });
+
+  it('without requireToken, needs no token: the signature protects the endpoint', async () => {
+    const { push } = await start();
+    expect((await push(await transmitter.sign())).status).toBe(202);
   });
 
   it('is not mounted without securityEvents', async () => {

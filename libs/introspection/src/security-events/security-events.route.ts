@@ -6,11 +6,14 @@ import {
   IntrospectionConfigurationError,
   IntrospectionUnavailableError,
 } from '../errors/introspection.errors';
+import { formatWwwAuthenticate } from '../errors/www-authenticate';
 import { IntrospectionEvents } from '../events/introspection-events';
+import { countAuthorizationHeaders, extractBearerToken } from '../guards/extract-bearer-token';
 import type { Clock } from '../interfaces/clock.interface';
 import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
 import type { ResolvedSecurityEventsOptions } from '../interfaces/security-events-options.interface';
 import { INTROSPECTION_CLOCK, INTROSPECTION_SECURITY_EVENT_ACTIONS } from '../introspection.constants';
+import { IntrospectionService } from '../introspection.service';
 import { servesAlready } from '../resource-metadata/protected-resource-metadata.route';
 import type { SecurityEventActions } from './security-event-actions.interface';
 import { SecurityEventError } from './security-event.errors';
@@ -29,8 +32,10 @@ interface RequestLike {
   headers?: Record<string, string | string[] | undefined>;
   /** Fastify: the text our content-type parser read. Express: unset (no parser of its own for this type). */
   body?: unknown;
+  /** Express: Node's raw header list. */
+  rawHeaders?: string[];
   /** Fastify: the Node request. */
-  raw?: Readable;
+  raw?: { rawHeaders?: string[] };
 }
 
 /** The parts of Fastify's instance this route uses. */
@@ -67,6 +72,7 @@ export class SecurityEventsRoute implements OnModuleInit {
     private readonly events: IntrospectionEvents,
     @Inject(INTROSPECTION_SECURITY_EVENT_ACTIONS) private readonly actions: SecurityEventActions,
     @Inject(INTROSPECTION_CLOCK) private readonly clock: Clock,
+    private readonly introspection: IntrospectionService,
   ) {}
 
   onModuleInit(): void {
@@ -97,6 +103,9 @@ export class SecurityEventsRoute implements OnModuleInit {
   ): Promise<void> {
     let jti: string | undefined;
     try {
+      if (config.requireToken) {
+        await this.authenticateTransmitter(request);
+      }
       const set = await this.verifier.verify(await readSet(request));
       jti = set.jti;
       const plan = planSecurityEvents(set, {
@@ -121,6 +130,9 @@ export class SecurityEventsRoute implements OnModuleInit {
     try {
       if (error instanceof SecurityEventError) {
         this.events.emit('security_event.refused', { reason: error.code });
+        if (error.challenge !== undefined) {
+          adapter.setHeader(response, 'WWW-Authenticate', error.challenge);
+        }
         adapter.reply(response, { err: error.code, description: error.description }, error.status);
         return;
       }
@@ -138,6 +150,47 @@ export class SecurityEventsRoute implements OnModuleInit {
       adapter.reply(response, undefined, 503);
     } catch {
       // The connection is gone; nothing left to answer.
+    }
+  }
+
+  /**
+   * `securityEvents.requireToken`: the transmitter's bearer token must be
+   * active for this registration (RFC 8935 §2.3 leaves the method to the
+   * parties; RFC 6750 for the challenge).
+   * @throws SecurityEventError `authentication_failed` (401) without an active token
+   * @throws IntrospectionUnavailableError when the authorization server cannot answer (503)
+   */
+  private async authenticateTransmitter(request: RequestLike): Promise<void> {
+    const realm = this.options.realm;
+    let token: string;
+    try {
+      token = extractBearerToken(
+        {
+          authorization: request.headers?.authorization,
+          count: countAuthorizationHeaders(request.rawHeaders ?? request.raw?.rawHeaders),
+        },
+        this.options.maxTokenLength,
+      );
+    } catch {
+      throw new SecurityEventError(
+        'authentication_failed',
+        'The transmitter must authenticate with a bearer token.',
+        401,
+        formatWwwAuthenticate({ realm }),
+      );
+    }
+    const result = await this.introspection.introspect(token);
+    if (!result.active) {
+      throw new SecurityEventError(
+        'authentication_failed',
+        "The transmitter's bearer token is not active.",
+        401,
+        formatWwwAuthenticate({
+          realm,
+          error: 'invalid_token',
+          errorDescription: 'The token is not active.',
+        }),
+      );
     }
   }
 }
