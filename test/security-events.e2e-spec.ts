@@ -6,7 +6,13 @@ import { promisify } from 'node:util';
 import { importJWK, SignJWT } from 'jose';
 import { securityEventTransmitter } from '../libs/introspection/test-support/security-event-transmitter';
 import { TestAuthorizationServer } from './support/authorization-server';
-import { ADAPTERS, authorizationServerEnv, RunningDemo, startDemo } from './support/demo-app';
+import {
+  ADAPTERS,
+  authorizationServerEnv,
+  RecordingLogger,
+  RunningDemo,
+  startDemo,
+} from './support/demo-app';
 import { bearer, send } from './support/http';
 
 // Pushed Security Event Tokens (RFC 8935) to the demo, whose receiver is
@@ -51,6 +57,7 @@ async function demoSet(claims: Record<string, unknown> = {}): Promise<string> {
 
 describe.each(ADAPTERS)('security events pushed to the demo on %s', (adapter) => {
   let demo: RunningDemo;
+  const logger = new RecordingLogger();
   const push = (body: string, headers: Record<string, string> = SET_TYPE) =>
     send(`${demo.url}/security-events`, { method: 'POST', headers, body });
 
@@ -61,6 +68,7 @@ describe.each(ADAPTERS)('security events pushed to the demo on %s', (adapter) =>
         INTROSPECTION_SET_ISSUER: as.issuer,
         INTROSPECTION_SET_JWKS_URI: `${as.issuer}${TRANSMITTER.jwksPath}`,
       }),
+      { logger },
     );
   });
 
@@ -113,6 +121,18 @@ describe.each(ADAPTERS)('security events pushed to the demo on %s', (adapter) =>
       err: 'invalid_request',
       description: 'The SET was received already ("jti").',
     });
+  });
+
+  it('never logs a SET nor its jti, whatever the answer', async () => {
+    const jti = randomUUID();
+    const sets = [await demoSet({ jti }), await demoSet({ jti, iss: 'https://evil.example.com' })];
+    for (const set of sets) {
+      await push(set);
+    }
+    expect(logger.messages.some((message) => message.includes('Receiving security events'))).toBe(true);
+    for (const secret of [...sets, jti]) {
+      expect(logger.messages.filter((message) => message.includes(secret))).toStrictEqual([]);
+    }
   });
 
   // TODO(integrator): needs IntrospectionService.invalidateWhere from the
