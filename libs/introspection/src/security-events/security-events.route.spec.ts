@@ -287,6 +287,88 @@ describe.each(['express', 'fastify'] as const)('the security event receiver on %
   });
 });
 
+describe('the security event receiver with forRootAsync', () => {
+  it('is mounted from options a factory returns', async () => {
+    const jwks = await FakeAuthorizationServer.start();
+    const transmitter = await securityEventTransmitter({ issuer: jwks.origin, audience: AUDIENCE });
+    jwks.answerJson(200, { keys: [transmitter.publicJwk] });
+    const actions = new RecordingActions();
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        IntrospectionModule.forRootAsync({
+          useFactory: () => ({
+            endpoint: `${jwks.origin}/introspect`,
+            clientId: AUDIENCE,
+            clientSecret: 'secret',
+            securityEvents: { issuer: jwks.origin, jwksUri: `${jwks.origin}/jwks`, path: '/set' },
+          }),
+        }),
+      ],
+    })
+      .overrideProvider(INTROSPECTION_SECURITY_EVENT_ACTIONS)
+      .useValue(actions)
+      .compile();
+    const { app, url } = await listen(moduleRef, 'fastify');
+    try {
+      const answer = await httpRequest(`${url}/set`, {
+        method: 'POST',
+        headers: SET_TYPE,
+        body: await transmitter.sign({ sub_id: { format: 'opaque', id: 'bob' } }),
+      });
+      expect(answer.status).toBe(202);
+      expect(actions.calls.map(({ filter }) => filter)).toStrictEqual([{ sub: 'bob' }]);
+    } finally {
+      await app.close();
+      await jwks.close();
+    }
+  });
+});
+
+describe('security event receivers of several registrations', () => {
+  const registration = (name: string | undefined, path: string) =>
+    IntrospectionModule.forRoot({
+      endpoint: 'https://as.example.com/introspect',
+      clientId: AUDIENCE,
+      clientSecret: 'secret',
+      ...(name === undefined ? {} : { name, issuer: `https://${name}.example.com` }),
+      securityEvents: { issuer: 'https://as.example.com', jwksUri: 'https://as.example.com/jwks', path },
+    });
+
+  it.each(['express', 'fastify'] as const)(
+    'each get their own path (%s), and one path twice stops the boot',
+    async (adapter) => {
+      const separate = await Test.createTestingModule({
+        imports: [
+          registration(undefined, '/security-events'),
+          registration('partners', '/partners/security-events'),
+        ],
+      }).compile();
+      const { app, url } = await listen(separate, adapter);
+      try {
+        for (const path of ['/security-events', '/partners/security-events']) {
+          expect(
+            (
+              await httpRequest(`${url}${path}`, {
+                method: 'POST',
+                headers: { 'Content-Type': 'text/plain' },
+                body: 'x',
+              })
+            ).status,
+          ).toBe(400);
+        }
+      } finally {
+        await app.close();
+      }
+      const clash = await Test.createTestingModule({
+        imports: [registration(undefined, '/security-events'), registration('partners', '/security-events')],
+      }).compile();
+      await expect(listen(clash, adapter)).rejects.toThrow(
+        /option "securityEvents\.path".*already has a POST route/,
+      );
+    },
+  );
+});
+
 describe('the security event actions', () => {
   it("are the registration's IntrospectionService (its invalidateWhere)", async () => {
     const moduleRef = await Test.createTestingModule({
