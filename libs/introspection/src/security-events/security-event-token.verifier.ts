@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectIntrospectionOptions } from '../decorators/inject-introspection-options.decorator';
 import type { Clock } from '../interfaces/clock.interface';
 import type { ResolvedIntrospectionOptions } from '../interfaces/introspection-options.interface';
@@ -57,7 +57,7 @@ export interface VerifiedSecurityEventToken {
  * @internal
  */
 @Injectable()
-export class SecurityEventTokenVerifier {
+export class SecurityEventTokenVerifier implements OnModuleInit {
   private readonly replays: SecurityEventReplayCache;
 
   constructor(
@@ -66,6 +66,13 @@ export class SecurityEventTokenVerifier {
     @Inject(INTROSPECTION_CLOCK) private readonly clock: Clock,
   ) {
     this.replays = new SecurityEventReplayCache(clock);
+  }
+
+  /** Loads jose at boot when the receiver is configured, so that a runtime that cannot load it fails there. */
+  async onModuleInit(): Promise<void> {
+    if (this.options.securityEvents) {
+      await loadJose(FEATURE);
+    }
   }
 
   /**
