@@ -7,6 +7,20 @@ import { createServer } from 'node:http';
 import Provider from 'oidc-provider';
 
 const demo = JSON.parse(readFileSync(new URL('./demo-clients.json', import.meta.url), 'utf8'));
+const transmitter = JSON.parse(readFileSync(new URL('./demo-transmitter.json', import.meta.url), 'utf8'));
+
+/**
+ * Where the server publishes the public key of the demo's security event
+ * transmitter (npm run demo:security-event), which the demo API's receiver
+ * verifies pushed SETs with (INTROSPECTION_SET_JWKS_URI).
+ */
+export const DEMO_TRANSMITTER_JWKS_PATH = transmitter.jwksPath;
+
+/** The transmitter's JWK Set: the public members of its development key only. */
+function transmitterJwks() {
+  const { kty, crv, x, y, kid, alg, use } = transmitter.key;
+  return JSON.stringify({ keys: [{ kty, crv, x, y, kid, alg, use }] });
+}
 
 /** The resource server's audience, given to every token by default. */
 export const DEMO_AUDIENCE = demo.audience;
@@ -145,7 +159,15 @@ export async function startAuthorizationServer({
     provider.use(middleware);
   }
   configure(provider);
-  server.on('request', provider.callback());
+  const callback = provider.callback();
+  const jwks = transmitterJwks();
+  server.on('request', (req, res) => {
+    if (req.method === 'GET' && req.url === DEMO_TRANSMITTER_JWKS_PATH) {
+      res.writeHead(200, { 'Content-Type': 'application/jwk-set+json' }).end(jwks);
+      return;
+    }
+    callback(req, res);
+  });
   return {
     issuer,
     port: server.address().port,

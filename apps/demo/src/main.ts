@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { createServer, type AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDemoApp, DemoAdapter } from './create-demo-app';
 import { developmentSigningKey } from './development-signing-key';
@@ -83,6 +84,11 @@ async function startEmbeddedAuthorizationServer(baseUrl: string): Promise<string
     INTROSPECTION_REALM: process.env.INTROSPECTION_REALM ?? 'demo',
     // Answers are reused for 10 s, so a revoked token is refused at most 10 s later.
     INTROSPECTION_TTL: process.env.INTROSPECTION_TTL ?? '10s',
+    // The embedded server publishes the key of the demo's security event
+    // transmitter (npm run demo:security-event): the receiver is mounted.
+    INTROSPECTION_SET_ISSUER: process.env.INTROSPECTION_SET_ISSUER ?? server.issuer,
+    INTROSPECTION_SET_JWKS_URI:
+      process.env.INTROSPECTION_SET_JWKS_URI ?? `${server.issuer}${transmitterJwksPath()}`,
     ...signingKey?.env,
   });
   const stop = () => void server.stop();
@@ -154,8 +160,19 @@ function printTryItOut(issuer: string, url: string): void {
       `  DEMO_ISSUER=${issuer} DEMO_API=${url} npm run demo:dpop -- /me`,
       `  DEMO_ISSUER=${issuer} DEMO_API=${url} npm run demo:dpop -- /payments POST 'read:payments'   # 403: needs write:payments`,
       '',
+      `Security events (RFC 8935): revoke what the demo cached for the token client's tokens (sub ${tokenClient.clientId}):`,
+      `  DEMO_ISSUER=${issuer} DEMO_API=${url} npm run demo:security-event -- --sub ${tokenClient.clientId}   # 202`,
+      '',
     ].join('\n') + '\n',
   );
+}
+
+/** Where the embedded server publishes the demo transmitter's public key. */
+function transmitterJwksPath(): string {
+  const transmitter = JSON.parse(
+    readFileSync(join(authorizationServerDir(), 'demo-transmitter.json'), 'utf8'),
+  ) as { jwksPath: string };
+  return transmitter.jwksPath;
 }
 
 /** A port nobody listens on right now, on `host`. */

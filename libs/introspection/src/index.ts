@@ -49,6 +49,8 @@ export {
   type IntrospectionEventListener,
   type IntrospectionEventName,
   type IntrospectionFailureOutcome,
+  type SecurityEventIgnoredReason,
+  type SecurityEventRefusal,
 } from './events/introspection-events';
 export {
   INTROSPECTION_HEALTH_INTERVAL,
@@ -93,6 +95,10 @@ export type {
 } from './interfaces/telemetry-options.interface';
 export type { IntrospectionResult, IntrospectOptions } from './interfaces/introspection-result.interface';
 export type { InvalidateWhereOptions, RevocationFilter } from './interfaces/revocation.interface';
+export type {
+  ResolvedSecurityEventsOptions,
+  SecurityEventsOptions,
+} from './interfaces/security-events-options.interface';
 export type {
   IntrospectionResourceOptions,
   ProtectedResourceMetadataMembers,

@@ -91,3 +91,14 @@ export const CLIENT_ASSERTION_TYP = 'client-authentication+jwt';
  * @internal
  */
 export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/** Path of the security event receiver (`securityEvents.path`) when none is configured. */
+export const DEFAULT_SECURITY_EVENTS_PATH = '/security-events';
+
+/**
+ * Injection token of what the security event receiver does with an accepted
+ * event ({@link SecurityEventActions}): the registration's
+ * `IntrospectionService`.
+ * @internal
+ */
+export const INTROSPECTION_SECURITY_EVENT_ACTIONS = Symbol('INTROSPECTION_SECURITY_EVENT_ACTIONS');

@@ -24,11 +24,14 @@ import {
   INTROSPECTION_REGISTRATION_NAME,
   INTROSPECTION_FORM_POST_TRANSPORT,
   INTROSPECTION_RESOLVED_OPTIONS,
+  INTROSPECTION_SECURITY_EVENT_ACTIONS,
 } from './introspection.constants';
 import { ConfigurableModuleClass, INTROSPECTION_MODULE_OPTIONS } from './introspection.module-definition';
 import { IntrospectionService } from './introspection.service';
 import { CircuitBreakers } from './resilience/circuit-breakers';
 import { IntrospectionTelemetry } from './telemetry/introspection-telemetry';
+import { SecurityEventTokenVerifier } from './security-events/security-event-token.verifier';
+import { SecurityEventsRoute } from './security-events/security-events.route';
 
 /**
  * OAuth 2.0 Token Introspection (RFC 7662) for a resource server: provides
@@ -101,6 +104,14 @@ import { IntrospectionTelemetry } from './telemetry/introspection-telemetry';
     TokenBindingVerifier,
     IntrospectionTelemetry,
     ActiveTokenGuard,
+    // The security event receiver (securityEvents): each registration revokes its own answers.
+    {
+      provide: INTROSPECTION_SECURITY_EVENT_ACTIONS,
+      useFactory: (service: IntrospectionService) => service,
+      inject: [IntrospectionService],
+    },
+    SecurityEventTokenVerifier,
+    SecurityEventsRoute,
   ],
   // Exports depend on the registration (default or named): see the module definition.
 })

@@ -9,6 +9,7 @@ import type {
   JwtSigningProfile,
 } from '../interfaces/introspection-options.interface';
 import type { IntrospectionTelemetryOptions } from '../interfaces/telemetry-options.interface';
+import type { SecurityEventsOptions } from '../interfaces/security-events-options.interface';
 
 /** Signing profile settings that have an environment variable (claims and headers do not). */
 type EnvSigningSetting = keyof Pick<
@@ -29,6 +30,7 @@ type EnvOption =
       | 'dpop'
       | 'mtls'
       | 'telemetry'
+      | 'securityEvents'
     >
   | `jwtSigningProfile.${EnvSigningSetting}`
   | `jwt.${keyof JwtAccessTokenOptions}`
@@ -37,7 +39,8 @@ type EnvOption =
   | `breaker.${keyof IntrospectionBreakerOptions}`
   | `dpop.${keyof DpopOptions}`
   | `mtls.${keyof MtlsOptions}`
-  | `telemetry.${keyof IntrospectionTelemetryOptions}`;
+  | `telemetry.${keyof IntrospectionTelemetryOptions}`
+  | `securityEvents.${keyof SecurityEventsOptions}`;
 
 /**
  * The environment variable that sets each module option, as read by
@@ -116,6 +119,12 @@ export const INTROSPECTION_ENV_VARIABLES = {
   publicUrl: 'INTROSPECTION_PUBLIC_URL',
   trustProxy: 'INTROSPECTION_TRUST_PROXY',
   'telemetry.recordSubject': 'INTROSPECTION_TELEMETRY_RECORD_SUBJECT',
+  'securityEvents.path': 'INTROSPECTION_SET_PATH',
+  'securityEvents.issuer': 'INTROSPECTION_SET_ISSUER',
+  'securityEvents.jwksUri': 'INTROSPECTION_SET_JWKS_URI',
+  'securityEvents.audience': 'INTROSPECTION_SET_AUDIENCE',
+  'securityEvents.maxAge': 'INTROSPECTION_SET_MAX_AGE',
+  'securityEvents.requireToken': 'INTROSPECTION_SET_REQUIRE_TOKEN',
 } as const satisfies Record<Exclude<EnvOption, 'rpcAuthorizationExtractor'>, string>;
 
 /** The environment variables of the `transport.tls` option's members, as read by {@link parseIntrospectionEnv}. */

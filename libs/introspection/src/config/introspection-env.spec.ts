@@ -117,6 +117,42 @@ describe('parseIntrospectionEnv', () => {
     );
   });
 
+  /** The `securityEvents` group's variables. */
+  const securityEventsVariables = {
+    'securityEvents.path': 'INTROSPECTION_SET_PATH',
+    'securityEvents.issuer': 'INTROSPECTION_SET_ISSUER',
+    'securityEvents.jwksUri': 'INTROSPECTION_SET_JWKS_URI',
+    'securityEvents.audience': 'INTROSPECTION_SET_AUDIENCE',
+    'securityEvents.maxAge': 'INTROSPECTION_SET_MAX_AGE',
+    'securityEvents.requireToken': 'INTROSPECTION_SET_REQUIRE_TOKEN',
+  };
+
+  it('reads the securityEvents group from INTROSPECTION_SET_*, only what is set', () => {
+    expect(
+      parseIntrospectionEnv({
+        INTROSPECTION_SET_PATH: '/events',
+        INTROSPECTION_SET_ISSUER: 'https://as.example.com',
+        INTROSPECTION_SET_JWKS_URI: 'https://as.example.com/jwks',
+        INTROSPECTION_SET_AUDIENCE: 'orders-api, urn:orders',
+        INTROSPECTION_SET_MAX_AGE: '2m',
+        INTROSPECTION_SET_REQUIRE_TOKEN: 'true',
+      }),
+    ).toStrictEqual({
+      securityEvents: {
+        path: '/events',
+        issuer: 'https://as.example.com',
+        jwksUri: 'https://as.example.com/jwks',
+        audience: ['orders-api', 'urn:orders'],
+        maxAge: '2m',
+        requireToken: true,
+      },
+    });
+    expect(parseIntrospectionEnv({ INTROSPECTION_SET_ISSUER: 'https://as.example.com' })).toStrictEqual({
+      securityEvents: { issuer: 'https://as.example.com' },
+    });
+    expect(parseIntrospectionEnv({})).toStrictEqual({});
+  });
+
   /** The variables of the sender-constrained token options, read into their groups. */
   const bindingVariables = {
     'dpop.mode': 'INTROSPECTION_DPOP',
@@ -180,6 +216,7 @@ describe('parseIntrospectionEnv', () => {
       ...jwtVariables,
       ...bindingVariables,
       ...telemetryVariables,
+      ...securityEventsVariables,
     }).toStrictEqual(
       Object.fromEntries(
         Object.entries(INTROSPECTION_ENV_VARIABLES).filter(([option]) => !clientAuth.test(option)),

@@ -117,6 +117,15 @@ export function parseIntrospectionEnv(env: IntrospectionEnv): IntrospectionModul
     telemetry: group({
       recordSubject: booleanVariable('telemetry.recordSubject', text(ENV['telemetry.recordSubject'])),
     }),
+    // Only what is set: issuer and jwksUri are checked (required together) when the module boots.
+    securityEvents: group({
+      path: text(ENV['securityEvents.path']),
+      issuer: text(ENV['securityEvents.issuer']),
+      jwksUri: text(ENV['securityEvents.jwksUri']),
+      audience: list('securityEvents.audience'),
+      maxAge: text(ENV['securityEvents.maxAge']),
+      requireToken: booleanVariable('securityEvents.requireToken', text(ENV['securityEvents.requireToken'])),
+    }) as IntrospectionModuleOptions['securityEvents'],
   };
   return Object.fromEntries(
     Object.entries(options).filter(([, value]) => value !== undefined),

@@ -38,6 +38,7 @@ import { resolveMtlsOptions } from './resolve-mtls-options';
 import { resolvePublicUrl, resolveTrustProxy } from './resolve-request-origin-options';
 import { resolveJwtSigningProfile } from './resolve-jwt-signing-profile';
 import { resolveResourceOptions } from './resolve-resource-options';
+import { resolveSecurityEventsOptions } from './resolve-security-events-options';
 import { resolveTelemetryOptions } from './resolve-telemetry-options';
 
 const DEFAULT_CLOCK_TOLERANCE = '5s';
@@ -158,6 +159,8 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
   }
 
   const requestParams = stringRecord(o.requestParams, 'requestParams', (name) => RESERVED_PARAMS.has(name));
+  const clientId = requiredString(o.clientId, 'clientId');
+  const securityEvents = resolveSecurityEventsOptions(o.securityEvents, { allowInsecureHttp, clientId });
   return {
     endpoint,
     issuer,
@@ -177,7 +180,7 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     ),
     jwt,
     acceptOpaqueTokens: boolean(o.acceptOpaqueTokens, 'acceptOpaqueTokens', true),
-    clientId: requiredString(o.clientId, 'clientId'),
+    clientId,
     clientSecret: optionalString(o.clientSecret, 'clientSecret', { secret: true }),
     endpointAuthMethod,
     jwtSigningProfile: resolveJwtSigningProfile(o.jwtSigningProfile),
@@ -205,6 +208,8 @@ export function resolveIntrospectionOptions(options: unknown): ResolvedIntrospec
     mtls: resolveMtlsOptions(o.mtls, trustProxy),
     publicUrl,
     trustProxy,
+    // Left out when unset, rather than undefined: its absence is what "not mounted" means.
+    ...(securityEvents && { securityEvents }),
   };
 }
 

@@ -105,7 +105,38 @@ export interface IntrospectionEventMap {
   'breaker.half_opened': { endpoint: string };
   /** A probe succeeded: the endpoint is called normally again. */
   'breaker.closed': { endpoint: string };
+  /**
+   * A pushed Security Event Token (RFC 8935) was verified and its events
+   * applied (202): `events` lists the event type URIs it carried, applied or
+   * ignored. No subject, no `jti`.
+   */
+  'security_event.accepted': { events: string[] };
+  /**
+   * A pushed SET was refused: `reason` is the RFC 8935 §2.4 error code
+   * answered with 400 (401 for `authentication_failed`), or `unavailable` when the keys could not be fetched
+   * or an event could not be applied (503, the transmitter retries).
+   */
+  'security_event.refused': { reason: SecurityEventRefusal };
+  /**
+   * An event of an accepted SET was not applied: its type is not one the
+   * receiver handles (`unknown_event`), its subject has no form that maps to
+   * a revocation (`unsupported_subject`), or its `iss_sub` names another
+   * issuer (`foreign_subject`).
+   */
+  'security_event.ignored': { eventType: string; reason: SecurityEventIgnoredReason };
 }
+
+/** Why a pushed SET was refused, as `security_event.refused` reports it. */
+export type SecurityEventRefusal =
+  | 'invalid_request'
+  | 'invalid_key'
+  | 'invalid_issuer'
+  | 'invalid_audience'
+  | 'authentication_failed'
+  | 'unavailable';
+
+/** Why an event of an accepted SET was not applied, as `security_event.ignored` reports it. */
+export type SecurityEventIgnoredReason = 'unknown_event' | 'unsupported_subject' | 'foreign_subject';
 
 /** Name of an event of {@link IntrospectionEventMap}. */
 export type IntrospectionEventName = keyof IntrospectionEventMap;

@@ -12,6 +12,10 @@ import type { DpopOptions, ResolvedDpopOptions } from './dpop-options.interface'
 import type { MtlsOptions, ResolvedMtlsOptions } from './mtls-options.interface';
 import type { IntrospectionTelemetryOptions, ResolvedTelemetryOptions } from './telemetry-options.interface';
 import type {
+  ResolvedSecurityEventsOptions,
+  SecurityEventsOptions,
+} from './security-events-options.interface';
+import type {
   IntrospectionResourceOptions,
   ResolvedIntrospectionResourceOptions,
 } from './resource-options.interface';
@@ -483,6 +487,13 @@ export interface IntrospectionModuleOptions extends IntrospectionResourceOptions
   mtls?: MtlsOptions;
 
   /**
+   * A receiver of pushed Security Event Tokens (RFC 8935, RFC 8417; OpenID
+   * CAEP and RISC) that revokes this registration's cached answers; see
+   * {@link SecurityEventsOptions}. Unset: no receiver is mounted.
+   */
+  securityEvents?: SecurityEventsOptions;
+
+  /**
    * The origin clients call this API at (`https://api.example.com`), from
    * which a DPoP proof's `htu` is checked. Without it, `htu` is built from
    * the `X-Forwarded-Proto`/`X-Forwarded-Host` of a `trustProxy` peer, never
@@ -583,6 +594,8 @@ export interface ResolvedIntrospectionOptions extends ResolvedIntrospectionResou
   readonly rpcAuthorizationExtractor?: RpcAuthorizationExtractor;
   readonly dpop: ResolvedDpopOptions;
   readonly mtls: ResolvedMtlsOptions;
+  /** Absent when no security event receiver is configured. */
+  readonly securityEvents?: ResolvedSecurityEventsOptions;
   /** The origin of `publicUrl`, without a trailing slash. */
   readonly publicUrl?: string;
   /** Trusted proxy addresses and CIDR ranges, `'loopback'` expanded. */

@@ -111,14 +111,19 @@ interface RouterLayer {
   match?: (path: string) => boolean;
 }
 
-/** Whether the app's own routing has a GET route that answers `path`. */
-function servesAlready(instance: unknown, path: string): boolean {
+/**
+ * Whether the app's own routing (Express or Fastify) has a `method` route that answers `path`.
+ * @internal
+ */
+export function servesAlready(instance: unknown, path: string, method: 'GET' | 'POST' = 'GET'): boolean {
   const routing = (instance ?? {}) as RoutingInstance;
   if (typeof routing.hasRoute === 'function') {
-    return routing.hasRoute({ method: 'GET', url: path });
+    return routing.hasRoute({ method, url: path });
   }
   const stack = (routing.router ?? routing._router)?.stack ?? [];
+  const verb = method.toLowerCase();
   return stack.some(
-    (layer) => layer.route?.methods?.get === true && typeof layer.match === 'function' && layer.match(path),
+    (layer) =>
+      layer.route?.methods?.[verb] === true && typeof layer.match === 'function' && layer.match(path),
   );
 }
