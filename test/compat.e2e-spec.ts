@@ -61,13 +61,13 @@ function tutorialEdits(): Record<string, (generated: string) => string> {
 
 /**
  * The tutorial's `npm install` for a Nest major: its package list. Nest 11
- * apps install the Nest 11 lines of @nestjs/axios and @nestjs/config (`@4`).
+ * apps install the Nest 11 line of @nestjs/config (`@4`).
  */
 function tutorialInstall(major: 11 | 12): string[] {
   const lines = [...README.matchAll(/npm install (nestjs-introspection [^`\n]*)/g)].map((match) =>
     match[1].trim(),
   );
-  const line = lines.find((packages) => packages.includes('@nestjs/axios@4') === (major === 11));
+  const line = lines.find((packages) => packages.includes('@nestjs/config@4') === (major === 11));
   if (!line) {
     throw new Error(`README.md has no tutorial install line for Nest ${major}`);
   }

@@ -4,7 +4,10 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** Requests per second from autocannon, run as its own process; fails on any non-2xx answer or error. */
+/**
+ * Requests per second from autocannon, run as its own process (pinned to
+ * `cpu` when given); fails on any non-2xx answer or error.
+ */
 export async function throughput(
   url: string,
   headers: Record<string, string>,
@@ -13,7 +16,8 @@ export async function throughput(
     seconds = 3,
     method,
     body,
-  }: { connections?: number; seconds?: number; method?: string; body?: string } = {},
+    cpu,
+  }: { connections?: number; seconds?: number; method?: string; body?: string; cpu?: number } = {},
 ): Promise<number> {
   const args = ['-c', String(connections), '-d', String(seconds), '-j'];
   if (method) {
@@ -25,13 +29,13 @@ export async function throughput(
   for (const [name, value] of Object.entries(headers)) {
     args.push('-H', `${name}=${value}`);
   }
-  const { stdout } = await run(
-    join(__dirname, '..', '..', 'node_modules', '.bin', 'autocannon'),
-    [...args, url],
-    {
-      maxBuffer: 16 * 1024 * 1024,
-    },
-  );
+  const autocannon = join(__dirname, '..', '..', 'node_modules', '.bin', 'autocannon');
+  // Pinned to a core of its own (Linux taskset) when asked, away from the server it loads.
+  const [command, commandArgs] =
+    cpu === undefined
+      ? [autocannon, [...args, url]]
+      : ['taskset', ['-c', String(cpu), autocannon, ...args, url]];
+  const { stdout } = await run(command, commandArgs, { maxBuffer: 16 * 1024 * 1024 });
   const result = JSON.parse(stdout) as { requests: { average: number }; non2xx: number; errors: number };
   if (result.non2xx > 0 || result.errors > 0) {
     throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);

@@ -15,11 +15,13 @@ export async function medianLatencyUs(request: {
   method?: string;
   headers?: Record<string, string>;
   body?: string;
+  /** The core to pin the client to (Linux taskset). */
+  cpu?: number;
 }): Promise<number> {
-  const { stdout } = await run(process.execPath, [
-    join(__dirname, '..', 'latency-client.mjs'),
-    JSON.stringify(request),
-  ]);
+  const { cpu, ...rest } = request;
+  const client = [process.execPath, join(__dirname, '..', 'latency-client.mjs'), JSON.stringify(rest)];
+  const command = cpu === undefined ? client : ['taskset', '-c', String(cpu), ...client];
+  const { stdout } = await run(command[0], command.slice(1));
   const result = JSON.parse(stdout) as { p50Us: number; statuses: Record<string, number> };
   if (Object.keys(result.statuses).some((status) => status !== '200')) {
     throw new Error(`${request.url}: unexpected statuses ${JSON.stringify(result.statuses)}`);

@@ -2,13 +2,14 @@ import {
   Body,
   Controller,
   Get,
+  Headers,
   HttpCode,
   NotFoundException,
   Param,
   ParseIntPipe,
   Post,
 } from '@nestjs/common';
-import { IntrospectedToken, RequireActiveToken } from '@app/introspection';
+import { IntrospectedToken, IntrospectionService, RequireActiveToken } from '@app/introspection';
 import type { IntrospectionResult } from '@app/introspection';
 
 /**
@@ -49,6 +50,8 @@ interface Payment {
 export class DemoController {
   private readonly payments: Payment[] = [{ id: 1, amount: 42 }];
 
+  constructor(private readonly introspection: IntrospectionService) {}
+
   @Get('public')
   public(): { message: string } {
     return { message: 'Anyone may read this.' };
@@ -60,6 +63,20 @@ export class DemoController {
     const { active, scopes, aud, clientId, username, sub, iss, tokenType, exp, iat, nbf, accessTokenClaims } =
       token;
     return { active, scopes, aud, clientId, username, sub, iss, tokenType, exp, iat, nbf, accessTokenClaims };
+  }
+
+  /**
+   * Logout: the caller's token is forgotten by every instance sharing the
+   * cache, at once (a Redis cache pushes the eviction to all of them), so
+   * the next request with it is introspected again. The token stays valid at
+   * the authorization server until it is revoked there too.
+   */
+  @Post('logout')
+  @HttpCode(204)
+  @RequireActiveToken()
+  async logout(@Headers('authorization') authorization: string): Promise<void> {
+    // The guard accepted the header: "<scheme> <token>", with one space.
+    await this.introspection.invalidate(authorization.slice(authorization.indexOf(' ') + 1));
   }
 
   @Get('payments')

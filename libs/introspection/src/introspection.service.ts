@@ -86,6 +86,25 @@ export class IntrospectionService {
       : this.introspectChecked(token, options);
   }
 
+  /**
+   * The answer this instance holds in memory for `token` (the configured
+   * token type hint), without a promise: what the guard tries first on every
+   * request. `undefined` when there is none, and whenever something must run
+   * before an answer is given (local JWT validation, a trace span): the
+   * caller then uses `introspect()`.
+   * @internal
+   */
+  cachedResult(token: string): IntrospectionResult | undefined {
+    if (!this.cache.enabled || this.localJwt.enabled || this.telemetry?.tracing || token.length === 0) {
+      return undefined;
+    }
+    const local = this.cache.readLocal(this.cache.localKey(token, this.options.tokenTypeHint));
+    if (local !== undefined) {
+      this.events.emit('cache.hit', FRESH_HIT);
+    }
+    return local;
+  }
+
   private async introspectChecked(token: string, options: IntrospectOptions): Promise<IntrospectionResult> {
     if (!this.localJwt.enabled) {
       return this.introspectRemotely(token, options);

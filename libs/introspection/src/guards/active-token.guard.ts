@@ -44,7 +44,10 @@ const INTROSPECTIONS = Symbol('introspections of this request');
 
 interface RequestIntrospection {
   readonly introspection: IntrospectionService;
-  readonly result: Promise<IntrospectionResult>;
+  /** The answer, when it came from memory without a promise… */
+  readonly value?: IntrospectionResult;
+  /** …or the lookup under way. */
+  readonly result?: Promise<IntrospectionResult>;
   readonly next?: RequestIntrospection;
 }
 
@@ -63,8 +66,10 @@ export interface GuardedRequest {
   /** The connection, for its TLS client certificate (RFC 8705) and peer address. */
   socket?: PeerCertificateSocket;
   [INTROSPECTION_REQUEST_PROPERTY]?: IntrospectionResult;
-  [INTROSPECTIONS]?: RequestIntrospection;
 }
+
+/** A request as the guard keeps its introspections on it (not part of the public shape). */
+type IntrospectedRequest = GuardedRequest & { [INTROSPECTIONS]?: RequestIntrospection };
 
 /**
  * The guard behind `@RequireActiveToken()`: reads the bearer token,
@@ -102,7 +107,7 @@ export class ActiveTokenGuard implements CanActivate {
     @Inject(INTROSPECTION_CLOCK) protected readonly clock: Clock,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     let options = this.options;
     let request: GuardedRequest | undefined;
     let route: RouteSettings | undefined;
@@ -115,6 +120,42 @@ export class ActiveTokenGuard implements CanActivate {
       }
       options = route.options;
       const token = this.extractToken(request, options);
+      // The common case, decided without a promise: an answer in memory, a
+      // token bound to nothing, requirements met.
+      const known = this.cachedOnce(request, route, token);
+      if (known === undefined || this.verifyBindingOnce(request, route, known, token) !== undefined) {
+        return this.activate(context, request, route, token);
+      }
+      checkTokenRequirements(known, route.requirements, this.clock.now());
+      const done = this.onSuccess(request, known, context);
+      if (isThenable(done)) {
+        const settled = { request, route };
+        return Promise.resolve(done).then(
+          () => this.allowed(settled.route.options, known),
+          (error: unknown) =>
+            this.refuse(context, error, settled.route.options, settled.route, settled.request),
+        );
+      }
+      return this.allowed(options, known);
+    } catch (error) {
+      // A refusal settles as a rejected promise, as it always has; only an acceptance is immediate.
+      try {
+        return this.refuse(context, error, options, route, request);
+      } catch (refusal) {
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an HttpException, WsException or RpcException
+        return Promise.reject(refusal);
+      }
+    }
+  }
+
+  /** The rest of `canActivate` when the answer is not in memory, or the binding needs checking. */
+  private async activate(
+    context: ExecutionContext,
+    request: GuardedRequest,
+    route: RouteSettings,
+    token: string,
+  ): Promise<boolean> {
+    try {
       const result = await this.introspectOnce(request, route, token);
       const binding = this.verifyBindingOnce(request, route, result, token);
       if (binding !== undefined) {
@@ -122,18 +163,33 @@ export class ActiveTokenGuard implements CanActivate {
       }
       checkTokenRequirements(result, route.requirements, this.clock.now());
       await this.onSuccess(request, result, context);
-      this.telemetry?.decided(options, undefined, result);
-      return true;
+      return this.allowed(route.options, result);
     } catch (error) {
-      const exception = toGuardException(error, this.logger);
-      this.telemetry?.decided(options, exception);
-      const dpop: DpopChallengeContext = {
-        mode: route?.requirements.dpop ?? options.dpop.mode,
-        scheme: request && schemeOf(request),
-        algorithms: options.dpop.algorithms,
-      };
-      return this.throwException(context, exception, options, dpop);
+      return this.refuse(context, error, route.options, route, request);
     }
+  }
+
+  private allowed(options: ResolvedIntrospectionOptions, result: IntrospectionResult): true {
+    this.telemetry?.decided(options, undefined, result);
+    return true;
+  }
+
+  /** Maps `error` to its RFC 6750 answer and throws it (see `throwException`). */
+  private refuse(
+    context: ExecutionContext,
+    error: unknown,
+    options: ResolvedIntrospectionOptions,
+    route: RouteSettings | undefined,
+    request: GuardedRequest | undefined,
+  ): never {
+    const exception = toGuardException(error, this.logger);
+    this.telemetry?.decided(options, exception);
+    const dpop: DpopChallengeContext = {
+      mode: route?.requirements.dpop ?? options.dpop.mode,
+      scheme: request && schemeOf(request),
+      algorithms: options.dpop.algorithms,
+    };
+    return this.throwException(context, exception, options, dpop);
   }
 
   /**
@@ -304,16 +360,52 @@ export class ActiveTokenGuard implements CanActivate {
     route: RouteSettings,
     token: string,
   ): Promise<IntrospectionResult> {
-    const first = request[INTROSPECTIONS];
+    const first = (request as IntrospectedRequest)[INTROSPECTIONS];
     for (let known = first; known !== undefined; known = known.next) {
       if (known.introspection === route.introspection) {
-        return known.result;
+        return known.result ?? Promise.resolve(known.value!);
       }
     }
     const result = route.introspection.introspect(token);
-    request[INTROSPECTIONS] = { introspection: route.introspection, result, next: first };
+    (request as IntrospectedRequest)[INTROSPECTIONS] = {
+      introspection: route.introspection,
+      result,
+      next: first,
+    };
     return result;
   }
+
+  /**
+   * The answer of this request's introspector for `token` when it is known
+   * without waiting: given earlier in this request, or held in memory by the
+   * introspector (recorded for this request then). `undefined` otherwise.
+   */
+  private cachedOnce(
+    request: GuardedRequest,
+    route: RouteSettings,
+    token: string,
+  ): IntrospectionResult | undefined {
+    const first = (request as IntrospectedRequest)[INTROSPECTIONS];
+    for (let known = first; known !== undefined; known = known.next) {
+      if (known.introspection === route.introspection) {
+        return known.value;
+      }
+    }
+    // Optional: a stand-in introspector (e.g. a test double) may only have introspect().
+    const value = route.introspection.cachedResult?.(token);
+    if (value !== undefined) {
+      (request as IntrospectedRequest)[INTROSPECTIONS] = {
+        introspection: route.introspection,
+        value,
+        next: first,
+      };
+    }
+    return value;
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
 }
 
 const DPOP_SCHEME = /^dpop(?: |$)/i;

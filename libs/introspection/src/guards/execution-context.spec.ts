@@ -89,15 +89,15 @@ describe('ActiveTokenGuard on a microservice handler', () => {
     const guard = guardWith(() => {
       throw new Error('broken extractor');
     });
-    const error: unknown = await guard.canActivate(rpcCall()).catch((e: unknown) => e);
+    const error: unknown = await Promise.resolve(guard.canActivate(rpcCall())).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RpcException);
     expect((error as RpcException).getError()).toMatchObject({ statusCode: 503 });
   });
 
   it('answers a message without credentials with an RpcException carrying 401', async () => {
-    const error: unknown = await guardWith(() => undefined)
-      .canActivate(rpcCall())
-      .catch((e: unknown) => e);
+    const error: unknown = await Promise.resolve(guardWith(() => undefined).canActivate(rpcCall())).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(RpcException);
     expect((error as RpcException).getError()).toEqual({
       statusCode: 401,
@@ -118,9 +118,9 @@ describe('ActiveTokenGuard on a GraphQL resolver', () => {
     ['a request that is not an object', { req: 'req' }],
     ['no request', {}],
   ])('answers a context with %s as a missing token (401), not 503', async (_, context) => {
-    const error: unknown = await guardWith(() => undefined)
-      .canActivate(gqlCall(context))
-      .catch((e: unknown) => e);
+    const error: unknown = await Promise.resolve(
+      guardWith(() => undefined).canActivate(gqlCall(context)),
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MissingBearerTokenException);
   });
 });
