@@ -1,4 +1,3 @@
-import { IntrospectionService } from '@app/introspection';
 import { TestAuthorizationServer } from './support/authorization-server';
 import { ADAPTERS, authorizationServerEnv, ManualClock, RunningDemo, startDemo } from './support/demo-app';
 import { bearer, send } from './support/http';
@@ -148,42 +147,6 @@ describe.each(ADAPTERS)('response cache on %s', (adapter) => {
     } finally {
       await first.close();
       await second.close();
-    }
-  });
-
-  it("sees another instance's invalidate() within cache.localTtl, serving from memory until then", async () => {
-    const shared = env({
-      INTROSPECTION_TTL: '60s',
-      INTROSPECTION_CACHE_URL: REDIS_URL,
-      INTROSPECTION_CACHE_SECRET: CACHE_SECRET,
-      INTROSPECTION_CACHE_TIMEOUT: '2s',
-      INTROSPECTION_CACHE_LOCAL_TTL: '10s',
-    });
-    // Real time plus an offset: the steps below leave seconds of margin either side.
-    const clock = new ManualClock();
-    const reader = await startDemo(adapter, shared, { clock });
-    const writer = await startDemo(adapter, shared);
-    try {
-      const token = await as.mintToken('read:payments');
-      expect((await send(`${reader.url}/me`, { headers: bearer(token) })).status).toBe(200);
-      await as.revoke(token);
-      await writer.app.get(IntrospectionService).invalidate(token);
-
-      // Still in the reader's memory: no store read, no introspection.
-      clock.advance(8_000);
-      let answer = await send(`${reader.url}/me`, { headers: bearer(token) });
-      expect(answer.status).toBe(200);
-      // Past cache.localTtl the reader finds Redis without the entry, and asks the server.
-      clock.advance(2_000);
-      expect(
-        await introspectionsDuring(
-          async () => (answer = await send(`${reader.url}/me`, { headers: bearer(token) })),
-        ),
-      ).toBe(1);
-      expect(answer.status).toBe(401);
-    } finally {
-      await reader.close();
-      await writer.close();
     }
   });
 

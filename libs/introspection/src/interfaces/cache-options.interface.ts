@@ -42,15 +42,16 @@ export interface IntrospectionCacheOptions {
   maxEntries?: number;
 
   /**
-   * How long an answer read from, or written to, a shared store (`url` or
-   * `store`) is also kept in this instance's memory, already validated, in
-   * front of the store: a hit then costs a map lookup, not a store round
-   * trip. It bounds how late this instance sees a deletion made by another
-   * instance (`invalidate()` there). Never longer than the entry's own
-   * lifetime; `0` turns the in-process tier off. With the default memory
-   * store the tier always keeps entries for their whole lifetime.
-   * Env: `INTROSPECTION_CACHE_LOCAL_TTL`.
-   * @default '1s'
+   * How long an answer is also kept in this instance's memory, already
+   * validated, in front of the store: a hit then costs a map lookup, not a
+   * store round trip or a decoding. Never longer than the entry's own
+   * lifetime; `0` turns the in-process tier off. Unset, entries stay as long
+   * as in the store with the default memory store and with `url` (deletions
+   * by other instances are pushed over Redis pub/sub, and nothing is served
+   * from memory while that channel is down), and `1s` in front of a `store`
+   * of your own, which bounds how late this instance sees another's
+   * `invalidate()`. Env: `INTROSPECTION_CACHE_LOCAL_TTL`.
+   * @default the entry's lifetime; '1s' with `store`
    */
   localTtl?: Duration;
 
