@@ -152,12 +152,15 @@ export class IntrospectionService {
 
   /**
    * Forgets what is cached about `token` (for logout or revocation within
-   * the same system). An introspection of it under way is not cached either.
-   * The store's entries are deleted even while it is bypassed after a fault.
+   * the same system): in the store, and, with a Redis cache (`cache.url`),
+   * in the memory of every instance sharing it, at once. An introspection of
+   * it under way is not cached either. The store's entries are deleted even
+   * while it is bypassed after a fault.
    *
-   * @throws IntrospectionCacheError the store did not confirm the deletion:
-   * this instance no longer serves the entry, but others sharing the store
-   * may until it expires; retry, or accept that window.
+   * @throws IntrospectionCacheError the store, or the channel to the other
+   * instances, did not confirm within `cache.timeout`: this instance no
+   * longer serves the entry, others may until they hear of it or it expires;
+   * retry, or accept that window.
    */
   async invalidate(token: string, options: IntrospectOptions = NO_OPTIONS): Promise<void> {
     assertArguments(token, options);
