@@ -308,7 +308,7 @@ export class IntrospectionResultCache implements OnModuleDestroy {
       await this.revocations?.evicted(key);
     } catch {
       throw new IntrospectionCacheError(
-        "The token's cache entry was deleted, but the other instances could not be told at once (the revocation channel did not confirm within cache.timeout); they drop it from memory within their reconnection to Redis, or when it expires there. Retry the invalidation.",
+        "The token's cache entry was deleted, but the other instances could not be told at once (the revocation channel did not confirm within cache.timeout); they may keep serving it from memory until their own connection to Redis drops or the entry expires. Retry the invalidation.",
       );
     }
   }
