@@ -1,6 +1,9 @@
 import { IntrospectionEvents, IntrospectionService } from '@app/introspection';
 import { Revocations } from '../libs/introspection/src/revocation/revocations';
+import { importJWK, SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { TestAuthorizationServer } from './support/authorization-server';
 import { authorizationServerEnv, RunningDemo, startDemo } from './support/demo-app';
 import { bearer, send } from './support/http';
@@ -11,6 +14,9 @@ import { REDIS_URL, RedisProcess } from './support/redis';
 // them is honoured by all three without waiting for the cache to expire.
 
 const CACHE_SECRET = 'e2e-cache-secret-of-the-revocation-fleet';
+const TRANSMITTER = JSON.parse(
+  readFileSync(join(__dirname, '..', 'apps/demo/authorization-server/demo-transmitter.json'), 'utf8'),
+) as { jwksPath: string; key: Record<string, string> };
 let as: TestAuthorizationServer;
 
 beforeAll(async () => {
@@ -28,7 +34,30 @@ function fleetEnv(redisUrl = REDIS_URL): Record<string, string> {
     INTROSPECTION_CACHE_SECRET: CACHE_SECRET,
     // A loaded CI machine must not turn a slow read into a miss.
     INTROSPECTION_CACHE_TIMEOUT: '2s',
+    // The receiver of pushed security events, the test server as transmitter.
+    INTROSPECTION_SET_ISSUER: as.issuer,
+    INTROSPECTION_SET_JWKS_URI: `${as.issuer}${TRANSMITTER.jwksPath}`,
   });
+}
+
+/** A CAEP session-revoked SET about `subject`, signed with the demo transmitter's development key, pushed to `demo`. */
+async function pushSessionRevoked(demo: RunningDemo, subject: Record<string, unknown>): Promise<number> {
+  const set = await new SignJWT({
+    iss: as.issuer,
+    aud: 'demo-api',
+    iat: Math.floor(Date.now() / 1000),
+    jti: randomUUID(),
+    sub_id: subject,
+    events: { 'https://schemas.openid.net/secevent/caep/event-type/session-revoked': {} },
+  })
+    .setProtectedHeader({ alg: 'ES256', typ: 'secevent+jwt', kid: TRANSMITTER.key.kid })
+    .sign(await importJWK(TRANSMITTER.key, 'ES256'));
+  const answer = await send(`${demo.url}/security-events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/secevent+jwt' },
+    body: set,
+  });
+  return answer.status;
 }
 
 jest.setTimeout(60_000);
@@ -164,6 +193,22 @@ describe('revocation across three instances sharing Redis (ttl 300 s)', () => {
       expect((await send(`${demo.url}/me`, { headers: bearer(after) })).status).toBe(200);
     }
     await expectCachedEverywhere(fleet, after);
+  });
+
+  it.each([
+    [
+      'its sub',
+      (user: { sub: string; sid: string }) => ({ format: 'iss_sub', iss: as.issuer, sub: user.sub }),
+    ],
+    ['its sid', (user: { sub: string; sid: string }) => ({ session: { format: 'opaque', id: user.sid } })],
+  ])('a SET session-revoked for %s pushed to one instance: refused by all three', async (_label, subject) => {
+    const user = { sub: `frank-${randomUUID()}`, sid: randomUUID() };
+    const token = await as.mintUserToken(user);
+    await expectCachedEverywhere(fleet, token);
+    await as.revoke(token);
+
+    expect(await pushSessionRevoked(fleet[1], subject(user))).toBe(202);
+    await Promise.all(fleet.map((demo) => untilRefused(demo, token)));
   });
 
   it('an instance started after the marker honours it (markers are kept in Redis)', async () => {
