@@ -1,23 +1,12 @@
 import { IntrospectionConfigurationError } from '../errors/introspection.errors';
 import type { DpopOptions, ResolvedDpopOptions } from '../interfaces/dpop-options.interface';
 import { boolean, duration } from './option-values';
+import { ASYMMETRIC_JWS_ALGORITHMS } from '../keys/asymmetric-jws-algorithms';
 
 /** RFC 9449 §5.1's advice, the algorithms most clients sign with. */
 export const DEFAULT_DPOP_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'];
-/** Asymmetric JWS algorithms jose verifies for proofs (RFC 7518 §3.1, RFC 8037, RFC 9864). */
-const DPOP_ALGORITHMS = new Set([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-]);
+/** What a proof may be signed with. */
+const DPOP_ALGORITHMS = new Set(ASYMMETRIC_JWS_ALGORITHMS);
 const DEFAULT_PROOF_MAX_AGE = '60s';
 const DEFAULT_NONCE_LIFETIME = '5m';
 /** Past this, a proof is no fresher than a token: RFC 9449 §11.1 wants a short window. */

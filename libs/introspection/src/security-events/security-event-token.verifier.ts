@@ -12,24 +12,13 @@ import {
 } from '../keys/remote-key-sets.service';
 import { normalizeTyp } from '../result/jwt-introspection-response.verifier';
 import { SecurityEventError } from './security-event.errors';
+import { ASYMMETRIC_JWS_ALGORITHMS } from '../keys/asymmetric-jws-algorithms';
 import { SecurityEventReplayCache } from './security-event-replay-cache';
 
 /** `typ` of a SET (RFC 8417 §2.3), compared without case and `application/` (RFC 8725 §3.11). */
 export const SECURITY_EVENT_TYP = 'secevent+jwt';
 /** Asymmetric JWS algorithms only: never `none`, never HMAC with a shared secret (RFC 8725 §3.1, §3.2). */
-export const SECURITY_EVENT_ALGORITHMS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-];
+export const SECURITY_EVENT_ALGORITHMS: string[] = [...ASYMMETRIC_JWS_ALGORITHMS];
 /** Most events one SET may carry: bounded work per request (RFC 8417 §2.2 expects one). */
 export const MAX_EVENTS_PER_SET = 10;
 const MAX_JTI_LENGTH = 256;
