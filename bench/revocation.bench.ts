@@ -7,24 +7,18 @@
 // to each instance's first 401, median and maximum over all trials and
 // instances. Never part of `npm test`.
 import { IntrospectionService } from '@app/introspection';
-import { importJWK, SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
 import { Revocations } from '../libs/introspection/src/revocation/revocations';
 import { TestAuthorizationServer } from '../test/support/authorization-server';
 import { authorizationServerEnv, RunningDemo, startDemo } from '../test/support/demo-app';
 import { bearer, send } from '../test/support/http';
 import { REDIS_URL } from '../test/support/redis';
+import { DEMO_TRANSMITTER, demoSecurityEvent, pushSecurityEvent } from '../test/support/security-events';
 import { median } from './support/autocannon';
 
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 20);
 const TARGET_MS = 100;
-const SESSION_REVOKED = 'https://schemas.openid.net/secevent/caep/event-type/session-revoked';
-const TRANSMITTER = JSON.parse(
-  readFileSync(join(__dirname, '..', 'apps/demo/authorization-server/demo-transmitter.json'), 'utf8'),
-) as { jwksPath: string; key: Record<string, string> };
 
 type Mechanism = 'invalidate(token)' | 'SET session-revoked, sub' | 'SET session-revoked, sid';
 
@@ -45,29 +39,14 @@ async function main(): Promise<void> {
     INTROSPECTION_CACHE_URL: REDIS_URL,
     INTROSPECTION_CACHE_SECRET: 'bench-cache-secret-of-the-revocation-fleet',
     INTROSPECTION_SET_ISSUER: as.issuer,
-    INTROSPECTION_SET_JWKS_URI: `${as.issuer}${TRANSMITTER.jwksPath}`,
+    INTROSPECTION_SET_JWKS_URI: `${as.issuer}${DEMO_TRANSMITTER.jwksPath}`,
   });
   const fleet: RunningDemo[] = [];
   for (const adapter of ['express', 'fastify', 'express'] as const) {
     fleet.push(await startDemo(adapter, env));
   }
-  const key = await importJWK(TRANSMITTER.key, 'ES256');
   const push = async (demo: RunningDemo, subId: Record<string, unknown>) => {
-    const set = await new SignJWT({
-      iss: as.issuer,
-      aud: 'demo-api',
-      iat: Math.floor(Date.now() / 1000),
-      jti: randomUUID(),
-      sub_id: subId,
-      events: { [SESSION_REVOKED]: {} },
-    })
-      .setProtectedHeader({ alg: 'ES256', typ: 'secevent+jwt', kid: TRANSMITTER.key.kid })
-      .sign(key);
-    const answer = await send(`${demo.url}/security-events`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/secevent+jwt' },
-      body: set,
-    });
+    const answer = await pushSecurityEvent(demo.url, await demoSecurityEvent(as.issuer, { sub_id: subId }));
     if (answer.status !== 202) throw new Error(`the receiver answered ${answer.status}`);
   };
   try {

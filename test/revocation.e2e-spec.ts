@@ -1,22 +1,18 @@
 import { IntrospectionEvents, IntrospectionService } from '@app/introspection';
 import { Revocations } from '../libs/introspection/src/revocation/revocations';
-import { importJWK, SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { TestAuthorizationServer } from './support/authorization-server';
 import { authorizationServerEnv, RunningDemo, startDemo } from './support/demo-app';
 import { bearer, send } from './support/http';
 import { REDIS_URL, RedisProcess } from './support/redis';
+import { waitFor } from '../libs/introspection/test-support/wait-for';
+import { DEMO_TRANSMITTER, demoSecurityEvent, pushSecurityEvent } from './support/security-events';
 
 // Revocation that reaches every instance at once: three demo instances
 // sharing a real Redis cache answers for 300 s; a revocation made on one of
 // them is honoured by all three without waiting for the cache to expire.
 
 const CACHE_SECRET = 'e2e-cache-secret-of-the-revocation-fleet';
-const TRANSMITTER = JSON.parse(
-  readFileSync(join(__dirname, '..', 'apps/demo/authorization-server/demo-transmitter.json'), 'utf8'),
-) as { jwksPath: string; key: Record<string, string> };
 let as: TestAuthorizationServer;
 
 beforeAll(async () => {
@@ -36,28 +32,13 @@ function fleetEnv(redisUrl = REDIS_URL): Record<string, string> {
     INTROSPECTION_CACHE_TIMEOUT: '2s',
     // The receiver of pushed security events, the test server as transmitter.
     INTROSPECTION_SET_ISSUER: as.issuer,
-    INTROSPECTION_SET_JWKS_URI: `${as.issuer}${TRANSMITTER.jwksPath}`,
+    INTROSPECTION_SET_JWKS_URI: `${as.issuer}${DEMO_TRANSMITTER.jwksPath}`,
   });
 }
 
 /** A CAEP session-revoked SET about `subject`, signed with the demo transmitter's development key, pushed to `demo`. */
 async function pushSessionRevoked(demo: RunningDemo, subject: Record<string, unknown>): Promise<number> {
-  const set = await new SignJWT({
-    iss: as.issuer,
-    aud: 'demo-api',
-    iat: Math.floor(Date.now() / 1000),
-    jti: randomUUID(),
-    sub_id: subject,
-    events: { 'https://schemas.openid.net/secevent/caep/event-type/session-revoked': {} },
-  })
-    .setProtectedHeader({ alg: 'ES256', typ: 'secevent+jwt', kid: TRANSMITTER.key.kid })
-    .sign(await importJWK(TRANSMITTER.key, 'ES256'));
-  const answer = await send(`${demo.url}/security-events`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/secevent+jwt' },
-    body: set,
-  });
-  return answer.status;
+  return (await pushSecurityEvent(demo.url, await demoSecurityEvent(as.issuer, { sub_id: subject }))).status;
 }
 
 jest.setTimeout(60_000);
@@ -66,11 +47,11 @@ jest.setTimeout(60_000);
 const hears = (demo: RunningDemo) => demo.app.get(Revocations).hearing;
 
 /** Resolves once the demo's revocation channel hears. */
-async function hearing(demo: RunningDemo, expected = true): Promise<void> {
-  for (let attempt = 0; attempt < 400 && hears(demo) !== expected; attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  expect(hears(demo)).toBe(expected);
+function hearing(demo: RunningDemo, expected = true): Promise<void> {
+  return waitFor(
+    `the revocation channel to ${expected ? 'hear' : 'go deaf'}`,
+    () => hears(demo) === expected,
+  );
 }
 
 /** Starts a demo on `adapter` and waits for its revocation channel to hear. */

@@ -1,9 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { importJWK, SignJWT } from 'jose';
 import { securityEventTransmitter } from '../libs/introspection/test-support/security-event-transmitter';
 import { TestAuthorizationServer } from './support/authorization-server';
 import {
@@ -14,6 +12,7 @@ import {
   startDemo,
 } from './support/demo-app';
 import { bearer, send } from './support/http';
+import { DEMO_TRANSMITTER, demoSecurityEvent, pushSecurityEvent } from './support/security-events';
 
 // Pushed Security Event Tokens (RFC 8935) to the demo, whose receiver is
 // mounted by INTROSPECTION_SET_ISSUER and INTROSPECTION_SET_JWKS_URI: the
@@ -23,10 +22,6 @@ import { bearer, send } from './support/http';
 
 const ROOT = join(__dirname, '..');
 const SCRIPT = join(ROOT, 'apps/demo/authorization-server/send-security-event.mjs');
-const TRANSMITTER = JSON.parse(
-  readFileSync(join(ROOT, 'apps/demo/authorization-server/demo-transmitter.json'), 'utf8'),
-) as { jwksPath: string; key: Record<string, string> };
-const SESSION_REVOKED = 'https://schemas.openid.net/secevent/caep/event-type/session-revoked';
 const AUDIENCE = 'demo-api';
 const SET_TYPE = { 'Content-Type': 'application/secevent+jwt' };
 
@@ -41,32 +36,20 @@ afterAll(async () => {
 });
 
 /** A SET signed with the demo transmitter's development key; `claims` add to or replace its own. */
-async function demoSet(claims: Record<string, unknown> = {}): Promise<string> {
-  return new SignJWT({
-    iss: as.issuer,
-    aud: AUDIENCE,
-    iat: Math.floor(Date.now() / 1000),
-    jti: randomUUID(),
-    sub_id: { format: 'iss_sub', iss: as.issuer, sub: 'demo-client' },
-    events: { [SESSION_REVOKED]: {} },
-    ...claims,
-  })
-    .setProtectedHeader({ alg: 'ES256', typ: 'secevent+jwt', kid: TRANSMITTER.key.kid })
-    .sign(await importJWK(TRANSMITTER.key, 'ES256'));
-}
+const demoSet = (claims: Record<string, unknown> = {}) => demoSecurityEvent(as.issuer, claims);
 
 describe.each(ADAPTERS)('security events pushed to the demo on %s', (adapter) => {
   let demo: RunningDemo;
   const logger = new RecordingLogger();
   const push = (body: string, headers: Record<string, string> = SET_TYPE) =>
-    send(`${demo.url}/security-events`, { method: 'POST', headers, body });
+    pushSecurityEvent(demo.url, body, headers);
 
   beforeAll(async () => {
     demo = await startDemo(
       adapter,
       authorizationServerEnv(as, {
         INTROSPECTION_SET_ISSUER: as.issuer,
-        INTROSPECTION_SET_JWKS_URI: `${as.issuer}${TRANSMITTER.jwksPath}`,
+        INTROSPECTION_SET_JWKS_URI: `${as.issuer}${DEMO_TRANSMITTER.jwksPath}`,
         INTROSPECTION_TTL: '60s',
       }),
       { logger },
@@ -100,7 +83,7 @@ describe.each(ADAPTERS)('security events pushed to the demo on %s', (adapter) =>
     const forger = await securityEventTransmitter({
       issuer: as.issuer,
       audience: AUDIENCE,
-      kid: TRANSMITTER.key.kid,
+      kid: DEMO_TRANSMITTER.key.kid,
     });
     const answer = await push(await forger.sign());
     expect(answer.status).toBe(400);
