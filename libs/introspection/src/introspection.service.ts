@@ -98,7 +98,12 @@ export class IntrospectionService {
     if (!this.cache.enabled || this.localJwt.enabled || this.telemetry?.tracing || token.length === 0) {
       return undefined;
     }
-    const local = this.cache.readLocal(this.cache.localKey(token, this.options.tokenTypeHint));
+    return this.fromMemory(this.cache.localKey(token, this.options.tokenTypeHint));
+  }
+
+  /** The answer in the in-process tier under `localKey`, reported as a hit; `undefined` when there is none. */
+  private fromMemory(localKey: string): IntrospectionResult | undefined {
+    const local = this.cache.readLocal(localKey);
     if (local !== undefined) {
       this.events.emit('cache.hit', FRESH_HIT);
     }
@@ -128,9 +133,8 @@ export class IntrospectionService {
     }
     // The hit path: one hash and one map lookup, nothing else.
     const localKey = this.cache.localKey(token, tokenTypeHint);
-    const local = this.cache.readLocal(localKey);
+    const local = this.fromMemory(localKey);
     if (local !== undefined) {
-      this.events.emit('cache.hit', FRESH_HIT);
       return local;
     }
     let flight = this.flights.get(localKey);

@@ -43,7 +43,7 @@ function localTierAge(options: ResolvedIntrospectionOptions, revocations?: Revoc
 }
 
 /** `cache.localTtl` in front of a shared store that pushes no deletions. */
-export const DEFAULT_LOCAL_TTL_MS = 1_000;
+const DEFAULT_LOCAL_TTL_MS = 1_000;
 
 /** What `attempt` returns when the store failed or did not answer in time. */
 const FAILED = Symbol('failed');

@@ -100,15 +100,6 @@ export class LocalResultTier {
     }
   }
 
-  /** Drops every entry matching `predicate`. */
-  evictWhere(predicate: (result: IntrospectionResult, requestedAt: number) => boolean): void {
-    for (const [localKey, entry] of this.entries) {
-      if (predicate(entry.result, entry.requestedAt)) {
-        this.remove(localKey, entry);
-      }
-    }
-  }
-
   /** Drops everything. */
   clear(): void {
     this.entries.clear();
