@@ -7,21 +7,11 @@ import { execFile } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import {
-  INTROSPECTION_RESOLVED_OPTIONS,
-  IntrospectionEvents,
-  IntrospectionModule,
-  IntrospectionModuleOptions,
-  parseIntrospectionClaims,
-  RequireActiveToken,
-  ResolvedIntrospectionOptions,
-  systemClock,
-} from '@app/introspection';
+import { IntrospectionModule, IntrospectionModuleOptions, RequireActiveToken } from '@app/introspection';
 import { demoClients } from '../apps/demo/src/embedded-authorization-server';
-import { createIntrospectionCache } from '../libs/introspection/src/cache/create-introspection-cache';
-import { IntrospectionResultCache } from '../libs/introspection/src/cache/introspection-result.cache';
 import { TestAuthorizationServer } from '../test/support/authorization-server';
 import { bearer, send } from '../test/support/http';
+import { heapUnderDistinctTokens } from './support/heap';
 import { medianLatencyUs } from './support/latency';
 
 const run = promisify(execFile);
@@ -150,50 +140,16 @@ async function main(): Promise<void> {
 
   // 4. Heap with the default bound under 200,000 distinct tokens.
   {
-    const gc = (globalThis as { gc?: () => void }).gc;
-    if (!gc) throw new Error('run with node --expose-gc (npm run bench does)');
-    const moduleRef = await NestFactory.createApplicationContext(
-      IntrospectionModule.forRoot({
-        endpoint: 'http://127.0.0.1:1/introspect',
-        clientId,
-        clientSecret,
-        cache: { ttl: '10m' },
-      }),
-      { logger: ['error'] },
+    const { heapMiB, maxEntries } = await heapUnderDistinctTokens(
+      { ttl: '10m' },
+      { total: 200_000, marks: [10_000, 100_000, 200_000] },
     );
-    const options = moduleRef.get<ResolvedIntrospectionOptions>(INTROSPECTION_RESOLVED_OPTIONS);
-    const cache = new IntrospectionResultCache(
-      createIntrospectionCache(options),
-      options,
-      systemClock,
-      new IntrospectionEvents(),
-    );
-    const answer = {
-      active: true,
-      token_type: 'Bearer',
-      scope: 'read:payments write:payments',
-      client_id: 'demo-client',
-      exp: Math.floor(Date.now() / 1000) + 600,
-      aud: clients.audience,
-    };
-    const heapMiB = () => {
-      gc();
-      return (process.memoryUsage().heapUsed / 1024 / 1024).toFixed(1);
-    };
-    const result = parseIntrospectionClaims(answer);
-    const marks: Record<number, string> = {};
-    for (let i = 1; i <= 200_000; i++) {
-      await cache.write(cache.key(`token-${i}`, 'access_token'), result);
-      if (i === 10_000 || i === 100_000 || i === 200_000) marks[i] = heapMiB();
-    }
     line(
-      `4. heap MiB after 10k / 100k / 200k distinct tokens (bound ${options.cacheMaxEntries})`,
-      `${marks[10_000]} / ${marks[100_000]} / ${marks[200_000]}`,
+      `4. heap MiB after 10k / 100k / 200k distinct tokens (bound ${maxEntries})`,
+      heapMiB.map((mib) => mib.toFixed(1)).join(' / '),
       'flat after 10k',
     );
-    line('   ratio heap 200k ÷ heap 10k', ratio(Number(marks[200_000]) / Number(marks[10_000])), '~1.0');
-    await cache.onModuleDestroy();
-    await moduleRef.close();
+    line('   ratio heap 200k ÷ heap 10k', ratio(heapMiB[2] / heapMiB[0]), '~1.0');
   }
 }
 

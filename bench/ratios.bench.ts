@@ -11,18 +11,7 @@
 // Never part of `npm test`: tests do not assert timings.
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import {
-  INTROSPECTION_RESOLVED_OPTIONS,
-  IntrospectionEvents,
-  IntrospectionModule,
-  IntrospectionService,
-  parseIntrospectionClaims,
-  ResolvedIntrospectionOptions,
-  systemClock,
-} from '@app/introspection';
-import { NestFactory } from '@nestjs/core';
-import { createIntrospectionCache } from '../libs/introspection/src/cache/create-introspection-cache';
-import { IntrospectionResultCache } from '../libs/introspection/src/cache/introspection-result.cache';
+import { IntrospectionService } from '@app/introspection';
 import { demoClients } from '../apps/demo/src/embedded-authorization-server';
 import { TestAuthorizationServer } from '../test/support/authorization-server';
 import { ADAPTERS, authorizationServerEnv, RunningDemo, startDemo } from '../test/support/demo-app';
@@ -30,6 +19,7 @@ import { bearer, send } from '../test/support/http';
 import { REDIS_URL } from '../test/support/redis';
 import { median, throughput } from './support/autocannon';
 import { BuiltDemo, startBuiltDemo } from './support/built-demo';
+import { heapUnderDistinctTokens } from './support/heap';
 import { medianLatencyUs } from './support/latency';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -107,6 +97,10 @@ const PINNED = cpus().length >= 2 && spawnSync('taskset', ['-c', '0', 'true']).s
 const APP_CPU = PINNED ? 0 : undefined;
 const CLIENT_CPU = PINNED ? 1 : undefined;
 
+/** Requests per second of `url` from autocannon on the client core, `CONNECTIONS` connections for `seconds`. */
+const load = (url: string, headers: Record<string, string>, seconds = SECONDS) =>
+  throughput(url, headers, { connections: CONNECTIONS, seconds, cpu: CLIENT_CPU });
+
 /** Runs `body` against the demo as `npm start` runs it: built, in its own process. */
 async function withBuiltDemo<T>(
   adapter: (typeof ADAPTERS)[number],
@@ -143,29 +137,15 @@ async function hitPath(
       await expectOk(`${demo.url}/payments`, bearer(token));
       await expectOk(`${demo.url}/public`);
       // Warm-up: JIT and connection pools, not counted.
-      await throughput(`${demo.url}/public`, {}, { connections: CONNECTIONS, seconds: 1, cpu: CLIENT_CPU });
-      await throughput(`${demo.url}/payments`, bearer(token), {
-        connections: CONNECTIONS,
-        seconds: 1,
-        cpu: CLIENT_CPU,
-      });
+      await load(`${demo.url}/public`, {}, 1);
+      await load(`${demo.url}/payments`, bearer(token), 1);
       const {
         as: guarded,
         bs: open,
         ratios,
       } = await interleaved(
-        () =>
-          throughput(`${demo.url}/payments`, bearer(token), {
-            connections: CONNECTIONS,
-            seconds: SECONDS,
-            cpu: CLIENT_CPU,
-          }),
-        () =>
-          throughput(
-            `${demo.url}/public`,
-            {},
-            { connections: CONNECTIONS, seconds: SECONDS, cpu: CLIENT_CPU },
-          ),
+        () => load(`${demo.url}/payments`, bearer(token)),
+        () => load(`${demo.url}/public`, {}),
       );
       record({
         label: `${label} on ${adapter}: req/s /payments ÷ /public`,
@@ -224,25 +204,13 @@ async function missLoad(as: TestAuthorizationServer, adapter: (typeof ADAPTERS)[
         { ...raw.headers },
         { connections: CONNECTIONS, seconds: SECONDS, cpu: CLIENT_CPU, method: 'POST', body: raw.body },
       );
-    await throughput(`${demo.url}/payments`, bearer(token), {
-      connections: CONNECTIONS,
-      seconds: 1,
-      cpu: CLIENT_CPU,
-    });
+    await load(`${demo.url}/payments`, bearer(token), 1);
     await rawLoad();
     const {
       as: guarded,
       bs: direct,
       ratios,
-    } = await interleaved(
-      () =>
-        throughput(`${demo.url}/payments`, bearer(token), {
-          connections: CONNECTIONS,
-          seconds: SECONDS,
-          cpu: CLIENT_CPU,
-        }),
-      rawLoad,
-    );
+    } = await interleaved(() => load(`${demo.url}/payments`, bearer(token)), rawLoad);
     record({
       label: `miss under load on ${adapter}: req/s /payments ÷ raw POSTs`,
       ratios,
@@ -268,59 +236,15 @@ async function singleFlight(as: TestAuthorizationServer) {
   });
 }
 
-/**
- * Heap after GC while 1,000,000 distinct tokens go through the cache, with
- * the memory store and with Redis, the in-process tier in front of each.
- */
-async function heapUnderDistinctTokens(label: string, cacheOptions: Record<string, unknown>) {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) throw new Error('run with node --expose-gc (npm run bench:ratios does)');
-  const { clientId, clientSecret } = demoClients().introspectionClients.client_secret_basic;
-  const context = await NestFactory.createApplicationContext(
-    IntrospectionModule.forRoot({
-      endpoint: 'http://127.0.0.1:1/introspect',
-      clientId,
-      clientSecret,
-      cache: cacheOptions,
-    }),
-    { logger: ['error'] },
-  );
-  const options = context.get<ResolvedIntrospectionOptions>(INTROSPECTION_RESOLVED_OPTIONS);
-  const cache = new IntrospectionResultCache(
-    createIntrospectionCache(options),
-    options,
-    systemClock,
-    new IntrospectionEvents(),
-  );
-  const result = parseIntrospectionClaims({
-    active: true,
-    token_type: 'Bearer',
-    scope: 'read:payments',
-    exp: Math.floor(Date.now() / 1000) + 600,
-    aud: demoClients().audience,
+/** Heap after GC while 1,000,000 distinct tokens go through the cache and its in-process tier. */
+async function heapOfAMillionTokens(label: string, cacheOptions: Record<string, unknown>) {
+  const { heapMiB: marks } = await heapUnderDistinctTokens(cacheOptions, {
+    total: 1_000_000,
+    marks: [100_000, 500_000, 1_000_000],
   });
-  const heapMiB = () => {
-    gc();
-    return process.memoryUsage().heapUsed / 1024 / 1024;
-  };
-  const marks: number[] = [];
-  const total = 1_000_000;
-  const batch = 500;
-  for (let written = 0; written < total; written += batch) {
-    await Promise.all(
-      Array.from({ length: batch }, (_, index) => {
-        const token = `token-${written + index}`;
-        const localKey = cache.localKey(token, 'access_token');
-        return cache.write(cache.key(token, 'access_token'), result, localKey);
-      }),
-    );
-    if ([100_000, 500_000, 1_000_000].includes(written + batch)) marks.push(heapMiB());
-  }
   console.log(
     `${`heap MiB, 1,000,000 distinct tokens (${label})`.padEnd(52)} ${marks.map((mark) => mark.toFixed(1)).join(' / ')} after 100k / 500k / 1M   ratio 1M ÷ 100k ${(marks[2] / marks[0]).toFixed(3)}   target flat ${marks[2] / marks[0] < 1.1 ? 'met' : 'NOT MET'}`,
   );
-  await cache.onModuleDestroy();
-  await context.close();
 }
 
 async function main(): Promise<void> {
@@ -350,10 +274,10 @@ async function main(): Promise<void> {
   } finally {
     await as.stop();
   }
-  if (wanted('heap')) await heapUnderDistinctTokens('memory store', { ttl: '10m' });
+  if (wanted('heap')) await heapOfAMillionTokens('memory store', { ttl: '10m' });
   // A short ttl: Redis lets the million entries go soon after.
   if (wanted('heap'))
-    await heapUnderDistinctTokens('Redis', {
+    await heapOfAMillionTokens('Redis', {
       ttl: '5s',
       url: REDIS_URL,
       secret: 'bench-cache-secret-of-this-run-0123456789',
