@@ -172,10 +172,11 @@ describe.each(ADAPTERS)('response cache on %s', (adapter) => {
       await redis.stop();
       await as.revoke(revoked);
 
-      // Within cache.localTtl the answer is still in this instance's memory…
+      // Answered from memory until this instance notices Redis is gone (its
+      // revocation channel goes deaf and memory is cleared) or cache.localTtl passes…
       let answer = await send(`${demo.url}/me`, { headers: bearer(token) });
       expect(answer.status).toBe(200);
-      // …past it, and with Redis gone, the server is asked.
+      // …past both, and with Redis gone, the server is asked.
       clock.advance(1_000);
       expect(
         await introspectionsDuring(
